@@ -1,0 +1,324 @@
+//! The client: configuration and the one request-execution path.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER, USER_AGENT};
+use serde::de::DeserializeOwned;
+
+use super::{AccessToken, Error, NoAuth, Request, StaticToken, TokenSource};
+
+/// Default timeout for one request, connection included.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// A People API client: cheap to clone (one shared connection pool and token source).
+///
+/// ```no_run
+/// # async fn example() -> Result<(), google_people::Error> {
+/// use google_people::{Client, PersonField};
+///
+/// let client = Client::builder().access_token("ya29.…").build()?;
+/// let me = client.people().get("people/me").person_fields([PersonField::Names]).send().await?;
+/// # let _ = me;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    base_url: Option<String>,
+    tokens: Arc<dyn TokenSource>,
+    timeout: Duration,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.inner.base_url)
+            .field("tokens", &self.inner.tokens)
+            .field("timeout", &self.inner.timeout)
+            .finish()
+    }
+}
+
+/// Configures a [`Client`].
+#[must_use]
+pub struct ClientBuilder {
+    base_url: Option<String>,
+    tokens: Option<Arc<dyn TokenSource>>,
+    timeout: Duration,
+    connect_timeout: Duration,
+    user_agent: Option<String>,
+    http: Option<reqwest::Client>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("base_url", &self.base_url)
+            .field("tokens", &self.tokens)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// Start configuring a client.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder {
+            base_url: None,
+            tokens: None,
+            timeout: DEFAULT_TIMEOUT,
+            connect_timeout: Duration::from_secs(10),
+            user_agent: None,
+            http: None,
+        }
+    }
+
+    /// The base URL requests go to when it was overridden (an emulator, a proxy).
+    pub fn base_url(&self) -> Option<&str> {
+        self.inner.base_url.as_deref()
+    }
+
+    /// The token source.
+    pub fn token_source(&self) -> &Arc<dyn TokenSource> {
+        &self.inner.tokens
+    }
+
+    /// The per-request timeout.
+    pub fn timeout(&self) -> Duration {
+        self.inner.timeout
+    }
+
+    /// Send a request and decode the JSON response.
+    pub async fn execute<T: DeserializeOwned>(&self, request: Request) -> Result<T, Error> {
+        let body = self.send_raw(&request).await?;
+        decode(&body)
+    }
+
+    /// Send a request whose response has no body to decode.
+    pub async fn execute_empty(&self, request: Request) -> Result<(), Error> {
+        self.send_raw(&request).await.map(drop)
+    }
+
+    /// Send a request once and return the body of a successful response. Every generated call
+    /// ends here; a 401 invalidates the token with the token source.
+    pub async fn send_raw(&self, request: &Request) -> Result<bytes::Bytes, Error> {
+        let token = self.inner.tokens.token().await?;
+        let url = self.url_for(request)?;
+        let mut rb = self
+            .inner
+            .http
+            .request(to_reqwest_method(request.method()), url)
+            .timeout(self.inner.timeout);
+        if !token.secret().is_empty() {
+            let mut v = HeaderValue::try_from(format!("Bearer {}", token.secret()))
+                .map_err(|_| Error::auth("the access token contains characters not allowed in a header", None))?;
+            v.set_sensitive(true);
+            rb = rb.header(AUTHORIZATION, v);
+        }
+        if let Some(b) = request.body() {
+            rb = rb.header(CONTENT_TYPE, "application/json").body(b.to_vec());
+        } else if matches!(request.method(), super::HttpMethod::Post | super::HttpMethod::Put | super::HttpMethod::Patch) {
+            rb = rb.header(reqwest::header::CONTENT_LENGTH, "0");
+        }
+        let resp = rb.send().await.map_err(Error::transport)?;
+        let status = resp.status();
+        let retry_after = resp.headers().get(RETRY_AFTER).and_then(parse_retry_after);
+        let body = resp.bytes().await.map_err(Error::transport)?;
+        if status.is_success() {
+            return Ok(body);
+        }
+        if status.as_u16() == 401 {
+            self.inner.tokens.invalidate(&token);
+        }
+        Err(Error::from_response(status.as_u16(), retry_after, &body))
+    }
+
+    fn url_for(&self, request: &Request) -> Result<reqwest::Url, Error> {
+        let base = self.inner.base_url.as_deref().unwrap_or(request.default_base());
+        let mut url = reqwest::Url::parse(base)
+            .and_then(|b| b.join(request.path()))
+            .map_err(|e| Error::invalid_request(format!("cannot build the request URL: {e}")))?;
+        if !request.query_pairs().is_empty() {
+            let mut q = url.query_pairs_mut();
+            for (k, v) in request.query_pairs() {
+                q.append_pair(k, v);
+            }
+        }
+        Ok(url)
+    }
+}
+
+/// Decode a JSON body; on failure, name the JSON path at fault.
+pub(crate) fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, Error> {
+    match serde_json::from_slice(body) {
+        Ok(v) => Ok(v),
+        Err(first) => {
+            // Parse again, slowly, only to find where it failed.
+            let de = &mut serde_json::Deserializer::from_slice(body);
+            let path = match serde_path_to_error::deserialize::<_, T>(de) {
+                Err(e) => Some(e.path().to_string()),
+                Ok(_) => None,
+            };
+            Err(Error::decode(first, path, body))
+        }
+    }
+}
+
+fn to_reqwest_method(m: super::HttpMethod) -> reqwest::Method {
+    use super::HttpMethod::*;
+    match m {
+        Get => reqwest::Method::GET,
+        Post => reqwest::Method::POST,
+        Put => reqwest::Method::PUT,
+        Patch => reqwest::Method::PATCH,
+        Delete => reqwest::Method::DELETE,
+    }
+}
+
+/// `Retry-After` in seconds (the HTTP-date form is not used by Google APIs and is ignored).
+fn parse_retry_after(v: &HeaderValue) -> Option<Duration> {
+    v.to_str().ok()?.trim().parse::<u64>().ok().map(Duration::from_secs)
+}
+
+/// Whether a URL's host is a loopback address (`127.0.0.0/8`, `::1`, `localhost`).
+pub(crate) fn is_loopback(url: &reqwest::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+/// Check a base URL: absolute, `https`, or `http` to a loopback host only. Returns it with a
+/// trailing slash so that relative paths join below it.
+pub fn check_base_url(base: &str) -> Result<String, Error> {
+    let url = reqwest::Url::parse(base).map_err(|e| Error::config(format!("invalid base URL {base:?}: {e}")))?;
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(&url) => {}
+        "http" => {
+            return Err(Error::config(format!(
+                "refusing plain http:// to {}: HTTPS is required except for loopback hosts",
+                url.host_str().unwrap_or("?")
+            )));
+        }
+        s => return Err(Error::config(format!("unsupported URL scheme {s:?} in base URL"))),
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(Error::config("the base URL must not have a query or fragment"));
+    }
+    let mut s = url.to_string();
+    if !s.ends_with('/') {
+        s.push('/');
+    }
+    Ok(s)
+}
+
+impl ClientBuilder {
+    /// Send requests to this base URL instead of the API's (an emulator, a proxy). `http://` is
+    /// accepted only for loopback hosts.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// Use this token source.
+    pub fn token_source(mut self, source: impl TokenSource + 'static) -> Self {
+        self.tokens = Some(Arc::new(source));
+        self
+    }
+
+    /// Use this shared token source.
+    pub fn token_source_arc(mut self, source: Arc<dyn TokenSource>) -> Self {
+        self.tokens = Some(source);
+        self
+    }
+
+    /// Use a fixed access token.
+    pub fn access_token(self, token: impl Into<String>) -> Self {
+        self.token_source(StaticToken::new(token))
+    }
+
+    /// Timeout for each request (default 60 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Timeout for establishing a connection (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Text put before this library's own `User-Agent` (`my-app/1.0`).
+    pub fn user_agent(mut self, ua: impl Into<String>) -> Self {
+        self.user_agent = Some(ua.into());
+        self
+    }
+
+    /// Use a preconfigured reqwest client (its own timeouts and headers apply; ours are added
+    /// per request).
+    pub fn http_client(mut self, http: reqwest::Client) -> Self {
+        self.http = Some(http);
+        self
+    }
+
+    /// Build the client. Fails on an invalid or insecure base URL.
+    pub fn build(self) -> Result<Client, Error> {
+        let base_url = self.base_url.as_deref().map(check_base_url).transpose()?;
+        let http = match self.http {
+            Some(h) => h,
+            None => {
+                install_crypto_provider();
+                let ua = match &self.user_agent {
+                    Some(u) => format!("{u} google-people-rust/{VERSION}"),
+                    None => format!("google-people-rust/{VERSION}"),
+                };
+                let mut headers = HeaderMap::new();
+                headers.insert(
+                    USER_AGENT,
+                    HeaderValue::try_from(ua).map_err(|_| Error::config("the user agent is not a valid header value"))?,
+                );
+                headers.insert(
+                    "x-goog-api-client",
+                    HeaderValue::try_from(format!("gdcl/{VERSION} gl-rust/unknown"))
+                        .map_err(|_| Error::config("invalid x-goog-api-client"))?,
+                );
+                reqwest::Client::builder()
+                    .default_headers(headers)
+                    .connect_timeout(self.connect_timeout)
+                    .build()
+                    .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?
+            }
+        };
+        let tokens = self.tokens.unwrap_or_else(|| Arc::new(NoAuth));
+        Ok(Client { inner: Arc::new(Inner { http, base_url, tokens, timeout: self.timeout }) })
+    }
+}
+
+/// Install ring as the process's rustls crypto provider unless one is installed already (the
+/// application's choice wins). reqwest is built without a provider of its own so that only one
+/// crypto library is compiled.
+pub fn install_crypto_provider() {
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        // An error means another thread installed one first, which is just as good.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
+}
+
+impl From<AccessToken> for StaticToken {
+    fn from(t: AccessToken) -> Self {
+        StaticToken::new(t.secret())
+    }
+}

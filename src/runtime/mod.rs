@@ -1,0 +1,37 @@
+//! The hand-written runtime that generated code calls: the [`Client`] and its one execution path,
+//! [`Request`] descriptions, the [`Error`] type, access [`TokenSource`]s, typed [`FieldMask`]s,
+//! pagination and JSON wire helpers.
+//!
+//! Everything generated code needs is public here (helpers for generated code only are
+//! `#[doc(hidden)]`), so the output of the generator for *any* discovery document compiles in
+//! another crate with `--runtime-path ::google_people::runtime`.
+
+mod client;
+mod error;
+mod mask;
+#[doc(hidden)]
+pub mod paginate;
+mod pattern;
+mod request;
+mod token;
+#[doc(hidden)]
+pub mod wire;
+
+pub use client::{Client, ClientBuilder, DEFAULT_TIMEOUT, check_base_url, install_crypto_provider};
+pub use error::{
+    ApiError, BadRequest, ContactErrors, Error, ErrorDetail, ErrorInfo, ErrorKind, FieldViolation, LegacyError,
+    QuotaFailure, RetryInfo, RpcStatus,
+};
+pub use mask::{FieldMask, MaskField};
+#[doc(hidden)]
+pub use request::{check_max_items, check_not_empty, check_pattern, push_path_param};
+pub use request::{HttpMethod, Request};
+pub use token::{AccessToken, BoxFuture, NoAuth, StaticToken, TokenSource};
+
+/// The `Stream` trait list methods return (re-exported from `futures-core`).
+pub use futures_util::Stream;
+
+#[doc(hidden)]
+pub use serde;
+#[doc(hidden)]
+pub use serde_json;

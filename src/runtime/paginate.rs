@@ -1,0 +1,60 @@
+//! Page and item streams for list methods, following `nextPageToken`.
+#![doc(hidden)]
+
+use std::future::Future;
+
+use futures_util::stream::{self, Stream, TryStreamExt as _};
+
+use super::Error;
+
+enum State<C, F> {
+    Next(C, F, Option<String>, bool),
+    Done,
+}
+
+/// Pages of a list call: `fetch(call, token)` sends one page request and returns the page with
+/// its next page token. Ends after a page without a token; a server that repeats the token it was
+/// given ends the stream with an error instead of looping.
+pub fn pages<C, P, F, Fut>(call: C, fetch: F) -> impl Stream<Item = Result<P, Error>> + Send + 'static
+where
+    C: Clone + Send + 'static,
+    P: Send + 'static,
+    F: FnMut(C, Option<String>) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<(P, Option<String>), Error>> + Send + 'static,
+{
+    stream::unfold(State::Next(call, fetch, None, true), |state| async move {
+        let State::Next(call, mut fetch, token, _first) = state else {
+            return None;
+        };
+        match fetch(call.clone(), token.clone()).await {
+            Ok((page, next)) => {
+                let next = next.filter(|t| !t.is_empty());
+                let state = match next {
+                    None => State::Done,
+                    Some(t) if Some(&t) == token.as_ref() => {
+                        return Some((
+                            Err(Error::invalid_request(
+                                "the server returned the page token it was sent; stopping to avoid a loop",
+                            )),
+                            State::Done,
+                        ));
+                    }
+                    Some(t) => State::Next(call, fetch, Some(t), false),
+                };
+                Some((Ok(page), state))
+            }
+            Err(e) => Some((Err(e), State::Done)),
+        }
+    })
+}
+
+/// The items of every page, in order.
+pub fn items<P, T, S, F>(pages: S, mut items_of: F) -> impl Stream<Item = Result<T, Error>> + Send + 'static
+where
+    S: Stream<Item = Result<P, Error>> + Send + 'static,
+    F: FnMut(P) -> Vec<T> + Send + 'static,
+    T: Send + 'static,
+    P: Send + 'static,
+{
+    pages.map_ok(move |p| stream::iter(items_of(p).into_iter().map(Ok))).try_flatten()
+}

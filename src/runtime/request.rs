@@ -1,0 +1,195 @@
+//! The description of one HTTP request that generated code builds and the client executes, and
+//! the pre-flight checks generated code runs before building it.
+
+use std::fmt;
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
+use super::{Error, pattern};
+
+/// An HTTP method.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum HttpMethod {
+    /// GET
+    Get,
+    /// POST
+    Post,
+    /// PUT
+    Put,
+    /// PATCH
+    Patch,
+    /// DELETE
+    Delete,
+}
+
+impl HttpMethod {
+    /// The method's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Get => "GET",
+            Self::Post => "POST",
+            Self::Put => "PUT",
+            Self::Patch => "PATCH",
+            Self::Delete => "DELETE",
+        }
+    }
+
+    /// Safe to repeat: GET, PUT and DELETE.
+    pub fn is_idempotent(self) -> bool {
+        matches!(self, Self::Get | Self::Put | Self::Delete)
+    }
+}
+
+impl fmt::Display for HttpMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One request, fully described: method, URL parts, query, JSON body. Built by generated call
+/// builders (`call.request()`), executed by [`Client::execute`](super::Client::execute).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Request {
+    method: HttpMethod,
+    default_base: &'static str,
+    path: String,
+    method_id: &'static str,
+    query: Vec<(&'static str, String)>,
+    body: Option<Vec<u8>>,
+}
+
+impl fmt::Debug for Request {
+    // The body is personal data: show its size only.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("method_id", &self.method_id)
+            .field("query", &self.query)
+            .field("body_bytes", &self.body.as_ref().map(Vec::len))
+            .finish()
+    }
+}
+
+impl Request {
+    /// A request to `path` (relative to the API's base URL, already expanded and escaped).
+    pub fn new(method: HttpMethod, default_base: &'static str, path: String, method_id: &'static str) -> Self {
+        Self { method, default_base, path, method_id, query: Vec::new(), body: None }
+    }
+
+    /// Add a query parameter (repeat the call for repeated parameters).
+    pub fn query(&mut self, name: &'static str, value: impl Into<String>) {
+        self.query.push((name, value.into()));
+    }
+
+    /// Serialize `body` as the JSON body, straight to bytes.
+    pub fn json_body<T: serde::Serialize + ?Sized>(&mut self, body: &T) -> Result<(), Error> {
+        let bytes = serde_json::to_vec(body)
+            .map_err(|e| Error::invalid_request(format!("the request body does not serialize: {e}")))?;
+        self.body = Some(bytes);
+        Ok(())
+    }
+
+    /// Set an already serialized JSON body.
+    pub fn raw_json_body(&mut self, body: Vec<u8>) {
+        self.body = Some(body);
+    }
+
+    /// The HTTP method.
+    pub fn method(&self) -> HttpMethod {
+        self.method
+    }
+
+    /// The discovery method id (`people.people.batchUpdateContacts`).
+    pub fn method_id(&self) -> &'static str {
+        self.method_id
+    }
+
+    /// The path relative to the base URL.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The API's default base URL.
+    pub fn default_base(&self) -> &'static str {
+        self.default_base
+    }
+
+    /// The query parameters.
+    pub fn query_pairs(&self) -> &[(&'static str, String)] {
+        &self.query
+    }
+
+    /// The JSON body.
+    pub fn body(&self) -> Option<&[u8]> {
+        self.body.as_deref()
+    }
+}
+
+/// Characters escaped in a `{+reserved}` expansion: everything but unreserved and reserved ones.
+const RESERVED_EXPANSION: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b':')
+    .remove(b'/')
+    .remove(b'?')
+    .remove(b'#')
+    .remove(b'[')
+    .remove(b']')
+    .remove(b'@')
+    .remove(b'!')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')')
+    .remove(b'*')
+    .remove(b'+')
+    .remove(b',')
+    .remove(b';')
+    .remove(b'=');
+
+/// Characters escaped in a `{simple}` expansion: everything but unreserved ones.
+const SIMPLE_EXPANSION: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
+/// Append a path parameter, escaped per RFC 6570: `reserved` (`{+name}`) keeps `/` and the other
+/// reserved characters, simple expansion escapes them.
+#[doc(hidden)]
+pub fn push_path_param(path: &mut String, value: &str, reserved: bool) {
+    let set = if reserved { RESERVED_EXPANSION } else { SIMPLE_EXPANSION };
+    path.extend(utf8_percent_encode(value, set));
+}
+
+/// Reject an empty path parameter.
+#[doc(hidden)]
+pub fn check_not_empty(name: &str, value: &str) -> Result<(), Error> {
+    if value.is_empty() {
+        return Err(Error::invalid_request(format!("`{name}` must not be empty")));
+    }
+    Ok(())
+}
+
+/// Check a parameter against the document's pattern (e.g. `^people/[^/]+$`). Patterns outside
+/// the supported subset (see the `pattern` module) are not checked.
+#[doc(hidden)]
+pub fn check_pattern(name: &str, value: &str, pat: &str) -> Result<(), Error> {
+    check_not_empty(name, value)?;
+    match pattern::full_match(pat, value) {
+        Some(false) => Err(Error::invalid_request(format!(
+            "`{name}` is {value:?}, which does not match the pattern `{pat}`"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Check a documented item limit (`Allows up to 200 contacts`).
+#[doc(hidden)]
+pub fn check_max_items(name: &str, len: usize, max: usize) -> Result<(), Error> {
+    if len > max {
+        return Err(Error::invalid_request(format!("`{name}` has {len} items; the API allows at most {max}")));
+    }
+    Ok(())
+}
