@@ -12,9 +12,15 @@ use crate::model::{Document, Method, Schema};
 /// `+ enum value Foo.bar: VALUE`, `+ method people.people.get`, `+ parameter people.people.get.x`.
 pub fn diff(old: &Document, new: &Document) -> Vec<String> {
     let mut out = Vec::new();
-    diff_maps(&old.schemas, &new.schemas, "schema", &mut out, |name, a, b, out| {
-        diff_schema(name, a, b, out);
-    });
+    diff_maps(
+        &old.schemas,
+        &new.schemas,
+        "schema",
+        &mut out,
+        |name, a, b, out| {
+            diff_schema(name, a, b, out);
+        },
+    );
     let methods = |d: &Document| {
         let mut m: BTreeMap<String, Method> = BTreeMap::new();
         d.for_each_method(|_, _, x| {
@@ -22,25 +28,54 @@ pub fn diff(old: &Document, new: &Document) -> Vec<String> {
         });
         m
     };
-    diff_maps(&methods(old), &methods(new), "method", &mut out, |id, a, b, out| {
-        if a.http_method != b.http_method || a.path != b.path {
-            out.push(format!("~ method {id}: {} {} -> {} {}", a.http_method, a.path, b.http_method, b.path));
-        }
-        let r = |x: &Option<crate::model::Reference>| x.as_ref().map(|r| r.reference.clone()).unwrap_or_default();
-        if r(&a.request) != r(&b.request) {
-            out.push(format!("~ method {id}: request {} -> {}", r(&a.request), r(&b.request)));
-        }
-        if r(&a.response) != r(&b.response) {
-            out.push(format!("~ method {id}: response {} -> {}", r(&a.response), r(&b.response)));
-        }
-        diff_maps(&a.parameters, &b.parameters, &format!("parameter {id}."), out, |pname, pa, pb, out| {
-            let at = format!("{id}.{pname}");
-            if type_of(pa) != type_of(pb) || pa.repeated != pb.repeated {
-                out.push(format!("~ parameter {at}: {} -> {}", type_of(pa), type_of(pb)));
+    diff_maps(
+        &methods(old),
+        &methods(new),
+        "method",
+        &mut out,
+        |id, a, b, out| {
+            if a.http_method != b.http_method || a.path != b.path {
+                out.push(format!(
+                    "~ method {id}: {} {} -> {} {}",
+                    a.http_method, a.path, b.http_method, b.path
+                ));
             }
-            diff_enum(&at, pa, pb, out);
-        });
-    });
+            let r = |x: &Option<crate::model::Reference>| {
+                x.as_ref().map(|r| r.reference.clone()).unwrap_or_default()
+            };
+            if r(&a.request) != r(&b.request) {
+                out.push(format!(
+                    "~ method {id}: request {} -> {}",
+                    r(&a.request),
+                    r(&b.request)
+                ));
+            }
+            if r(&a.response) != r(&b.response) {
+                out.push(format!(
+                    "~ method {id}: response {} -> {}",
+                    r(&a.response),
+                    r(&b.response)
+                ));
+            }
+            diff_maps(
+                &a.parameters,
+                &b.parameters,
+                &format!("parameter {id}."),
+                out,
+                |pname, pa, pb, out| {
+                    let at = format!("{id}.{pname}");
+                    if type_of(pa) != type_of(pb) || pa.repeated != pb.repeated {
+                        out.push(format!(
+                            "~ parameter {at}: {} -> {}",
+                            type_of(pa),
+                            type_of(pb)
+                        ));
+                    }
+                    diff_enum(&at, pa, pb, out);
+                },
+            );
+        },
+    );
     out.sort();
     out.dedup();
     out
@@ -76,9 +111,15 @@ fn diff_schema(at: &str, a: &Schema, b: &Schema, out: &mut Vec<String>) {
     if let (Some(ia), Some(ib)) = (&a.additional_properties, &b.additional_properties) {
         diff_schema(&format!("{at}{{}}"), ia, ib, out);
     }
-    diff_maps(&a.properties, &b.properties, &format!("field {at}."), out, |k, pa, pb, out| {
-        diff_schema(&format!("{at}.{k}"), pa, pb, out);
-    });
+    diff_maps(
+        &a.properties,
+        &b.properties,
+        &format!("field {at}."),
+        out,
+        |k, pa, pb, out| {
+            diff_schema(&format!("{at}.{k}"), pa, pb, out);
+        },
+    );
 }
 
 fn diff_enum(at: &str, a: &Schema, b: &Schema, out: &mut Vec<String>) {
@@ -99,7 +140,10 @@ fn type_of(s: &Schema) -> String {
     }
     let t = s.ty.clone().unwrap_or_else(|| "any".into());
     match t.as_str() {
-        "array" => format!("array<{}>", s.items.as_deref().map(type_of).unwrap_or_default()),
+        "array" => format!(
+            "array<{}>",
+            s.items.as_deref().map(type_of).unwrap_or_default()
+        ),
         "object" if s.properties.is_empty() => match &s.additional_properties {
             Some(ap) => format!("map<{}>", type_of(ap)),
             None => "object".into(),

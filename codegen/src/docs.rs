@@ -39,9 +39,9 @@ pub fn clean(text: &str, origin: &str) -> Vec<String> {
     for l in lines {
         if let Some(prev) = out.last() {
             let prev_item = is_item(prev);
-            if prev_item && !l.is_empty() && !is_item(&l) {
-                out.push(String::new());
-            } else if !prev.is_empty() && !prev_item && is_item(&l) {
+            let paragraph_after_list = prev_item && !l.is_empty() && !is_item(&l);
+            let list_after_paragraph = !prev.is_empty() && !prev_item && is_item(&l);
+            if paragraph_after_list || list_after_paragraph {
                 out.push(String::new());
             }
         }
@@ -73,8 +73,11 @@ fn split_lists(line: &str) -> Vec<String> {
         let item_star = !in_code && rest.starts_with(" * ") && !cur.ends_with('*');
         let item_dash = !in_code
             && rest.starts_with(" - ")
-            && (cur.ends_with('.') || cur.ends_with(':') || out.last().is_some_and(|l: &String| l.starts_with("- ")));
-        let lead_item = cur.is_empty() && out.is_empty() && (rest.starts_with("* ") || rest.starts_with("- "));
+            && (cur.ends_with('.')
+                || cur.ends_with(':')
+                || out.last().is_some_and(|l: &String| l.starts_with("- ")));
+        let lead_item =
+            cur.is_empty() && out.is_empty() && (rest.starts_with("* ") || rest.starts_with("- "));
         if item_star || item_dash {
             let trimmed = cur.trim_end().to_string();
             if !trimmed.is_empty() {
@@ -123,7 +126,11 @@ fn escape_inline(line: &str, origin: &str) -> String {
                 let text: String = chars[i + 1..text_end].iter().collect();
                 let url: String = chars[text_end + 2..url_end].iter().collect();
                 let url = url.trim();
-                let url = if url.starts_with('/') { format!("{origin}{url}") } else { url.to_string() };
+                let url = if url.starts_with('/') {
+                    format!("{origin}{url}")
+                } else {
+                    url.to_string()
+                };
                 out.push('[');
                 out.push_str(&escape_inline(&text, origin));
                 out.push_str("](");
@@ -143,7 +150,8 @@ fn escape_inline(line: &str, origin: &str) -> String {
         }
         if c == 'h' && (starts_with(&chars, i, "https://") || starts_with(&chars, i, "http://")) {
             let mut end = i;
-            while end < chars.len() && !chars[end].is_whitespace() && !"<>\"`".contains(chars[end]) {
+            while end < chars.len() && !chars[end].is_whitespace() && !"<>\"`".contains(chars[end])
+            {
                 end += 1;
             }
             // Trailing sentence punctuation is not part of the URL.
@@ -173,14 +181,7 @@ fn escape_inline(line: &str, origin: &str) -> String {
 }
 
 fn starts_with(chars: &[char], at: usize, s: &str) -> bool {
-    let mut i = at;
-    for c in s.chars() {
-        if chars.get(i) != Some(&c) {
-            return false;
-        }
-        i += 1;
-    }
-    true
+    (at..).zip(s.chars()).all(|(i, c)| chars.get(i) == Some(&c))
 }
 
 /// `[text](url)` starting at `start`: the index of `]` and of `)`.
@@ -233,34 +234,72 @@ mod tests {
 
     #[test]
     fn restores_flattened_lists() {
-        let l = clean("The type can be custom or one of these predefined values: * `home` * `work`", O);
-        assert_eq!(l, vec!["The type can be custom or one of these predefined values:", "", "* `home`", "* `work`"]);
+        let l = clean(
+            "The type can be custom or one of these predefined values: * `home` * `work`",
+            O,
+        );
+        assert_eq!(
+            l,
+            vec![
+                "The type can be custom or one of these predefined values:",
+                "",
+                "* `home`",
+                "* `work`"
+            ]
+        );
     }
 
     #[test]
     fn restores_dash_lists() {
-        let l = clean("Required. The name. - To get the user, specify `people/me`. - To get a contact, use it.", O);
+        let l = clean(
+            "Required. The name. - To get the user, specify `people/me`. - To get a contact, use it.",
+            O,
+        );
         assert_eq!(
             l,
-            vec!["Required. The name.", "", "- To get the user, specify `people/me`.", "- To get a contact, use it."]
+            vec![
+                "Required. The name.",
+                "",
+                "- To get the user, specify `people/me`.",
+                "- To get a contact, use it."
+            ]
         );
     }
 
     #[test]
     fn keeps_bold_and_wildcards() {
-        let l = clean("**DEPRECATED** (Please use `person.ageRanges` instead) people/* are fine", O);
-        assert_eq!(l, vec!["**DEPRECATED** (Please use `person.ageRanges` instead) people/* are fine"]);
+        let l = clean(
+            "**DEPRECATED** (Please use `person.ageRanges` instead) people/* are fine",
+            O,
+        );
+        assert_eq!(
+            l,
+            vec!["**DEPRECATED** (Please use `person.ageRanges` instead) people/* are fine"]
+        );
     }
 
     #[test]
     fn makes_links_absolute_and_escapes() {
-        let l = clean("For [`contactGroups.create`](/people/api/rest/v1/contactGroups/create) see https://x.test/a.", O);
+        let l = clean(
+            "For [`contactGroups.create`](/people/api/rest/v1/contactGroups/create) see https://x.test/a.",
+            O,
+        );
         assert_eq!(
             l,
-            vec!["For [`contactGroups.create`](https://developers.google.com/people/api/rest/v1/contactGroups/create) see <https://x.test/a>."]
+            vec![
+                "For [`contactGroups.create`](https://developers.google.com/people/api/rest/v1/contactGroups/create) see <https://x.test/a>."
+            ]
         );
-        let l = clean("[HTTP 1.1 status code] (http://w3.org/x). Keys as [\"k\"] and <b>bold</b>", O);
-        assert_eq!(l, vec!["\\[HTTP 1.1 status code\\] (<http://w3.org/x>). Keys as \\[\"k\"\\] and &lt;b&gt;bold&lt;/b&gt;"]);
+        let l = clean(
+            "[HTTP 1.1 status code] (http://w3.org/x). Keys as [\"k\"] and <b>bold</b>",
+            O,
+        );
+        assert_eq!(
+            l,
+            vec![
+                "\\[HTTP 1.1 status code\\] (<http://w3.org/x>). Keys as \\[\"k\"\\] and &lt;b&gt;bold&lt;/b&gt;"
+            ]
+        );
     }
 
     #[test]

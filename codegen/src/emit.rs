@@ -7,10 +7,13 @@
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote};
 
-use crate::docs::clean;
-use crate::ir::{Api, EnumDef, FieldDef, MaskDef, MethodDef, ParamDef, ResourceDef, StructDef, Ty, TypeDef, UNKNOWN_FIELDS, plain};
-use crate::model::Document;
 use crate::Options;
+use crate::docs::clean;
+use crate::ir::{
+    Api, EnumDef, FieldDef, MaskDef, MethodDef, ParamDef, ResourceDef, StructDef, Ty, TypeDef,
+    UNKNOWN_FIELDS, plain,
+};
+use crate::model::Document;
 
 pub(crate) struct Emitter<'a> {
     pub doc: &'a Document,
@@ -36,7 +39,11 @@ impl Emitter<'_> {
 
     fn doc_attrs(lines: &[String]) -> TokenStream {
         let attrs = lines.iter().map(|l| {
-            let l = if l.is_empty() { String::new() } else { format!(" {l}") };
+            let l = if l.is_empty() {
+                String::new()
+            } else {
+                format!(" {l}")
+            };
             quote!(#[doc = #l])
         });
         quote!(#(#attrs)*)
@@ -53,8 +60,10 @@ impl Emitter<'_> {
         let version = &self.doc.version;
         let base = self.doc.base_url();
         let title = self.doc.title.clone().unwrap_or_else(|| name.clone());
-        let rev_doc = format!(" Revision of the {title} discovery document this code was generated from.");
-        let base_doc = " The default base URL of the API: its root URL joined with its service path.";
+        let rev_doc =
+            format!(" Revision of the {title} discovery document this code was generated from.");
+        let base_doc =
+            " The default base URL of the API: its root URL joined with its service path.";
         let name_doc = format!(" The API's name and version, `{name}:{version}`.");
         let api_id = format!("{name}:{version}");
         let mut out = quote! {
@@ -72,7 +81,11 @@ impl Emitter<'_> {
             out.extend(match t {
                 TypeDef::Struct(s) => self.emit_struct(s),
                 TypeDef::Enum(e) => self.emit_enum(e),
-                TypeDef::Alias { name, description, ty } => {
+                TypeDef::Alias {
+                    name,
+                    description,
+                    ty,
+                } => {
                     let n = ident(name);
                     let d = self.docs(description.as_deref());
                     let t = self.ty(ty);
@@ -131,7 +144,11 @@ impl Emitter<'_> {
     /// Whether a type names a deprecated schema (directly or as an element).
     fn uses_deprecated(&self, t: &Ty) -> bool {
         match t {
-            Ty::Named(n) => self.api.types.iter().any(|d| matches!(d, TypeDef::Struct(s) if &s.name == n && s.deprecated)),
+            Ty::Named(n) => self
+                .api
+                .types
+                .iter()
+                .any(|d| matches!(d, TypeDef::Struct(s) if &s.name == n && s.deprecated)),
             Ty::Vec(t) | Ty::Map(t) => self.uses_deprecated(t),
             _ => false,
         }
@@ -160,8 +177,10 @@ impl Emitter<'_> {
         let name = ident(&s.name);
         let docs = self.docs(s.description.as_deref());
         let deprecated = s.deprecated.then(|| quote!(#[deprecated]));
-        let any_deprecated =
-            s.deprecated || s.fields.iter().any(|f| f.deprecated || self.uses_deprecated(&f.ty));
+        let any_deprecated = s.deprecated
+            || s.fields
+                .iter()
+                .any(|f| f.deprecated || self.uses_deprecated(&f.ty));
         let allow_dep = any_deprecated.then(|| quote!(#[allow(deprecated)]));
         let unknown = format_ident!("{}", UNKNOWN_FIELDS);
 
@@ -202,6 +221,19 @@ impl Emitter<'_> {
             }
         });
         let expecting = format!("a {} JSON object", s.json_name);
+        let keep_unknown = quote!(out.#unknown.insert(key.into_string(), map.next_value()?););
+        let dispatch = if s.fields.is_empty() {
+            keep_unknown
+        } else {
+            quote! {
+                match key.as_str() {
+                    #(#de)*
+                    _ => {
+                        #keep_unknown
+                    }
+                }
+            }
+        };
         let validate = self.emit_validate(s);
         let unknown_doc = " JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.";
         quote! {
@@ -252,12 +284,7 @@ impl Emitter<'_> {
                         fn visit_map<A: #rt::serde::de::MapAccess<'de>>(self, mut map: A) -> Result<#name, A::Error> {
                             let mut out = #name::default();
                             while let Some(key) = map.next_key::<#rt::wire::Key<'de>>()? {
-                                match key.as_str() {
-                                    #(#de)*
-                                    _ => {
-                                        out.#unknown.insert(key.into_string(), map.next_value()?);
-                                    }
-                                }
+                                #dispatch
                             }
                             Ok(out)
                         }
@@ -271,7 +298,11 @@ impl Emitter<'_> {
     fn setter(&self, f: &FieldDef) -> TokenStream {
         let id = ident(&f.ident);
         let set = format_ident!("set_{}", plain(&f.ident));
-        let doc = format!(" Sets [`{}`](Self::{}).", f.ident.trim_start_matches("r#"), f.ident);
+        // rustdoc cannot link to a raw identifier.
+        let doc = match f.ident.strip_prefix("r#") {
+            Some(raw) => format!(" Sets the `{raw}` field."),
+            None => format!(" Sets [`{0}`](Self::{0}).", f.ident),
+        };
         let dep = f.deprecated.then(|| quote!(#[deprecated]));
         let wrap = |v: TokenStream| if f.boxed { quote!(Box::new(#v)) } else { v };
         let body_and_sig = match &f.ty {
@@ -329,7 +360,10 @@ impl Emitter<'_> {
             .iter()
             .filter_map(|f| f.max_items.map(|m| format!("`{}` ≤ {m}", f.json)))
             .collect();
-        let doc = format!(" Checks the limits the API documents ({}) before anything is sent.", limits.join(", "));
+        let doc = format!(
+            " Checks the limits the API documents ({}) before anything is sent.",
+            limits.join(", ")
+        );
         Some(quote! {
             #[doc = #doc]
             pub fn validate(&self) -> Result<(), #rt::Error> {
@@ -482,7 +516,11 @@ impl Emitter<'_> {
                 quote!(Self::#id)
             })
             .collect();
-        let is_ro = if ro.is_empty() { quote!(false) } else { quote!(::std::matches!(self, #(#ro)|*)) };
+        let is_ro = if ro.is_empty() {
+            quote!(false)
+        } else {
+            quote!(::std::matches!(self, #(#ro)|*))
+        };
         let target = &m.target;
         quote! {
             #[doc = #doc]
@@ -544,7 +582,10 @@ impl Emitter<'_> {
                 }
             }
         });
-        let methods = r.methods.iter().map(|m| self.method_fn(m, quote!(self.client), true));
+        let methods = r
+            .methods
+            .iter()
+            .map(|m| self.method_fn(m, quote!(self.client), true));
         let calls = r.methods.iter().map(|m| self.emit_call(m));
         quote! {
             #[doc = #doc]
@@ -613,8 +654,8 @@ impl Emitter<'_> {
             lines.push(String::new());
         }
         lines.push(format!("Sends `{} {}`.", m.http_method, m.path));
-        if with_example {
-            if let Some(ex) = self.example(m) {
+        if let Some(ex) = with_example.then(|| self.example(m)).flatten() {
+            {
                 lines.push(String::new());
                 lines.push("# Example".into());
                 lines.push(String::new());
@@ -643,12 +684,23 @@ impl Emitter<'_> {
             args.push("body".into());
         }
         chain.push(format!(".{}({})", m.fn_name, args.join(", ")));
-        if let Some(p) = m.params.iter().find(|p| !p.positional && matches!(p.ty, Ty::Mask(Some(_)))) {
-            if let Ty::Mask(Some(mask)) = &p.ty {
-                let first = self.api.masks.iter().find(|x| &x.name == mask)?.fields.iter().find(|f| !f.2)?.1.clone();
-                uses.push(format!("use {krate}::{mask};"));
-                chain.push(format!(".{}([{mask}::{first}])", p.ident));
-            }
+        let typed_mask = m.params.iter().find_map(|p| match &p.ty {
+            Ty::Mask(Some(mask)) if !p.positional => Some((p, mask)),
+            _ => None,
+        });
+        if let Some((p, mask)) = typed_mask {
+            let first = self
+                .api
+                .masks
+                .iter()
+                .find(|x| &x.name == mask)?
+                .fields
+                .iter()
+                .find(|f| !f.2)?
+                .1
+                .clone();
+            uses.push(format!("use {krate}::{mask};"));
+            chain.push(format!(".{}([{mask}::{first}])", p.ident));
         }
         chain.push(".send()".into());
         chain.push(".await?;".into());
@@ -662,7 +714,11 @@ impl Emitter<'_> {
         uses.dedup();
         out.extend(uses);
         out.extend(pre);
-        let verb = if m.response.is_some() { "let response = " } else { "" };
+        let verb = if m.response.is_some() {
+            "let response = "
+        } else {
+            ""
+        };
         out.push(format!("{verb}{}", chain[0]));
         for c in &chain[1..] {
             out.push(format!("    {c}"));
@@ -694,13 +750,22 @@ impl Emitter<'_> {
                         let mut n = 0;
                         while let Some(i) = rest.find("[^/]+") {
                             s.push_str(&rest[..i]);
-                            let seg = rest[..i].trim_end_matches('/').rsplit('/').next().unwrap_or("");
-                            s.push_str(&placeholder(&format!("{}_id", if n == 0 && !seg.is_empty() { seg } else { &var })));
+                            let seg = rest[..i]
+                                .trim_end_matches('/')
+                                .rsplit('/')
+                                .next()
+                                .unwrap_or("");
+                            s.push_str(&placeholder(&format!(
+                                "{}_id",
+                                if n == 0 && !seg.is_empty() { seg } else { &var }
+                            )));
                             rest = &rest[i + 5..];
                             n += 1;
                         }
                         s.push_str(rest);
-                        if s.chars().all(|c| c.is_ascii_alphanumeric() || "/_-.".contains(c)) {
+                        if s.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || "/_-.".contains(c))
+                        {
                             format!("{s:?}")
                         } else {
                             format!("{:?}", placeholder(&var))
@@ -714,9 +779,11 @@ impl Emitter<'_> {
             Ty::Num(_) | Ty::I64Str | Ty::U64Str => "1".into(),
             Ty::Named(n) => {
                 let first = self.api.types.iter().find_map(|t| match t {
-                    TypeDef::Enum(e) if &e.name == n => {
-                        e.variants.iter().find(|v| !v.deprecated && !v.value.ends_with("UNSPECIFIED")).map(|v| v.ident.clone())
-                    }
+                    TypeDef::Enum(e) if &e.name == n => e
+                        .variants
+                        .iter()
+                        .find(|v| !v.deprecated && !v.value.ends_with("UNSPECIFIED"))
+                        .map(|v| v.ident.clone()),
                     _ => None,
                 });
                 match first {
@@ -827,10 +894,10 @@ impl Emitter<'_> {
         for p in m.params.iter().filter(|p| p.in_path) {
             let id = ident(&p.ident);
             let json = &p.json;
-            let val = self.to_query_string(&p.ty, quote!(&self.#id));
+            let val = self.str_ref(&p.ty, quote!(&self.#id));
             match &p.pattern {
-                Some(pat) => checks.push(quote!(#rt::check_pattern(#json, &#val, #pat)?;)),
-                None => checks.push(quote!(#rt::check_not_empty(#json, &#val)?;)),
+                Some(pat) => checks.push(quote!(#rt::check_pattern(#json, #val, #pat)?;)),
+                None => checks.push(quote!(#rt::check_not_empty(#json, #val)?;)),
             }
         }
         for p in m.params.iter().filter(|p| p.repeated) {
@@ -860,7 +927,10 @@ impl Emitter<'_> {
                 query.push(quote!(if let Some(v) = &self.#id { request.query(#json, #v); }));
             }
         }
-        let body = m.request.as_ref().map(|_| quote!(request.json_body(&self.body)?;));
+        let body = m
+            .request
+            .as_ref()
+            .map(|_| quote!(request.json_body(&self.body)?;));
         let (ret, exec) = match &m.response {
             Some(r) => {
                 let t = ident(r);
@@ -950,6 +1020,15 @@ impl Emitter<'_> {
         }
     }
 
+    /// An expression of type `&str` (or `&String`) for a parameter value reference `v`.
+    fn str_ref(&self, t: &Ty, v: TokenStream) -> TokenStream {
+        match t {
+            Ty::String | Ty::Named(_) => self.to_query_string(t, v),
+            _ => quote!(&ToString::to_string(#v)),
+        }
+    }
+
+    /// A query value (`&str` or `String`) for a parameter value reference `v`.
     fn to_query_string(&self, t: &Ty, v: TokenStream) -> TokenStream {
         match t {
             Ty::String => quote!(String::as_str(#v)),
@@ -975,8 +1054,8 @@ impl Emitter<'_> {
             };
             if let Some(p) = m.params.iter().find(|p| p.json == name) {
                 let id = ident(&p.ident);
-                let val = self.to_query_string(&p.ty, quote!(&self.#id));
-                parts.push(quote!(#rt::push_path_param(&mut path, &#val, #reserved);));
+                let val = self.str_ref(&p.ty, quote!(&self.#id));
+                parts.push(quote!(#rt::push_path_param(&mut path, #val, #reserved);));
             }
             rest = &rest[i + j + 1..];
         }
@@ -1005,7 +1084,11 @@ impl Emitter<'_> {
             .map(|(d, a, t)| {
                 let sig = quote!(fn #a(&self) -> #t<'_>);
                 let body = quote!({ #t { client: self } });
-                if self.inherent { quote!(#[doc = #d] pub #sig #body) } else { quote!(#[doc = #d] #sig #body) }
+                if self.inherent {
+                    quote!(#[doc = #d] pub #sig #body)
+                } else {
+                    quote!(#[doc = #d] #sig #body)
+                }
             })
             .collect();
         let tops: Vec<TokenStream> = self
@@ -1023,7 +1106,10 @@ impl Emitter<'_> {
             }
         } else {
             let tr = ident(&self.api.trait_name);
-            let d = format!(" Entry points of the `{}` API on the runtime client.", self.doc.name);
+            let d = format!(
+                " Entry points of the `{}` API on the runtime client.",
+                self.doc.name
+            );
             let sigs = self.api.top_resources.iter().map(|(acc, ty)| {
                 let a = ident(acc);
                 let t = ident(ty);

@@ -7,9 +7,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::Error;
 use crate::model::{Document, Method, Schema};
 use crate::naming::{Namer, pascal, snake, snake_plain, words};
-use crate::Error;
 
 /// A Rust type of a field or parameter.
 #[derive(Debug, Clone, PartialEq)]
@@ -233,12 +233,36 @@ pub const UNKNOWN_FIELDS: &str = "unknown_fields";
 
 /// Prelude names the generated code uses unqualified; a schema with one of these names is renamed.
 const PRELUDE: &[&str] = &[
-    "BTreeMap", "Box", "Clone", "Default", "Err", "From", "Into", "IntoIterator", "None", "Ok", "Option", "Result",
-    "Send", "Some", "String", "ToString", "Vec",
+    "BTreeMap",
+    "Box",
+    "Clone",
+    "Default",
+    "Err",
+    "From",
+    "Into",
+    "IntoIterator",
+    "None",
+    "Ok",
+    "Option",
+    "Result",
+    "Send",
+    "Some",
+    "String",
+    "ToString",
+    "Vec",
 ];
 
 /// Method names on call builders that parameters must not take.
-const CALL_RESERVED: &[&str] = &["send", "by_page", "by_item", "fields", "quota_user", "client", "body", "request"];
+const CALL_RESERVED: &[&str] = &[
+    "send",
+    "by_page",
+    "by_item",
+    "fields",
+    "quota_user",
+    "client",
+    "body",
+    "request",
+];
 
 struct Lowerer<'a> {
     doc: &'a Document,
@@ -280,7 +304,12 @@ pub fn lower(doc: &Document) -> Result<Api, Error> {
     let mut top_resources = Vec::new();
     for (rname, r) in &doc.resources {
         let accessor = top_ns.unique(&snake(rname));
-        let name = l.lower_resource(&[rname.clone()], r, accessor.clone(), &mut resources)?;
+        let name = l.lower_resource(
+            std::slice::from_ref(rname),
+            r,
+            accessor.clone(),
+            &mut resources,
+        )?;
         top_resources.push((accessor, name));
     }
     let trait_name = l.namer.unique(&format!("{}Api", pascal(&doc.name)));
@@ -306,11 +335,17 @@ impl Lowerer<'_> {
         let path = format!("schemas.{id}");
         if s.reference.is_some() {
             let ty = self.lower_ty(s, &name, &path, id, "")?;
-            self.types.push(TypeDef::Alias { name, description: s.description.clone(), ty });
+            self.types.push(TypeDef::Alias {
+                name,
+                description: s.description.clone(),
+                ty,
+            });
             return Ok(());
         }
         match s.ty.as_deref() {
-            Some("object") | None if !s.properties.is_empty() || s.additional_properties.is_none() => {
+            Some("object") | None
+                if !s.properties.is_empty() || s.additional_properties.is_none() =>
+            {
                 let def = self.lower_struct(name, id.to_string(), s, &path, id)?;
                 self.types.push(TypeDef::Struct(def));
             }
@@ -319,7 +354,11 @@ impl Lowerer<'_> {
             }
             _ => {
                 let ty = self.lower_ty_inner(s, &name, &path, id, "", true)?;
-                self.types.push(TypeDef::Alias { name, description: s.description.clone(), ty });
+                self.types.push(TypeDef::Alias {
+                    name,
+                    description: s.description.clone(),
+                    ty,
+                });
             }
         }
         Ok(())
@@ -347,19 +386,35 @@ impl Lowerer<'_> {
                 description: p.description.clone(),
                 deprecated: p.deprecated,
                 read_only: p.read_only
-                    || p.description.as_deref().is_some_and(|d| d.starts_with("Output only")),
-                max_items: if p.ty.as_deref() == Some("array") || p.additional_properties.is_some() {
+                    || p.description
+                        .as_deref()
+                        .is_some_and(|d| d.starts_with("Output only")),
+                max_items: if p.ty.as_deref() == Some("array") || p.additional_properties.is_some()
+                {
                     stated_limit(p.description.as_deref())
                 } else {
                     None
                 },
             });
         }
-        Ok(StructDef { name, json_name, description: s.description.clone(), deprecated: s.deprecated, fields })
+        Ok(StructDef {
+            name,
+            json_name,
+            description: s.description.clone(),
+            deprecated: s.deprecated,
+            fields,
+        })
     }
 
     /// Lower a property type; `ctx` names inline types; `owner`/`prop` key mask targets.
-    fn lower_ty(&mut self, s: &Schema, ctx: &str, path: &str, owner: &str, prop: &str) -> Result<Ty, Error> {
+    fn lower_ty(
+        &mut self,
+        s: &Schema,
+        ctx: &str,
+        path: &str,
+        owner: &str,
+        prop: &str,
+    ) -> Result<Ty, Error> {
         if s.format.as_deref() == Some("google-fieldmask") {
             let key = format!("{owner}.{prop}");
             return Ok(Ty::Mask(self.mask_for(&key)));
@@ -379,7 +434,10 @@ impl Lowerer<'_> {
         if let Some(r) = &s.reference {
             return match self.schema_names.get(r) {
                 Some(n) => Ok(Ty::Named(n.clone())),
-                None => Err(Error::at(format!("{path}.$ref"), format!("unknown schema `{r}`"))),
+                None => Err(Error::at(
+                    format!("{path}.$ref"),
+                    format!("unknown schema `{r}`"),
+                )),
             };
         }
         let ty = s.ty.as_deref().unwrap_or("any");
@@ -400,16 +458,17 @@ impl Lowerer<'_> {
             ("boolean", _) => Ty::Bool,
             ("any", _) | ("null", _) => Ty::Any,
             ("array", _) => {
-                let items = s
-                    .items
-                    .as_deref()
-                    .ok_or_else(|| Error::at(path.to_string(), "array schema without `items`".into()))?;
-                let item_ctx = if items.reference.is_none() && !items.properties.is_empty() && !top {
+                let items = s.items.as_deref().ok_or_else(|| {
+                    Error::at(path.to_string(), "array schema without `items`".into())
+                })?;
+                let item_ctx = if items.reference.is_none() && !items.properties.is_empty() && !top
+                {
                     format!("{ctx}Item")
                 } else {
                     ctx.to_string()
                 };
-                let inner = self.lower_ty(items, &item_ctx, &format!("{path}.items"), owner, prop)?;
+                let inner =
+                    self.lower_ty(items, &item_ctx, &format!("{path}.items"), owner, prop)?;
                 Ty::Vec(Box::new(inner))
             }
             ("object", _) => {
@@ -419,29 +478,40 @@ impl Lowerer<'_> {
                     self.types.push(TypeDef::Struct(def));
                     Ty::Named(name)
                 } else if let Some(ap) = &s.additional_properties {
-                    let inner =
-                        self.lower_ty(ap, &format!("{ctx}Value"), &format!("{path}.additionalProperties"), owner, prop)?;
+                    let inner = self.lower_ty(
+                        ap,
+                        &format!("{ctx}Value"),
+                        &format!("{path}.additionalProperties"),
+                        owner,
+                        prop,
+                    )?;
                     Ty::Map(Box::new(inner))
                 } else {
                     Ty::Any
                 }
             }
             (other, _) => {
-                return Err(Error::at(format!("{path}.type"), format!("unsupported JSON type `{other}`")));
+                return Err(Error::at(
+                    format!("{path}.type"),
+                    format!("unsupported JSON type `{other}`"),
+                ));
             }
         })
     }
 
     /// Register an enum, sharing one definition among identical value lists and among lists with
     /// the same multi-word value prefix where one list contains the other.
-    fn lower_enum(&mut self, s: &Schema, ctx: &str, fixed_name: Option<String>) -> Result<String, Error> {
+    fn lower_enum(
+        &mut self,
+        s: &Schema,
+        ctx: &str,
+        fixed_name: Option<String>,
+    ) -> Result<String, Error> {
         let values = s.enum_values.clone().unwrap_or_default();
         let descs = s.enum_descriptions.clone().unwrap_or_default();
         let deps = s.enum_deprecated.clone().unwrap_or_default();
-        if fixed_name.is_none() {
-            if let Some(&i) = self.enum_index.get(&values) {
-                return Ok(self.enums[i].name.clone());
-            }
+        if let (None, Some(&i)) = (&fixed_name, self.enum_index.get(&values)) {
+            return Ok(self.enums[i].name.clone());
         }
         let prefix = common_prefix(&values);
         let base = match (&fixed_name, &prefix) {
@@ -474,7 +544,11 @@ impl Lowerer<'_> {
                 return Ok(self.enums[i].name.clone());
             }
         }
-        let name = if fixed_name.is_some() { base } else { self.namer.unique(&base) };
+        let name = if fixed_name.is_some() {
+            base
+        } else {
+            self.namer.unique(&base)
+        };
         let mut variants: Vec<VariantDef> = Vec::new();
         for (k, v) in values.iter().enumerate() {
             let ident = variant_ident(v, prefix.as_deref(), &variants);
@@ -485,8 +559,17 @@ impl Lowerer<'_> {
                 deprecated: deps.get(k).copied().unwrap_or(false),
             });
         }
-        let description = if fixed_name.is_some() || prefix.is_none() { s.description.clone() } else { None };
-        self.enums.push(EnumDef { name: name.clone(), description, variants, prefix });
+        let description = if fixed_name.is_some() || prefix.is_none() {
+            s.description.clone()
+        } else {
+            None
+        };
+        self.enums.push(EnumDef {
+            name: name.clone(),
+            description,
+            variants,
+            prefix,
+        });
         self.enum_index.insert(values, self.enums.len() - 1);
         Ok(name)
     }
@@ -500,11 +583,16 @@ impl Lowerer<'_> {
         let mut found: Vec<(String, Option<String>)> = Vec::new();
         doc.for_each_method(|_, _, m| {
             if let (Some(req), Some(resp)) = (&m.request, &m.response) {
-                request_to_response.entry(req.reference.clone()).or_insert(resp.reference.clone());
+                request_to_response
+                    .entry(req.reference.clone())
+                    .or_insert(resp.reference.clone());
             }
             for (pname, p) in &m.parameters {
                 if p.format.as_deref() == Some("google-fieldmask") && !prefixed_paths(p) {
-                    let target = m.response.as_ref().and_then(|r| target_schema(doc, &r.reference, true));
+                    let target = m
+                        .response
+                        .as_ref()
+                        .and_then(|r| target_schema(doc, &r.reference, true));
                     found.push((format!("{}.{pname}", m.id), target));
                 }
             }
@@ -513,7 +601,9 @@ impl Lowerer<'_> {
             for (pname, p) in &s.properties {
                 if p.format.as_deref() == Some("google-fieldmask") && !prefixed_paths(p) {
                     let target = target_schema(doc, id, false).or_else(|| {
-                        request_to_response.get(id).and_then(|r| target_schema(doc, r, true))
+                        request_to_response
+                            .get(id)
+                            .and_then(|r| target_schema(doc, r, true))
                     });
                     found.push((format!("{id}.{pname}"), target));
                 }
@@ -540,11 +630,21 @@ impl Lowerer<'_> {
             .properties
             .iter()
             .map(|(json, p)| {
-                let ro = p.read_only || p.description.as_deref().is_some_and(|d| d.starts_with("Output only"));
+                let ro = p.read_only
+                    || p.description
+                        .as_deref()
+                        .is_some_and(|d| d.starts_with("Output only"));
                 (json.clone(), idents.unique(&pascal(json)), p.deprecated, ro)
             })
             .collect();
-        self.masks.insert(target, MaskDef { name: name.clone(), target: struct_name, fields });
+        self.masks.insert(
+            target,
+            MaskDef {
+                name: name.clone(),
+                target: struct_name,
+                fields,
+            },
+        );
         Some(name)
     }
 
@@ -557,9 +657,18 @@ impl Lowerer<'_> {
         accessor: String,
         out: &mut Vec<ResourceDef>,
     ) -> Result<String, Error> {
-        let name = self.namer.unique(&format!("{}Resource", path.iter().map(|p| pascal(p)).collect::<String>()));
+        let name = self.namer.unique(&format!(
+            "{}Resource",
+            path.iter().map(|p| pascal(p)).collect::<String>()
+        ));
         let idx = out.len();
-        out.push(ResourceDef { path: path.to_vec(), name: name.clone(), accessor, methods: Vec::new(), children: Vec::new() });
+        out.push(ResourceDef {
+            path: path.to_vec(),
+            name: name.clone(),
+            accessor,
+            methods: Vec::new(),
+            children: Vec::new(),
+        });
         let mut ns = Namer::default();
         let mut methods = Vec::new();
         for (mname, m) in &r.methods {
@@ -578,10 +687,25 @@ impl Lowerer<'_> {
         Ok(name)
     }
 
-    fn lower_method(&mut self, path: &[String], mname: &str, m: &Method, ns: &mut Namer) -> Result<MethodDef, Error> {
-        let jpath = format!("{}methods.{mname}", path.iter().map(|p| format!("resources.{p}.")).collect::<String>());
+    fn lower_method(
+        &mut self,
+        path: &[String],
+        mname: &str,
+        m: &Method,
+        ns: &mut Namer,
+    ) -> Result<MethodDef, Error> {
+        let jpath = format!(
+            "{}methods.{mname}",
+            path.iter()
+                .map(|p| format!("resources.{p}."))
+                .collect::<String>()
+        );
         let fn_name = ns.unique(&snake(mname));
-        let stem: String = path.iter().chain(std::iter::once(&mname.to_string())).map(|p| pascal(p)).collect();
+        let stem: String = path
+            .iter()
+            .chain(std::iter::once(&mname.to_string()))
+            .map(|p| pascal(p))
+            .collect();
         let call_name = self.namer.unique(&format!("{stem}Call"));
         let mut params = Vec::new();
         let mut idents = Namer::with_reserved(CALL_RESERVED);
@@ -593,7 +717,10 @@ impl Lowerer<'_> {
         }
         for pname in ordered {
             let Some(p) = m.parameters.get(pname) else {
-                return Err(Error::at(format!("{jpath}.parameterOrder"), format!("unknown parameter `{pname}`")));
+                return Err(Error::at(
+                    format!("{jpath}.parameterOrder"),
+                    format!("unknown parameter `{pname}`"),
+                ));
             };
             let ppath = format!("{jpath}.parameters.{pname}");
             let mut one = p.clone();
@@ -611,23 +738,37 @@ impl Lowerer<'_> {
                 pattern: p.pattern.clone(),
                 description: p.description.clone(),
                 deprecated: p.deprecated,
-                max_items: if p.repeated { stated_limit(p.description.as_deref()) } else { None },
+                max_items: if p.repeated {
+                    stated_limit(p.description.as_deref())
+                } else {
+                    None
+                },
             });
         }
         for p in &params {
-            if p.in_path && !m.path.contains(&format!("{{{}}}", p.json)) && !m.path.contains(&format!("{{+{}}}", p.json)) {
-                return Err(Error::at(format!("{jpath}.path"), format!("path parameter `{}` is not in `{}`", p.json, m.path)));
+            if p.in_path
+                && !m.path.contains(&format!("{{{}}}", p.json))
+                && !m.path.contains(&format!("{{+{}}}", p.json))
+            {
+                return Err(Error::at(
+                    format!("{jpath}.path"),
+                    format!("path parameter `{}` is not in `{}`", p.json, m.path),
+                ));
             }
         }
-        let lookup = |r: &Option<crate::model::Reference>, what: &str| -> Result<Option<String>, Error> {
-            match r {
-                None => Ok(None),
-                Some(r) => match self.schema_names.get(&r.reference) {
-                    Some(n) => Ok(Some(n.clone())),
-                    None => Err(Error::at(format!("{jpath}.{what}.$ref"), format!("unknown schema `{}`", r.reference))),
-                },
-            }
-        };
+        let lookup =
+            |r: &Option<crate::model::Reference>, what: &str| -> Result<Option<String>, Error> {
+                match r {
+                    None => Ok(None),
+                    Some(r) => match self.schema_names.get(&r.reference) {
+                        Some(n) => Ok(Some(n.clone())),
+                        None => Err(Error::at(
+                            format!("{jpath}.{what}.$ref"),
+                            format!("unknown schema `{}`", r.reference),
+                        )),
+                    },
+                }
+            };
         let request = lookup(&m.request, "request")?;
         let response = lookup(&m.response, "response")?;
         let request_validates = m.request.as_ref().is_some_and(|r| {
@@ -657,7 +798,9 @@ impl Lowerer<'_> {
     }
 
     fn list_info(&mut self, m: &Method, params: &[ParamDef]) -> Option<ListInfo> {
-        let token = params.iter().find(|p| p.json == "pageToken" && !p.in_path && !p.repeated)?;
+        let token = params
+            .iter()
+            .find(|p| p.json == "pageToken" && !p.in_path && !p.repeated)?;
         let resp = self.doc.schemas.get(&m.response.as_ref()?.reference)?;
         let next = resp.properties.get("nextPageToken")?;
         if next.ty.as_deref() != Some("string") {
@@ -666,7 +809,10 @@ impl Lowerer<'_> {
         let arrays: Vec<(&String, &Schema)> = resp
             .properties
             .iter()
-            .filter(|(_, p)| p.ty.as_deref() == Some("array") && p.items.as_ref().is_some_and(|i| i.reference.is_some()))
+            .filter(|(_, p)| {
+                p.ty.as_deref() == Some("array")
+                    && p.items.as_ref().is_some_and(|i| i.reference.is_some())
+            })
             .collect();
         let items = if arrays.len() == 1 {
             let (json, p) = arrays[0];
@@ -675,7 +821,10 @@ impl Lowerer<'_> {
         } else {
             None
         };
-        Some(ListInfo { page_token_ident: token.ident.clone(), items })
+        Some(ListInfo {
+            page_token_ident: token.ident.clone(),
+            items,
+        })
     }
 }
 
@@ -686,7 +835,10 @@ fn common_prefix(values: &[String]) -> Option<String> {
         return None;
     }
     let split: Vec<Vec<&str>> = values.iter().map(|v| v.split('_').collect()).collect();
-    if split.iter().any(|w| w.iter().any(|x| x.is_empty() || x.chars().any(|c| c.is_ascii_lowercase()))) {
+    if split.iter().any(|w| {
+        w.iter()
+            .any(|x| x.is_empty() || x.chars().any(|c| c.is_ascii_lowercase()))
+    }) {
         return None;
     }
     let mut n = 0;
@@ -702,7 +854,10 @@ fn common_prefix(values: &[String]) -> Option<String> {
 }
 
 fn variant_ident(value: &str, prefix: Option<&str>, existing: &[VariantDef]) -> String {
-    let stripped = prefix.and_then(|p| value.strip_prefix(p)).map(|s| s.trim_start_matches('_')).unwrap_or(value);
+    let stripped = prefix
+        .and_then(|p| value.strip_prefix(p))
+        .map(|s| s.trim_start_matches('_'))
+        .unwrap_or(value);
     let mut ns = Namer::with_reserved(&["UnknownValue"]);
     for v in existing {
         ns.unique(&v.ident);
@@ -712,7 +867,9 @@ fn variant_ident(value: &str, prefix: Option<&str>, existing: &[VariantDef]) -> 
 
 /// Paths that must carry a prefix (`person.names`) cannot be a plain field enum.
 fn prefixed_paths(p: &Schema) -> bool {
-    p.description.as_deref().is_some_and(|d| d.contains("should start with"))
+    p.description
+        .as_deref()
+        .is_some_and(|d| d.contains("should start with"))
 }
 
 /// The schema whose fields a mask names: the largest schema (by property count) within two `$ref`
@@ -725,7 +882,9 @@ fn target_schema(doc: &Document, start: &str, include_start: bool) -> Option<Str
     for depth in 0..=2 {
         let mut next = Vec::new();
         for id in &frontier {
-            let Some(s) = doc.schemas.get(id) else { continue };
+            let Some(s) = doc.schemas.get(id) else {
+                continue;
+            };
             if depth > 0 || include_start {
                 let n = s.properties.len();
                 if n >= 2 && best.as_ref().is_none_or(|(b, _)| n > *b) {
@@ -794,7 +953,13 @@ fn box_cycles(types: &mut [TypeDef]) {
             let e = s
                 .fields
                 .iter()
-                .filter_map(|f| if let Ty::Named(n) = &f.ty { Some(n.clone()) } else { None })
+                .filter_map(|f| {
+                    if let Ty::Named(n) = &f.ty {
+                        Some(n.clone())
+                    } else {
+                        None
+                    }
+                })
                 .collect();
             edges.insert(s.name.clone(), e);
         }
@@ -806,10 +971,8 @@ fn box_cycles(types: &mut [TypeDef]) {
             if n == to {
                 return true;
             }
-            if seen.insert(n.clone()) {
-                if let Some(e) = edges.get(&n) {
-                    stack.extend(e.iter().cloned());
-                }
+            if let (true, Some(e)) = (seen.insert(n.clone()), edges.get(&n)) {
+                stack.extend(e.iter().cloned());
             }
         }
         false
@@ -819,9 +982,7 @@ fn box_cycles(types: &mut [TypeDef]) {
             let name = s.name.clone();
             for f in &mut s.fields {
                 if let Ty::Named(n) = &f.ty {
-                    if edges.contains_key(n) && reaches(n, &name) {
-                        f.boxed = true;
-                    }
+                    f.boxed = edges.contains_key(n) && reaches(n, &name);
                 }
             }
         }
@@ -841,18 +1002,33 @@ mod tests {
     fn prefixes() {
         let v = |xs: &[&str]| xs.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         assert_eq!(
-            common_prefix(&v(&["READ_SOURCE_TYPE_UNSPECIFIED", "READ_SOURCE_TYPE_CONTACT"])).as_deref(),
+            common_prefix(&v(&[
+                "READ_SOURCE_TYPE_UNSPECIFIED",
+                "READ_SOURCE_TYPE_CONTACT"
+            ]))
+            .as_deref(),
             Some("READ_SOURCE_TYPE")
         );
         assert_eq!(common_prefix(&v(&["TYPE_A", "TYPE_B"])), None);
-        assert_eq!(common_prefix(&v(&["AGE_RANGE_UNSPECIFIED", "LESS_THAN_EIGHTEEN"])), None);
+        assert_eq!(
+            common_prefix(&v(&["AGE_RANGE_UNSPECIFIED", "LESS_THAN_EIGHTEEN"])),
+            None
+        );
         assert_eq!(common_prefix(&v(&["A_B", "A_B_C"])), None);
     }
 
     #[test]
     fn limits() {
-        assert_eq!(stated_limit(Some("Required. A map. Allows up to 200 contacts in a single request.")), Some(200));
-        assert_eq!(stated_limit(Some("There is a maximum of 200 resource names.")), Some(200));
+        assert_eq!(
+            stated_limit(Some(
+                "Required. A map. Allows up to 200 contacts in a single request."
+            )),
+            Some(200)
+        );
+        assert_eq!(
+            stated_limit(Some("There is a maximum of 200 resource names.")),
+            Some(200)
+        );
         assert_eq!(stated_limit(Some("Up to you.")), None);
     }
 }

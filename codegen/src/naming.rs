@@ -116,7 +116,9 @@ pub struct Namer {
 impl Namer {
     /// A namer with some names already taken.
     pub fn with_reserved(names: &[&str]) -> Self {
-        Self { used: names.iter().map(|s| s.to_string()).collect() }
+        Self {
+            used: names.iter().map(|s| s.to_string()).collect(),
+        }
     }
 
     /// Take `base`, or the first free numbered variant of it.
@@ -129,11 +131,19 @@ impl Namer {
         };
         let mut candidate = base.to_string();
         let mut n = 2;
-        while self.used.contains(candidate.strip_prefix("r#").unwrap_or(&candidate)) {
+        while self
+            .used
+            .contains(candidate.strip_prefix("r#").unwrap_or(&candidate))
+        {
             candidate = format!("{plain}{sep}{n}");
             n += 1;
         }
-        self.used.insert(candidate.strip_prefix("r#").unwrap_or(&candidate).to_string());
+        self.used.insert(
+            candidate
+                .strip_prefix("r#")
+                .unwrap_or(&candidate)
+                .to_string(),
+        );
         candidate
     }
 
@@ -152,7 +162,10 @@ mod tests {
         assert_eq!(snake("emailAddresses"), "email_addresses");
         assert_eq!(snake("type"), "r#type");
         assert_eq!(snake("self"), "self_");
-        assert_eq!(snake("requestMask.includeField"), "request_mask_include_field");
+        assert_eq!(
+            snake("requestMask.includeField"),
+            "request_mask_include_field"
+        );
         assert_eq!(snake("$.xgafv"), "xgafv");
         assert_eq!(snake("@type"), "r#type");
         assert_eq!(snake("HTTPServer"), "http_server");
@@ -166,7 +179,10 @@ mod tests {
     fn pascal_cases() {
         assert_eq!(pascal("READ_SOURCE_TYPE_CONTACT"), "ReadSourceTypeContact");
         assert_eq!(pascal("Person"), "Person");
-        assert_eq!(pascal("application/vnd.google-apps.folder"), "ApplicationVndGoogleAppsFolder");
+        assert_eq!(
+            pascal("application/vnd.google-apps.folder"),
+            "ApplicationVndGoogleAppsFolder"
+        );
         assert_eq!(pascal("1"), "V1");
         assert_eq!(pascal(""), "Empty");
         assert_eq!(pascal("Self"), "Self_");

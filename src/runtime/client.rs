@@ -4,7 +4,9 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER, USER_AGENT};
+use reqwest::header::{
+    AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER, USER_AGENT,
+};
 use serde::de::DeserializeOwned;
 
 use super::{AccessToken, Error, NoAuth, Request, StaticToken, TokenSource};
@@ -119,14 +121,22 @@ impl Client {
             .request(to_reqwest_method(request.method()), url)
             .timeout(self.inner.timeout);
         if !token.secret().is_empty() {
-            let mut v = HeaderValue::try_from(format!("Bearer {}", token.secret()))
-                .map_err(|_| Error::auth("the access token contains characters not allowed in a header", None))?;
+            let mut v =
+                HeaderValue::try_from(format!("Bearer {}", token.secret())).map_err(|_| {
+                    Error::auth(
+                        "the access token contains characters not allowed in a header",
+                        None,
+                    )
+                })?;
             v.set_sensitive(true);
             rb = rb.header(AUTHORIZATION, v);
         }
         if let Some(b) = request.body() {
             rb = rb.header(CONTENT_TYPE, "application/json").body(b.to_vec());
-        } else if matches!(request.method(), super::HttpMethod::Post | super::HttpMethod::Put | super::HttpMethod::Patch) {
+        } else if matches!(
+            request.method(),
+            super::HttpMethod::Post | super::HttpMethod::Put | super::HttpMethod::Patch
+        ) {
             rb = rb.header(reqwest::header::CONTENT_LENGTH, "0");
         }
         let resp = rb.send().await.map_err(Error::transport)?;
@@ -143,7 +153,11 @@ impl Client {
     }
 
     fn url_for(&self, request: &Request) -> Result<reqwest::Url, Error> {
-        let base = self.inner.base_url.as_deref().unwrap_or(request.default_base());
+        let base = self
+            .inner
+            .base_url
+            .as_deref()
+            .unwrap_or(request.default_base());
         let mut url = reqwest::Url::parse(base)
             .and_then(|b| b.join(request.path()))
             .map_err(|e| Error::invalid_request(format!("cannot build the request URL: {e}")))?;
@@ -186,7 +200,12 @@ fn to_reqwest_method(m: super::HttpMethod) -> reqwest::Method {
 
 /// `Retry-After` in seconds (the HTTP-date form is not used by Google APIs and is ignored).
 fn parse_retry_after(v: &HeaderValue) -> Option<Duration> {
-    v.to_str().ok()?.trim().parse::<u64>().ok().map(Duration::from_secs)
+    v.to_str()
+        .ok()?
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(Duration::from_secs)
 }
 
 /// Whether a URL's host is a loopback address (`127.0.0.0/8`, `::1`, `localhost`).
@@ -202,7 +221,8 @@ pub(crate) fn is_loopback(url: &reqwest::Url) -> bool {
 /// Check a base URL: absolute, `https`, or `http` to a loopback host only. Returns it with a
 /// trailing slash so that relative paths join below it.
 pub fn check_base_url(base: &str) -> Result<String, Error> {
-    let url = reqwest::Url::parse(base).map_err(|e| Error::config(format!("invalid base URL {base:?}: {e}")))?;
+    let url = reqwest::Url::parse(base)
+        .map_err(|e| Error::config(format!("invalid base URL {base:?}: {e}")))?;
     match url.scheme() {
         "https" => {}
         "http" if is_loopback(&url) => {}
@@ -212,10 +232,16 @@ pub fn check_base_url(base: &str) -> Result<String, Error> {
                 url.host_str().unwrap_or("?")
             )));
         }
-        s => return Err(Error::config(format!("unsupported URL scheme {s:?} in base URL"))),
+        s => {
+            return Err(Error::config(format!(
+                "unsupported URL scheme {s:?} in base URL"
+            )));
+        }
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(Error::config("the base URL must not have a query or fragment"));
+        return Err(Error::config(
+            "the base URL must not have a query or fragment",
+        ));
     }
     let mut s = url.to_string();
     if !s.ends_with('/') {
@@ -288,7 +314,8 @@ impl ClientBuilder {
                 let mut headers = HeaderMap::new();
                 headers.insert(
                     USER_AGENT,
-                    HeaderValue::try_from(ua).map_err(|_| Error::config("the user agent is not a valid header value"))?,
+                    HeaderValue::try_from(ua)
+                        .map_err(|_| Error::config("the user agent is not a valid header value"))?,
                 );
                 headers.insert(
                     "x-goog-api-client",
@@ -303,7 +330,14 @@ impl ClientBuilder {
             }
         };
         let tokens = self.tokens.unwrap_or_else(|| Arc::new(NoAuth));
-        Ok(Client { inner: Arc::new(Inner { http, base_url, tokens, timeout: self.timeout }) })
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                base_url,
+                tokens,
+                timeout: self.timeout,
+            }),
+        })
     }
 }
 

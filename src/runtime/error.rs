@@ -82,7 +82,10 @@ impl Error {
 
     /// An authentication failure, for [`TokenSource`](super::TokenSource) implementations. The
     /// message must not contain secrets.
-    pub fn auth(message: impl Into<String>, source: Option<Box<dyn StdError + Send + Sync>>) -> Self {
+    pub fn auth(
+        message: impl Into<String>,
+        source: Option<Box<dyn StdError + Send + Sync>>,
+    ) -> Self {
         let mut e = Self::new(ErrorKind::Auth, message);
         e.inner.source = source;
         e
@@ -142,8 +145,16 @@ impl Error {
 
     /// A successful response whose body did not decode.
     pub(crate) fn decode(err: serde_json::Error, json_path: Option<String>, body: &[u8]) -> Self {
-        let what = if err.is_eof() { "the response body is truncated" } else { "the response body does not decode" };
-        let at = json_path.as_deref().filter(|p| !p.is_empty() && *p != ".").map(|p| format!(" at `{p}`")).unwrap_or_default();
+        let what = if err.is_eof() {
+            "the response body is truncated"
+        } else {
+            "the response body does not decode"
+        };
+        let at = json_path
+            .as_deref()
+            .filter(|p| !p.is_empty() && *p != ".")
+            .map(|p| format!(" at `{p}`"))
+            .unwrap_or_default();
         let mut e = Self::new(ErrorKind::Decode, format!("{what}{at}: {err}"));
         e.inner.json_path = json_path;
         e.inner.excerpt = Some(excerpt(body));
@@ -210,13 +221,17 @@ impl Error {
     pub fn is_etag_mismatch(&self) -> bool {
         self.inner.api.as_ref().is_some_and(|a| {
             a.status.as_deref() == Some("FAILED_PRECONDITION")
-                || a.errors.iter().any(|e| e.reason.as_deref() == Some("failedPrecondition"))
+                || a.errors
+                    .iter()
+                    .any(|e| e.reason.as_deref() == Some("failedPrecondition"))
         })
     }
 
     /// Rate limited: HTTP 429 or `RESOURCE_EXHAUSTED`.
     pub fn is_rate_limited(&self) -> bool {
-        self.inner.api.as_ref().is_some_and(|a| a.http_status == 429 || a.status.as_deref() == Some("RESOURCE_EXHAUSTED"))
+        self.inner.api.as_ref().is_some_and(|a| {
+            a.http_status == 429 || a.status.as_deref() == Some("RESOURCE_EXHAUSTED")
+        })
     }
 
     /// Whether trying the same request again may succeed: transport errors, timeouts, 408, 429,
@@ -278,7 +293,10 @@ impl fmt::Display for Error {
 
 impl StdError for Error {
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
-        self.inner.source.as_deref().map(|s| s as &(dyn StdError + 'static))
+        self.inner
+            .source
+            .as_deref()
+            .map(|s| s as &(dyn StdError + 'static))
     }
 }
 
@@ -426,13 +444,20 @@ impl RpcStatus {
         Self {
             code: v.get("code").and_then(Value::as_i64).unwrap_or(0),
             message: str_of(v, "message"),
-            details: v.get("details").and_then(Value::as_array).cloned().unwrap_or_default(),
+            details: v
+                .get("details")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default(),
         }
     }
 }
 
 fn str_of(v: &Value, k: &str) -> String {
-    v.get(k).and_then(Value::as_str).unwrap_or_default().to_string()
+    v.get(k)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
 }
 
 fn opt_str(v: &Value, k: &str) -> Option<String> {
@@ -524,7 +549,11 @@ impl ErrorDetail {
                 metadata: v
                     .get("metadata")
                     .and_then(Value::as_object)
-                    .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect())
+                    .map(|m| {
+                        m.iter()
+                            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                            .collect()
+                    })
                     .unwrap_or_default(),
             }),
             "BadRequest" => Self::BadRequest(BadRequest {
@@ -533,7 +562,10 @@ impl ErrorDetail {
                     .and_then(Value::as_array)
                     .map(|a| {
                         a.iter()
-                            .map(|f| FieldViolation { field: str_of(f, "field"), description: str_of(f, "description") })
+                            .map(|f| FieldViolation {
+                                field: str_of(f, "field"),
+                                description: str_of(f, "description"),
+                            })
                             .collect()
                     })
                     .unwrap_or_default(),
@@ -542,20 +574,38 @@ impl ErrorDetail {
                 violations: v
                     .get("violations")
                     .and_then(Value::as_array)
-                    .map(|a| a.iter().map(|x| (str_of(x, "subject"), str_of(x, "description"))).collect())
+                    .map(|a| {
+                        a.iter()
+                            .map(|x| (str_of(x, "subject"), str_of(x, "description")))
+                            .collect()
+                    })
                     .unwrap_or_default(),
             }),
-            "RetryInfo" => match v.get("retryDelay").and_then(Value::as_str).and_then(parse_duration) {
+            "RetryInfo" => match v
+                .get("retryDelay")
+                .and_then(Value::as_str)
+                .and_then(parse_duration)
+            {
                 Some(d) => Self::RetryInfo(RetryInfo { retry_delay: d }),
                 None => Self::Other(v.clone()),
             },
             n if n.ends_with("ContactsErrorDetails") => {
                 let errors = match v.get("contactErrors") {
-                    Some(Value::Object(m)) => m.iter().map(|(k, s)| (k.clone(), RpcStatus::parse(s))).collect(),
-                    Some(Value::Array(a)) => a.iter().enumerate().map(|(i, s)| (i.to_string(), RpcStatus::parse(s))).collect(),
+                    Some(Value::Object(m)) => m
+                        .iter()
+                        .map(|(k, s)| (k.clone(), RpcStatus::parse(s)))
+                        .collect(),
+                    Some(Value::Array(a)) => a
+                        .iter()
+                        .enumerate()
+                        .map(|(i, s)| (i.to_string(), RpcStatus::parse(s)))
+                        .collect(),
                     _ => BTreeMap::new(),
                 };
-                Self::ContactErrors(ContactErrors { type_name: n.to_string(), errors })
+                Self::ContactErrors(ContactErrors {
+                    type_name: n.to_string(),
+                    errors,
+                })
             }
             _ => Self::Other(v.clone()),
         }

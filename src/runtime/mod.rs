@@ -19,13 +19,13 @@ pub mod wire;
 
 pub use client::{Client, ClientBuilder, DEFAULT_TIMEOUT, check_base_url, install_crypto_provider};
 pub use error::{
-    ApiError, BadRequest, ContactErrors, Error, ErrorDetail, ErrorInfo, ErrorKind, FieldViolation, LegacyError,
-    QuotaFailure, RetryInfo, RpcStatus,
+    ApiError, BadRequest, ContactErrors, Error, ErrorDetail, ErrorInfo, ErrorKind, FieldViolation,
+    LegacyError, QuotaFailure, RetryInfo, RpcStatus,
 };
 pub use mask::{FieldMask, MaskField};
+pub use request::{HttpMethod, Request};
 #[doc(hidden)]
 pub use request::{check_max_items, check_not_empty, check_pattern, push_path_param};
-pub use request::{HttpMethod, Request};
 pub use token::{AccessToken, BoxFuture, NoAuth, StaticToken, TokenSource};
 
 /// The `Stream` trait list methods return (re-exported from `futures-core`).

@@ -15,7 +15,10 @@ enum State<C, F> {
 /// Pages of a list call: `fetch(call, token)` sends one page request and returns the page with
 /// its next page token. Ends after a page without a token; a server that repeats the token it was
 /// given ends the stream with an error instead of looping.
-pub fn pages<C, P, F, Fut>(call: C, fetch: F) -> impl Stream<Item = Result<P, Error>> + Send + 'static
+pub fn pages<C, P, F, Fut>(
+    call: C,
+    fetch: F,
+) -> impl Stream<Item = Result<P, Error>> + Send + 'static
 where
     C: Clone + Send + 'static,
     P: Send + 'static,
@@ -49,12 +52,17 @@ where
 }
 
 /// The items of every page, in order.
-pub fn items<P, T, S, F>(pages: S, mut items_of: F) -> impl Stream<Item = Result<T, Error>> + Send + 'static
+pub fn items<P, T, S, F>(
+    pages: S,
+    mut items_of: F,
+) -> impl Stream<Item = Result<T, Error>> + Send + 'static
 where
     S: Stream<Item = Result<P, Error>> + Send + 'static,
     F: FnMut(P) -> Vec<T> + Send + 'static,
     T: Send + 'static,
     P: Send + 'static,
 {
-    pages.map_ok(move |p| stream::iter(items_of(p).into_iter().map(Ok))).try_flatten()
+    pages
+        .map_ok(move |p| stream::iter(items_of(p).into_iter().map(Ok)))
+        .try_flatten()
 }

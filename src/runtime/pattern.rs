@@ -54,7 +54,13 @@ impl Parser<'_> {
                 (self.chars.next()? == ')').then_some(Node::Group(inner))
             }
             '[' => self.class(),
-            '\\' => self.escape().map(|(r, neg)| if r.len() == 1 && r[0].0 == r[0].1 && !neg { Node::Char(r[0].0) } else { Node::Class(r, neg) }),
+            '\\' => self.escape().map(|(r, neg)| {
+                if r.len() == 1 && r[0].0 == r[0].1 && !neg {
+                    Node::Char(r[0].0)
+                } else {
+                    Node::Class(r, neg)
+                }
+            }),
             c if "*+?{}|)".contains(c) => None,
             c => Some(Node::Char(c)),
         }
@@ -66,7 +72,10 @@ impl Parser<'_> {
             'd' => (vec![('0', '9')], false),
             'D' => (vec![('0', '9')], true),
             'w' => (vec![('a', 'z'), ('A', 'Z'), ('0', '9'), ('_', '_')], false),
-            's' => (vec![(' ', ' '), ('\t', '\t'), ('\n', '\n'), ('\r', '\r')], false),
+            's' => (
+                vec![(' ', ' '), ('\t', '\t'), ('\n', '\n'), ('\r', '\r')],
+                false,
+            ),
             c if c.is_ascii_alphanumeric() => return None,
             c => (vec![(c, c)], false),
         })
@@ -146,7 +155,11 @@ impl Parser<'_> {
                     }
                     Some((a, b)) => {
                         let lo = a.trim().parse().ok()?;
-                        let hi = if b.trim().is_empty() { usize::MAX } else { b.trim().parse().ok()? };
+                        let hi = if b.trim().is_empty() {
+                            usize::MAX
+                        } else {
+                            b.trim().parse().ok()?
+                        };
                         (lo, hi)
                     }
                 }
@@ -200,8 +213,14 @@ fn seq_ends(seq: &[(Node, usize, usize)], input: &[char], pos: usize) -> Vec<usi
 
 fn node_ends(node: &Node, input: &[char], pos: usize) -> Vec<usize> {
     match node {
-        Node::Char(c) => (input.get(pos) == Some(c)).then_some(pos + 1).into_iter().collect(),
-        Node::Any => (pos < input.len() && input[pos] != '\n').then_some(pos + 1).into_iter().collect(),
+        Node::Char(c) => (input.get(pos) == Some(c))
+            .then_some(pos + 1)
+            .into_iter()
+            .collect(),
+        Node::Any => (pos < input.len() && input[pos] != '\n')
+            .then_some(pos + 1)
+            .into_iter()
+            .collect(),
         Node::Class(ranges, neg) => match input.get(pos) {
             Some(&c) => {
                 let inside = ranges.iter().any(|&(lo, hi)| lo <= c && c <= hi);
@@ -225,7 +244,9 @@ fn node_ends(node: &Node, input: &[char], pos: usize) -> Vec<usize> {
 
 /// Does `value` match `pattern` as a whole? `None` when the pattern is outside the subset.
 pub fn full_match(pattern: &str, value: &str) -> Option<bool> {
-    let mut p = Parser { chars: pattern.chars().peekable() };
+    let mut p = Parser {
+        chars: pattern.chars().peekable(),
+    };
     let alts = p.alternation()?;
     if p.chars.next().is_some() {
         return None;
@@ -246,7 +267,10 @@ mod tests {
         assert_eq!(full_match("^people/[^/]+$", "people/"), Some(false));
         assert_eq!(full_match("^people/[^/]+$", "contactGroups/x"), Some(false));
         assert_eq!(full_match("^people/[^/]+$", "people/c1/x"), Some(false));
-        assert_eq!(full_match("^contactGroups/[^/]+$", "contactGroups/myContacts"), Some(true));
+        assert_eq!(
+            full_match("^contactGroups/[^/]+$", "contactGroups/myContacts"),
+            Some(true)
+        );
     }
 
     #[test]
@@ -260,7 +284,10 @@ mod tests {
         assert_eq!(full_match(".{22}", "abcdefghijabcdefghij12"), Some(true));
         assert_eq!(full_match(".{22}", "short"), Some(false));
         assert_eq!(
-            full_match("[0-9]{4}-[0-9]{2}-[0-9]{2}|today|yesterday|[0-9]+(daysAgo)", "7daysAgo"),
+            full_match(
+                "[0-9]{4}-[0-9]{2}-[0-9]{2}|today|yesterday|[0-9]+(daysAgo)",
+                "7daysAgo"
+            ),
             Some(true)
         );
         assert_eq!(full_match("ga", "ga"), Some(true));

@@ -74,8 +74,20 @@ impl fmt::Debug for Request {
 
 impl Request {
     /// A request to `path` (relative to the API's base URL, already expanded and escaped).
-    pub fn new(method: HttpMethod, default_base: &'static str, path: String, method_id: &'static str) -> Self {
-        Self { method, default_base, path, method_id, query: Vec::new(), body: None }
+    pub fn new(
+        method: HttpMethod,
+        default_base: &'static str,
+        path: String,
+        method_id: &'static str,
+    ) -> Self {
+        Self {
+            method,
+            default_base,
+            path,
+            method_id,
+            query: Vec::new(),
+            body: None,
+        }
     }
 
     /// Add a query parameter (repeat the call for repeated parameters).
@@ -85,8 +97,9 @@ impl Request {
 
     /// Serialize `body` as the JSON body, straight to bytes.
     pub fn json_body<T: serde::Serialize + ?Sized>(&mut self, body: &T) -> Result<(), Error> {
-        let bytes = serde_json::to_vec(body)
-            .map_err(|e| Error::invalid_request(format!("the request body does not serialize: {e}")))?;
+        let bytes = serde_json::to_vec(body).map_err(|e| {
+            Error::invalid_request(format!("the request body does not serialize: {e}"))
+        })?;
         self.body = Some(bytes);
         Ok(())
     }
@@ -153,13 +166,21 @@ const RESERVED_EXPANSION: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'=');
 
 /// Characters escaped in a `{simple}` expansion: everything but unreserved ones.
-const SIMPLE_EXPANSION: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+const SIMPLE_EXPANSION: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// Append a path parameter, escaped per RFC 6570: `reserved` (`{+name}`) keeps `/` and the other
 /// reserved characters, simple expansion escapes them.
 #[doc(hidden)]
 pub fn push_path_param(path: &mut String, value: &str, reserved: bool) {
-    let set = if reserved { RESERVED_EXPANSION } else { SIMPLE_EXPANSION };
+    let set = if reserved {
+        RESERVED_EXPANSION
+    } else {
+        SIMPLE_EXPANSION
+    };
     path.extend(utf8_percent_encode(value, set));
 }
 
@@ -167,7 +188,9 @@ pub fn push_path_param(path: &mut String, value: &str, reserved: bool) {
 #[doc(hidden)]
 pub fn check_not_empty(name: &str, value: &str) -> Result<(), Error> {
     if value.is_empty() {
-        return Err(Error::invalid_request(format!("`{name}` must not be empty")));
+        return Err(Error::invalid_request(format!(
+            "`{name}` must not be empty"
+        )));
     }
     Ok(())
 }
@@ -189,7 +212,9 @@ pub fn check_pattern(name: &str, value: &str, pat: &str) -> Result<(), Error> {
 #[doc(hidden)]
 pub fn check_max_items(name: &str, len: usize, max: usize) -> Result<(), Error> {
     if len > max {
-        return Err(Error::invalid_request(format!("`{name}` has {len} items; the API allows at most {max}")));
+        return Err(Error::invalid_request(format!(
+            "`{name}` has {len} items; the API allows at most {max}"
+        )));
     }
     Ok(())
 }

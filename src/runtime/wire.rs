@@ -110,13 +110,16 @@ macro_rules! int_string {
                         f.write_str($what)
                     }
                     fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<$t, E> {
-                        v.parse().map_err(|_| E::custom(format_args!("invalid {}: {v:?}", $what)))
+                        v.parse()
+                            .map_err(|_| E::custom(format_args!("invalid {}: {v:?}", $what)))
                     }
                     fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<$t, E> {
-                        <$t>::try_from(v).map_err(|_| E::custom(format_args!("{} out of range: {v}", $what)))
+                        <$t>::try_from(v)
+                            .map_err(|_| E::custom(format_args!("{} out of range: {v}", $what)))
                     }
                     fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<$t, E> {
-                        <$t>::try_from(v).map_err(|_| E::custom(format_args!("{} out of range: {v}", $what)))
+                        <$t>::try_from(v)
+                            .map_err(|_| E::custom(format_args!("{} out of range: {v}", $what)))
                     }
                 }
                 d.deserialize_any(V)
@@ -141,7 +144,10 @@ impl WireFormat<Vec<u8>> for Base64 {
 pub fn decode_base64(s: &str) -> Option<Vec<u8>> {
     use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
     let t = s.trim_end_matches('=');
-    STANDARD_NO_PAD.decode(t).or_else(|_| URL_SAFE_NO_PAD.decode(t)).ok()
+    STANDARD_NO_PAD
+        .decode(t)
+        .or_else(|_| URL_SAFE_NO_PAD.decode(t))
+        .ok()
 }
 
 impl<T, W: WireFormat<T>> WireFormat<Vec<T>> for VecOf<W> {
