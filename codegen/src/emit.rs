@@ -297,7 +297,7 @@ impl Emitter<'_> {
 
     fn setter(&self, f: &FieldDef) -> TokenStream {
         let id = ident(&f.ident);
-        let set = format_ident!("set_{}", plain(&f.ident));
+        let set = format_ident!("set_{}", plain(&f.ident).trim_start_matches('_'));
         // rustdoc cannot link to a raw identifier.
         let doc = match f.ident.strip_prefix("r#") {
             Some(raw) => format!(" Sets the `{raw}` field."),
@@ -942,6 +942,7 @@ impl Emitter<'_> {
         let dep = m.deprecated.then(|| quote!(#[deprecated]));
         let list = m.list.as_ref().map(|l| {
             let tok = ident(&l.page_token_ident);
+            let set_token = if l.page_token_required { quote!(token) } else { quote!(Some(token)) };
             let page_ty = ident(m.response.as_ref().expect("list methods have a response"));
             let items = l.items.as_ref().map(|(field, item_ty)| {
                 let f = ident(field);
@@ -957,8 +958,8 @@ impl Emitter<'_> {
                 /// Every page, following `nextPageToken` until the last page.
                 pub fn by_page(self) -> impl #rt::Stream<Item = Result<#page_ty, #rt::Error>> + Send + 'static {
                     #rt::paginate::pages(self, |mut call: Self, token: Option<String>| {
-                        if token.is_some() {
-                            call.#tok = token;
+                        if let Some(token) = token {
+                            call.#tok = #set_token;
                         }
                         async move {
                             let page = call.send().await?;
@@ -1097,7 +1098,9 @@ impl Emitter<'_> {
             .iter()
             .map(|m| self.method_fn(m, quote!(self), self.inherent))
             .collect();
-        if self.inherent {
+        if self.api.top_resources.is_empty() && self.api.top_methods.is_empty() {
+            quote!()
+        } else if self.inherent {
             quote! {
                 impl #rt::Client {
                     #(#accessors)*

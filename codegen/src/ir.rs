@@ -207,6 +207,8 @@ pub struct ParamDef {
 pub struct ListInfo {
     /// Identifier of the page token parameter field.
     pub page_token_ident: String,
+    /// The page token is a required (positional, non-`Option`) parameter.
+    pub page_token_required: bool,
     /// The response's array field holding the items: (field ident, item type).
     pub items: Option<(String, Ty)>,
 }
@@ -823,6 +825,7 @@ impl Lowerer<'_> {
         };
         Some(ListInfo {
             page_token_ident: token.ident.clone(),
+            page_token_required: token.positional,
             items,
         })
     }

@@ -35,6 +35,17 @@ pub struct Options {
     pub crate_path: Option<String>,
 }
 
+impl Options {
+    /// The options `google-people`'s own `build.rs` uses (runtime `crate::runtime`, examples
+    /// naming `google_people`); the snapshot test uses them too, so the two outputs are identical.
+    pub fn google_people() -> Self {
+        Self {
+            runtime_path: "crate::runtime".into(),
+            crate_path: Some("google_people".into()),
+        }
+    }
+}
+
 impl Default for Options {
     fn default() -> Self {
         Self {
