@@ -375,14 +375,14 @@ impl Lowerer<'_> {
         schema_id: &str,
     ) -> Result<StructDef, Error> {
         let mut fields = Vec::new();
-        let mut idents = Namer::with_reserved(&[UNKNOWN_FIELDS]);
+        let idents = field_idents(s.properties.keys());
         for (json, p) in &s.properties {
             let ppath = format!("{path}.properties.{json}");
             let ctx = format!("{name}{}", pascal(json));
             let ty = self.lower_ty(p, &ctx, &ppath, schema_id, json)?;
             fields.push(FieldDef {
                 json: json.clone(),
-                ident: idents.unique(&snake(json)),
+                ident: idents[json].clone(),
                 ty,
                 boxed: false,
                 description: p.description.clone(),
@@ -829,6 +829,29 @@ impl Lowerer<'_> {
             items,
         })
     }
+}
+
+/// Rust identifiers for JSON field names. When two names map to one identifier, the name that
+/// already is that identifier wins, then a plain alphanumeric name, then the rest (so `type` keeps
+/// `r#type` and `@type` becomes `type_2`); ties go by JSON name.
+fn field_idents<'a>(names: impl Iterator<Item = &'a String>) -> BTreeMap<String, String> {
+    let mut order: Vec<&String> = names.collect();
+    let rank = |n: &str| {
+        let plain = snake(n);
+        if plain.trim_start_matches("r#") == n {
+            0
+        } else if n.chars().all(|c| c.is_ascii_alphanumeric()) {
+            1
+        } else {
+            2
+        }
+    };
+    order.sort_by_key(|n| (rank(n), n.to_string()));
+    let mut ns = Namer::with_reserved(&[UNKNOWN_FIELDS]);
+    order
+        .into_iter()
+        .map(|n| (n.clone(), ns.unique(&snake(n))))
+        .collect()
 }
 
 /// The common `_`-separated prefix of at least two words shared by every value, leaving every value

@@ -42,12 +42,13 @@ impl<F: MaskField> FieldMask<F> {
         Self { fields: Vec::new() }
     }
 
-    /// Parse `"names,emailAddresses"`; an unknown field is an error.
+    /// Parse `"names,emailAddresses"` (spaces and repeats are tolerated); an unknown field is an
+    /// error.
     pub fn parse(paths: &str) -> Result<Self, Error> {
-        let mut fields = Vec::new();
+        let mut mask = Self::new();
         for p in paths.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             match F::from_path(p) {
-                Some(f) => fields.push(f),
+                Some(f) => mask = mask.with(f),
                 None => {
                     return Err(Error::invalid_request(format!(
                         "field mask names `{p}`, which is not a field of {}",
@@ -56,7 +57,7 @@ impl<F: MaskField> FieldMask<F> {
                 }
             }
         }
-        Ok(Self { fields })
+        Ok(mask)
     }
 
     /// Add a field (no duplicate is added).

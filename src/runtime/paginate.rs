@@ -8,7 +8,8 @@ use futures_util::stream::{self, Stream, TryStreamExt as _};
 use super::Error;
 
 enum State<C, F> {
-    Next(C, F, Option<String>, bool),
+    Next(C, F, Option<String>),
+    Fail(Error),
     Done,
 }
 
@@ -25,24 +26,22 @@ where
     F: FnMut(C, Option<String>) -> Fut + Send + 'static,
     Fut: Future<Output = Result<(P, Option<String>), Error>> + Send + 'static,
 {
-    stream::unfold(State::Next(call, fetch, None, true), |state| async move {
-        let State::Next(call, mut fetch, token, _first) = state else {
-            return None;
+    stream::unfold(State::Next(call, fetch, None), |state| async move {
+        let (call, mut fetch, token) = match state {
+            State::Next(c, f, t) => (c, f, t),
+            State::Fail(e) => return Some((Err(e), State::Done)),
+            State::Done => return None,
         };
         match fetch(call.clone(), token.clone()).await {
             Ok((page, next)) => {
                 let next = next.filter(|t| !t.is_empty());
                 let state = match next {
                     None => State::Done,
-                    Some(t) if Some(&t) == token.as_ref() => {
-                        return Some((
-                            Err(Error::invalid_request(
-                                "the server returned the page token it was sent; stopping to avoid a loop",
-                            )),
-                            State::Done,
-                        ));
-                    }
-                    Some(t) => State::Next(call, fetch, Some(t), false),
+                    // The page is good; the loop it would start is not.
+                    Some(t) if Some(&t) == token.as_ref() => State::Fail(Error::invalid_request(
+                        "the server returned the page token it was sent; stopping to avoid a loop",
+                    )),
+                    Some(t) => State::Next(call, fetch, Some(t)),
                 };
                 Some((Ok(page), state))
             }

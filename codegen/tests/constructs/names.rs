@@ -14,18 +14,18 @@ pub struct Keywords {
     pub count: Option<i32>,
     pub _3d: Option<bool>,
     /// Clashes with `type` once cleaned.
-    pub r#type: Option<String>,
+    pub type_2: Option<String>,
     pub http_server: Option<String>,
     pub a_b: Option<String>,
     pub r#async: Option<String>,
-    pub foo_bar: Option<String>,
     pub foo_bar_2: Option<String>,
+    pub foo_bar: Option<String>,
     pub r#gen: Option<String>,
     pub r#match: Option<String>,
     pub r#move: Option<bool>,
     pub option: Option<Option2>,
     pub self_ref: Option<Self_>,
-    pub type_2: Option<String>,
+    pub r#type: Option<String>,
     /// Clashes with the generated field.
     pub unknown_fields_2: Option<String>,
     pub x_y: Option<String>,
@@ -47,9 +47,9 @@ impl Keywords {
         self._3d = Some(v.into());
         self
     }
-    /// Sets the `type` field.
-    pub fn set_type(mut self, v: impl Into<String>) -> Self {
-        self.r#type = Some(v.into());
+    /// Sets [`type_2`](Self::type_2).
+    pub fn set_type_2(mut self, v: impl Into<String>) -> Self {
+        self.type_2 = Some(v.into());
         self
     }
     /// Sets [`http_server`](Self::http_server).
@@ -67,14 +67,14 @@ impl Keywords {
         self.r#async = Some(v.into());
         self
     }
-    /// Sets [`foo_bar`](Self::foo_bar).
-    pub fn set_foo_bar(mut self, v: impl Into<String>) -> Self {
-        self.foo_bar = Some(v.into());
-        self
-    }
     /// Sets [`foo_bar_2`](Self::foo_bar_2).
     pub fn set_foo_bar_2(mut self, v: impl Into<String>) -> Self {
         self.foo_bar_2 = Some(v.into());
+        self
+    }
+    /// Sets [`foo_bar`](Self::foo_bar).
+    pub fn set_foo_bar(mut self, v: impl Into<String>) -> Self {
+        self.foo_bar = Some(v.into());
         self
     }
     /// Sets the `gen` field.
@@ -102,9 +102,9 @@ impl Keywords {
         self.self_ref = Some(v.into());
         self
     }
-    /// Sets [`type_2`](Self::type_2).
-    pub fn set_type_2(mut self, v: impl Into<String>) -> Self {
-        self.type_2 = Some(v.into());
+    /// Sets the `type` field.
+    pub fn set_type(mut self, v: impl Into<String>) -> Self {
+        self.r#type = Some(v.into());
         self
     }
     /// Sets [`unknown_fields_2`](Self::unknown_fields_2).
@@ -131,7 +131,7 @@ impl ::google_people::runtime::serde::Serialize for Keywords {
         if let Some(v) = &self._3d {
             map.serialize_entry("3d", v)?;
         }
-        if let Some(v) = &self.r#type {
+        if let Some(v) = &self.type_2 {
             map.serialize_entry("@type", v)?;
         }
         if let Some(v) = &self.http_server {
@@ -143,10 +143,10 @@ impl ::google_people::runtime::serde::Serialize for Keywords {
         if let Some(v) = &self.r#async {
             map.serialize_entry("async", v)?;
         }
-        if let Some(v) = &self.foo_bar {
+        if let Some(v) = &self.foo_bar_2 {
             map.serialize_entry("fooBar", v)?;
         }
-        if let Some(v) = &self.foo_bar_2 {
+        if let Some(v) = &self.foo_bar {
             map.serialize_entry("foo_bar", v)?;
         }
         if let Some(v) = &self.r#gen {
@@ -164,7 +164,7 @@ impl ::google_people::runtime::serde::Serialize for Keywords {
         if let Some(v) = &self.self_ref {
             map.serialize_entry("self_ref", v)?;
         }
-        if let Some(v) = &self.type_2 {
+        if let Some(v) = &self.r#type {
             map.serialize_entry("type", v)?;
         }
         if let Some(v) = &self.unknown_fields_2 {
@@ -203,18 +203,18 @@ impl<'de> ::google_people::runtime::serde::Deserialize<'de> for Keywords {
                     match key.as_str() {
                         "$count" => out.count = map.next_value()?,
                         "3d" => out._3d = map.next_value()?,
-                        "@type" => out.r#type = map.next_value()?,
+                        "@type" => out.type_2 = map.next_value()?,
                         "HTTPServer" => out.http_server = map.next_value()?,
                         "a.b" => out.a_b = map.next_value()?,
                         "async" => out.r#async = map.next_value()?,
-                        "fooBar" => out.foo_bar = map.next_value()?,
-                        "foo_bar" => out.foo_bar_2 = map.next_value()?,
+                        "fooBar" => out.foo_bar_2 = map.next_value()?,
+                        "foo_bar" => out.foo_bar = map.next_value()?,
                         "gen" => out.r#gen = map.next_value()?,
                         "match" => out.r#match = map.next_value()?,
                         "move" => out.r#move = map.next_value()?,
                         "option" => out.option = map.next_value()?,
                         "self_ref" => out.self_ref = map.next_value()?,
-                        "type" => out.type_2 = map.next_value()?,
+                        "type" => out.r#type = map.next_value()?,
                         "unknownFields" => out.unknown_fields_2 = map.next_value()?,
                         "x-y" => out.x_y = map.next_value()?,
                         _ => {
