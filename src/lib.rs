@@ -27,6 +27,7 @@
 //! server added.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
+#![doc(test(attr(deny(warnings))))]
 
 pub mod runtime;
 
@@ -38,3 +39,8 @@ mod generated {
 }
 
 pub use generated::*;
+
+/// The README's Rust examples, compiled as doctests so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

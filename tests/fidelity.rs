@@ -18,7 +18,8 @@ fn round_trip<T: DeserializeOwned + Serialize>(json: &str) -> (T, Value) {
 
 #[test]
 fn real_success_bodies_round_trip_exactly() {
-    let cases: [(&str, fn(&str) -> Value); 3] = [
+    type RoundTrip = fn(&str) -> Value;
+    let cases: [(&str, RoundTrip); 3] = [
         ("person_get_2.json", |s| round_trip::<Person>(s).1),
         ("connections_list_page_1.json", |s| {
             round_trip::<ListConnectionsResponse>(s).1

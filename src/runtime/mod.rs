@@ -17,7 +17,9 @@ mod token;
 #[doc(hidden)]
 pub mod wire;
 
-pub use client::{Client, ClientBuilder, DEFAULT_TIMEOUT, check_base_url, install_crypto_provider};
+pub use client::{
+    Client, ClientBuilder, DEFAULT_TIMEOUT, check_base_url, decode, install_crypto_provider,
+};
 pub use error::{
     ApiError, BadRequest, ContactErrors, Error, ErrorDetail, ErrorInfo, ErrorKind, FieldViolation,
     LegacyError, QuotaFailure, RetryInfo, RpcStatus,
