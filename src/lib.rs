@@ -27,7 +27,7 @@
 //! server added.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
-#![doc(test(attr(deny(warnings))))]
+#![doc(test(attr(deny(warnings), allow(dead_code))))]
 
 pub mod runtime;
 
