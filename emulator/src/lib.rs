@@ -1,0 +1,589 @@
+//! A local Google People API for tests, examples and your own test suites: real HTTP on
+//! 127.0.0.1, contacts kept per user as JSON, Google's semantics where clients get them wrong
+//! (etags, masks, atomic batches, limits, sync tokens), an OAuth2 token endpoint, and faults you
+//! script from tests.
+//!
+//! ```no_run
+//! # async fn example() {
+//! use google_people_emulator::{Emulator, Fault, FaultRule};
+//!
+//! let emu = Emulator::start().await.unwrap();
+//! let token = emu.issue_token("alice@example.com");
+//! let names = emu.seed_contacts("alice@example.com", 1_000);
+//! emu.add_fault(FaultRule::new(Fault::Status(503)).method("people.batchUpdateContacts").nth(2));
+//! // Point a client at emu.base_url() with `token`, then assert on emu.contacts(..) and
+//! // emu.request_count(..).
+//! # let _ = (token, names);
+//! # }
+//! ```
+//!
+//! It is an independent oracle of the wire format: it does not use the client's generated types.
+//! Behaviour the public record leaves unknown is a knob in [`Config`], with the default the
+//! project's research recommends.
+#![deny(missing_docs)]
+
+mod auth;
+mod errors;
+mod faults;
+mod people;
+mod store;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt as _, Full, Limited};
+use hyper::body::Incoming;
+use hyper::{Request, Response};
+use serde_json::{Map, Value, json};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+pub use auth::{CONTACTS_READONLY_SCOPE, CONTACTS_SCOPE};
+pub use faults::{Fault, FaultRule, Trigger};
+
+use errors::ApiError;
+use people::{Ctx, Semantics};
+use store::UserStore;
+
+/// The PEM private key (PKCS#8) of the repository's test service account. Test-only: it protects
+/// nothing. Its public key is [`TEST_SERVICE_ACCOUNT_PUBLIC_KEY_PEM`].
+pub const TEST_SERVICE_ACCOUNT_PRIVATE_KEY_PEM: &str =
+    include_str!("../testdata/test-service-account-key.pem");
+/// The PEM public key (SPKI) matching [`TEST_SERVICE_ACCOUNT_PRIVATE_KEY_PEM`].
+pub const TEST_SERVICE_ACCOUNT_PUBLIC_KEY_PEM: &str =
+    include_str!("../testdata/test-service-account-pub.pem");
+
+/// Per-user, per-minute quotas (fixed one-minute windows). A batch mutation costs 6 read and 6
+/// write units, a single mutation 1 and 1, a read 1 read unit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Quota {
+    /// Critical read units per user per minute.
+    pub reads_per_minute: u32,
+    /// Critical write units per user per minute.
+    pub writes_per_minute: u32,
+    /// Send `Retry-After` and a `RetryInfo` detail with the 429 (the real server's habit is unknown).
+    pub retry_after: bool,
+}
+
+/// Emulator settings. The defaults are what the research recommends where the real behaviour is
+/// unknown.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Config {
+    /// Port on 127.0.0.1; 0 picks a free one.
+    pub port: u16,
+    /// Lifetime of issued access tokens.
+    pub token_ttl: Duration,
+    /// Lifetime of sync tokens; an older one gets the real "Sync token is expired" error.
+    pub sync_token_ttl: Duration,
+    /// Status for a missing etag: `FAILED_PRECONDITION` (default) or `INVALID_ARGUMENT` (unknown
+    /// in public sources).
+    pub missing_etag_status: String,
+    /// Quotas; `None` (default) means unlimited.
+    pub quota: Option<Quota>,
+    /// Largest request body accepted.
+    pub max_body_bytes: usize,
+    /// Serve a GCE-style metadata token endpoint issuing tokens for this user.
+    pub metadata_user: Option<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            port: 0,
+            token_ttl: Duration::from_secs(3600),
+            sync_token_ttl: Duration::from_secs(7 * 24 * 3600),
+            missing_etag_status: "FAILED_PRECONDITION".into(),
+            quota: None,
+            max_body_bytes: 32 << 20,
+            metadata_user: None,
+        }
+    }
+}
+
+struct Window {
+    start: Instant,
+    reads: u32,
+    writes: u32,
+}
+
+struct State {
+    config: Config,
+    sem: Semantics,
+    users: Mutex<HashMap<String, UserStore>>,
+    auth: Mutex<auth::Auth>,
+    faults: Mutex<Vec<Arc<FaultRule>>>,
+    counts: Mutex<HashMap<(String, String), u64>>,
+    quota: Mutex<HashMap<String, Window>>,
+}
+
+/// A running emulator. Dropping it stops the server.
+pub struct Emulator {
+    addr: SocketAddr,
+    state: Arc<State>,
+    stop: watch::Sender<bool>,
+}
+
+impl std::fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Emulator")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The connection is dropped on purpose (a fault).
+#[derive(Debug)]
+struct Dropped;
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped by fault injection")
+    }
+}
+
+impl std::error::Error for Dropped {}
+
+impl Emulator {
+    /// Start with the default configuration on a free port.
+    pub async fn start() -> std::io::Result<Self> {
+        Self::start_with(Config::default()).await
+    }
+
+    /// Start with a configuration.
+    pub async fn start_with(config: Config) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(("127.0.0.1", config.port)).await?;
+        let addr = listener.local_addr()?;
+        let sem = Semantics {
+            missing_etag_status: config.missing_etag_status.clone(),
+            sync_token_ttl: config.sync_token_ttl,
+        };
+        let state = Arc::new(State {
+            config,
+            sem,
+            users: Mutex::default(),
+            auth: Mutex::default(),
+            faults: Mutex::default(),
+            counts: Mutex::default(),
+            quota: Mutex::default(),
+        });
+        let (stop, mut stopped) = watch::channel(false);
+        let st = state.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = stopped.changed() => return,
+                    accepted = listener.accept() => {
+                        let Ok((sock, _)) = accepted else { continue };
+                        let st = st.clone();
+                        tokio::spawn(async move {
+                            let svc = hyper::service::service_fn(move |req| serve(st.clone(), req));
+                            let io = hyper_util::rt::TokioIo::new(sock);
+                            let _ = hyper::server::conn::http1::Builder::new().keep_alive(true).serve_connection(io, svc).await;
+                        });
+                    }
+                }
+            }
+        });
+        Ok(Self { addr, state, stop })
+    }
+
+    /// `http://127.0.0.1:<port>/`: the base URL for clients.
+    pub fn base_url(&self) -> String {
+        format!("http://{}/", self.addr)
+    }
+
+    /// The OAuth2 token endpoint, `http://127.0.0.1:<port>/token`.
+    pub fn token_url(&self) -> String {
+        format!("http://{}/token", self.addr)
+    }
+
+    /// The listening address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Issue an access token for `user` with the contacts scope.
+    pub fn issue_token(&self, user: &str) -> String {
+        self.issue_token_with_scopes(user, &[CONTACTS_SCOPE])
+    }
+
+    /// Issue an access token for `user` with these scopes.
+    pub fn issue_token_with_scopes(&self, user: &str, scopes: &[&str]) -> String {
+        let ttl = self.state.config.token_ttl;
+        lock(&self.state.auth)
+            .issue(user, scopes.iter().map(|s| s.to_string()).collect(), ttl)
+            .0
+    }
+
+    /// Make a token invalid from now on (as if revoked or expired).
+    pub fn revoke_token(&self, token: &str) {
+        lock(&self.state.auth).tokens.remove(token);
+    }
+
+    /// Register an OAuth client's refresh token for `user` (the refresh-token grant).
+    pub fn register_refresh_token(
+        &self,
+        client_id: &str,
+        client_secret: &str,
+        refresh_token: &str,
+        user: &str,
+        scopes: &[&str],
+    ) {
+        lock(&self.state.auth).refresh.insert(
+            refresh_token.into(),
+            auth::RefreshInfo {
+                client_id: client_id.into(),
+                client_secret: client_secret.into(),
+                user: user.into(),
+                scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            },
+        );
+    }
+
+    /// Revoke a refresh token: the grant then answers `invalid_grant`.
+    pub fn revoke_refresh_token(&self, refresh_token: &str) {
+        lock(&self.state.auth).refresh.remove(refresh_token);
+    }
+
+    /// Register a service account by email with its public key (PEM, SPKI or PKCS#1). With
+    /// `delegation`, a JWT whose `sub` names a user gets a token for that user (domain-wide
+    /// delegation); without it such a JWT gets `unauthorized_client`.
+    pub fn register_service_account(
+        &self,
+        email: &str,
+        public_key_pem: &str,
+        delegation: bool,
+    ) -> Result<(), String> {
+        let der = auth::rsa_public_key_der(public_key_pem).ok_or("not a PEM RSA public key")?;
+        lock(&self.state.auth).service_accounts.insert(
+            email.into(),
+            auth::ServiceAccount {
+                public_key: der,
+                delegation,
+            },
+        );
+        Ok(())
+    }
+
+    /// Add a fault rule; rules are checked in the order added, the first that fires applies.
+    pub fn add_fault(&self, rule: FaultRule) {
+        lock(&self.state.faults).push(Arc::new(rule));
+    }
+
+    /// Remove every fault rule.
+    pub fn clear_faults(&self) {
+        lock(&self.state.faults).clear();
+    }
+
+    /// Create `n` generated contacts for `user` directly in the store (fast: 100,000 in about a
+    /// second), returning their resource names.
+    pub fn seed_contacts(&self, user: &str, n: usize) -> Vec<String> {
+        let mut users = lock(&self.state.users);
+        let store = users.entry(user.to_string()).or_default();
+        (0..n)
+            .map(|i| {
+                let person = json!({
+                    "names": [{"givenName": format!("Given{i}"), "familyName": format!("Family{i}"), "displayName": format!("Given{i} Family{i}")}],
+                    "emailAddresses": [{"value": format!("contact{i}@example.com"), "type": "work"}],
+                    "phoneNumbers": [{"value": format!("+1 555 {:07}", i), "type": "mobile"}]
+                });
+                let id = store.create(person.as_object().expect("object"));
+                format!("people/c{id}")
+            })
+            .collect()
+    }
+
+    /// Create one contact for `user` from a Person JSON object, returning its resource name.
+    pub fn insert_contact(&self, user: &str, person: &Value) -> String {
+        let empty = Map::new();
+        let mut users = lock(&self.state.users);
+        let id = users
+            .entry(user.to_string())
+            .or_default()
+            .create(person.as_object().unwrap_or(&empty));
+        format!("people/c{id}")
+    }
+
+    /// Every contact of `user` as the API would return it with all fields (including
+    /// `metadata`), ordered by resource name id.
+    pub fn contacts(&self, user: &str) -> Vec<Value> {
+        let mask: Vec<String> = store::READ_FIELDS.iter().map(|s| s.to_string()).collect();
+        lock(&self.state.users)
+            .get(user)
+            .map(|s| s.contacts.values().map(|c| c.to_json(&mask)).collect())
+            .unwrap_or_default()
+    }
+
+    /// One contact of `user`, with all fields.
+    pub fn contact(&self, user: &str, resource_name: &str) -> Option<Value> {
+        let mask: Vec<String> = store::READ_FIELDS.iter().map(|s| s.to_string()).collect();
+        let id = store::contact_id(resource_name)?;
+        lock(&self.state.users)
+            .get(user)?
+            .contacts
+            .get(&id)
+            .map(|c| c.to_json(&mask))
+    }
+
+    /// Change a contact behind the client's back (a concurrent edit elsewhere): replace `field`
+    /// with `value` and bump its etags.
+    pub fn edit_contact(&self, user: &str, resource_name: &str, field: &str, value: Value) -> bool {
+        let Some(id) = store::contact_id(resource_name) else {
+            return false;
+        };
+        let mut users = lock(&self.state.users);
+        let Some(store) = users.get_mut(user) else {
+            return false;
+        };
+        let Some(c) = store.contacts.get_mut(&id) else {
+            return false;
+        };
+        let mut person = Map::new();
+        person.insert(field.to_string(), value);
+        c.apply(&person, &[field.to_string()]);
+        store.log(id, false);
+        true
+    }
+
+    /// How many requests of `method` (`people.batchUpdateContacts`, ...) the emulator received
+    /// from `user`, or from everyone with `None`, faulted ones included.
+    pub fn request_count(&self, method: &str, user: Option<&str>) -> u64 {
+        lock(&self.state.counts)
+            .iter()
+            .filter(|((m, u), _)| m == method && user.is_none_or(|x| x == u))
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    /// Requests of every method, from everyone.
+    pub fn total_requests(&self) -> u64 {
+        lock(&self.state.counts).values().sum()
+    }
+
+    /// Stop serving.
+    pub fn shutdown(&self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+type Resp = Response<Full<Bytes>>;
+
+fn json_response(status: u16, body: &Value, extra: &[(&'static str, String)]) -> Resp {
+    let mut r = Response::builder()
+        .status(status)
+        .header("content-type", "application/json; charset=UTF-8");
+    for (k, v) in extra {
+        r = r.header(*k, v);
+    }
+    r.body(Full::new(Bytes::from(
+        serde_json::to_vec(body).unwrap_or_default(),
+    )))
+    .expect("valid response")
+}
+
+fn error_response(e: &ApiError) -> Resp {
+    json_response(e.http, &e.body, &[])
+}
+
+async fn serve(state: Arc<State>, req: Request<Incoming>) -> Result<Resp, Dropped> {
+    let method = req.method().as_str().to_string();
+    let path = req.uri().path().to_string();
+    let query: Vec<(String, String)> = req
+        .uri()
+        .query()
+        .map(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .into_owned()
+                .collect()
+        })
+        .unwrap_or_default();
+    let bearer = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_owned);
+    let metadata_flavor = req
+        .headers()
+        .get("metadata-flavor")
+        .is_some_and(|v| v == "Google");
+    let body = match Limited::new(req.into_body(), state.config.max_body_bytes)
+        .collect()
+        .await
+    {
+        Ok(b) => b.to_bytes(),
+        Err(_) => {
+            return Ok(error_response(&ApiError::invalid(format!(
+                "Request payload size exceeds the limit: {} bytes.",
+                state.config.max_body_bytes
+            ))));
+        }
+    };
+
+    if method == "POST" && path == "/token" {
+        let ttl = state.config.token_ttl;
+        let result = lock(&state.auth).token_endpoint(&body, ttl);
+        return Ok(match result {
+            Ok(v) => json_response(200, &v, &[]),
+            Err(e) => json_response(e.http, &e.body, &[]),
+        });
+    }
+    if path == "/computeMetadata/v1/instance/service-accounts/default/token" {
+        return Ok(match (&state.config.metadata_user, metadata_flavor) {
+            (Some(user), true) => {
+                let (token, exp) = lock(&state.auth).issue(
+                    user,
+                    vec![CONTACTS_SCOPE.into()],
+                    state.config.token_ttl,
+                );
+                json_response(
+                    200,
+                    &json!({"access_token": token, "expires_in": exp, "token_type": "Bearer"}),
+                    &[],
+                )
+            }
+            (Some(_), false) => json_response(
+                403,
+                &json!({"error": "Missing Metadata-Flavor: Google header"}),
+                &[],
+            ),
+            (None, _) => error_response(&ApiError::not_found("Not found")),
+        });
+    }
+
+    let Some(op) = people::route(&method, &path) else {
+        return Ok(error_response(&ApiError::not_found(format!(
+            "Method not found: {method} {path}"
+        ))));
+    };
+    let user = match bearer.as_deref() {
+        None => return Ok(error_response(&ApiError::unauthenticated())),
+        Some(t) => {
+            let auth = lock(&state.auth);
+            match auth.tokens.get(t) {
+                Some(info) if info.expires > Instant::now() => {
+                    let can_write = info.scopes.iter().any(|s| s == CONTACTS_SCOPE);
+                    let can_read =
+                        can_write || info.scopes.iter().any(|s| s == CONTACTS_READONLY_SCOPE);
+                    if !(can_read && (can_write || !op.is_mutation())) {
+                        return Ok(error_response(&ApiError::scope_insufficient()));
+                    }
+                    info.user.clone()
+                }
+                _ => return Ok(error_response(&ApiError::invalid_credentials())),
+            }
+        }
+    };
+    *lock(&state.counts)
+        .entry((op.name().to_string(), user.clone()))
+        .or_insert(0) += 1;
+
+    let fault = {
+        let rules = lock(&state.faults);
+        rules
+            .iter()
+            .find(|r| r.fires(op.name(), &user))
+            .map(|r| r.fault.clone())
+    };
+    match &fault {
+        Some(Fault::Latency(d)) => tokio::time::sleep(*d).await,
+        Some(Fault::Status(code)) => return Ok(error_response(&ApiError::for_status(*code))),
+        Some(Fault::ResetBeforeWrite) => return Err(Dropped),
+        Some(Fault::Html502) => {
+            let html = "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1><p>The proxy received an invalid response from an upstream server.</p></body></html>";
+            return Ok(Response::builder()
+                .status(502)
+                .header("content-type", "text/html; charset=UTF-8")
+                .body(Full::new(Bytes::from_static(html.as_bytes())))
+                .expect("valid response"));
+        }
+        _ => {}
+    }
+
+    if let Some(q) = &state.config.quota
+        && let Some((e, wait)) = charge_quota(&state, q, &user, op.quota_cost())
+    {
+        let extra = if q.retry_after {
+            vec![("retry-after", wait.to_string())]
+        } else {
+            vec![]
+        };
+        return Ok(json_response(e.http, &e.body, &extra));
+    }
+
+    let result = {
+        let mut users = lock(&state.users);
+        let store = users.entry(user.clone()).or_default();
+        let cx = Ctx {
+            user: &user,
+            query: &query,
+            body: &body,
+            sem: &state.sem,
+        };
+        people::handle(&op, store, &cx)
+    };
+    let (status, value) = match result {
+        Ok(v) => (200, v),
+        Err(e) => (e.http, e.body),
+    };
+    match fault {
+        Some(Fault::LoseResponseAfterCommit) => Err(Dropped),
+        Some(Fault::TruncatedJson) => {
+            let bytes = serde_json::to_vec(&value).unwrap_or_default();
+            let cut = Bytes::from(bytes[..bytes.len() / 2].to_vec());
+            Ok(Response::builder()
+                .status(status)
+                .header("content-type", "application/json; charset=UTF-8")
+                .body(Full::new(cut))
+                .expect("valid response"))
+        }
+        _ => Ok(json_response(status, &value, &[])),
+    }
+}
+
+/// Charge a request's units to the user's window; the 429 and the seconds to wait when over.
+fn charge_quota(
+    state: &State,
+    q: &Quota,
+    user: &str,
+    (reads, writes): (u32, u32),
+) -> Option<(ApiError, u64)> {
+    let mut windows = lock(&state.quota);
+    let w = windows.entry(user.to_string()).or_insert(Window {
+        start: Instant::now(),
+        reads: 0,
+        writes: 0,
+    });
+    if w.start.elapsed() >= Duration::from_secs(60) {
+        *w = Window {
+            start: Instant::now(),
+            reads: 0,
+            writes: 0,
+        };
+    }
+    let wait = 60 - w.start.elapsed().as_secs().min(59);
+    let retry = q.retry_after.then_some(wait);
+    if w.writes + writes > q.writes_per_minute {
+        return Some((ApiError::rate_limited("write", retry), wait));
+    }
+    if w.reads + reads > q.reads_per_minute {
+        return Some((ApiError::rate_limited("read", retry), wait));
+    }
+    w.reads += reads;
+    w.writes += writes;
+    None
+}

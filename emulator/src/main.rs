@@ -1,0 +1,69 @@
+//! `google-people-emulator [--port N] [--seed N] [--user EMAIL]`: run the emulator standalone.
+//!
+//! Prints `listening on http://127.0.0.1:N` and a ready-to-use access token; Ctrl-C stops it.
+
+use std::process::ExitCode;
+
+use google_people_emulator::{Config, Emulator};
+
+const USAGE: &str = "usage: google-people-emulator [--port N] [--seed N] [--user EMAIL]
+  --port N      listen on 127.0.0.1:N (default 8080; 0 picks a free port)
+  --seed N      create N generated contacts for the user
+  --user EMAIL  the user the printed token belongs to (default user@example.com)";
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let mut port: u16 = 8080;
+    let mut seed: usize = 0;
+    let mut user = String::from("user@example.com");
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        let value = match a.as_str() {
+            "--port" | "--seed" | "--user" => match args.next() {
+                Some(v) => v,
+                None => return usage(&format!("{a} needs a value")),
+            },
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                return ExitCode::SUCCESS;
+            }
+            other => return usage(&format!("unknown argument {other}")),
+        };
+        match a.as_str() {
+            "--port" => match value.parse() {
+                Ok(p) => port = p,
+                Err(_) => return usage("--port takes a number from 0 to 65535"),
+            },
+            "--seed" => match value.parse() {
+                Ok(n) => seed = n,
+                Err(_) => return usage("--seed takes a number"),
+            },
+            _ => user = value,
+        }
+    }
+    let mut config = Config::default();
+    config.port = port;
+    let emu = match Emulator::start_with(config).await {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("cannot listen on 127.0.0.1:{port}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if seed > 0 {
+        emu.seed_contacts(&user, seed);
+    }
+    let token = emu.issue_token(&user);
+    println!("listening on {}", emu.base_url().trim_end_matches('/'));
+    println!("access token for {user}: {token}");
+    println!("token endpoint: {}", emu.token_url());
+    let _ = tokio::signal::ctrl_c().await;
+    emu.shutdown();
+    println!("stopped");
+    ExitCode::SUCCESS
+}
+
+fn usage(msg: &str) -> ExitCode {
+    eprintln!("{msg}\n{USAGE}");
+    ExitCode::from(2)
+}

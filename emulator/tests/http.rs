@@ -1,0 +1,1033 @@
+//! The emulator over real HTTP, driven with plain reqwest and serde_json (no client types): each
+//! semantic, each fault, the token grants, concurrency, and bad requests.
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use google_people_emulator::*;
+use serde_json::{Value, json};
+
+const ALICE: &str = "alice@example.com";
+
+struct T {
+    emu: Emulator,
+    http: reqwest::Client,
+    token: String,
+}
+
+impl T {
+    async fn new() -> Self {
+        Self::with(Config::default()).await
+    }
+    async fn with(config: Config) -> Self {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let emu = Emulator::start_with(config).await.unwrap();
+        let token = emu.issue_token(ALICE);
+        Self {
+            emu,
+            http: reqwest::Client::new(),
+            token,
+        }
+    }
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.emu.base_url())
+    }
+    async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<(u16, Value), reqwest::Error> {
+        self.call_as(&self.token.clone(), method, path, body).await
+    }
+    async fn call_as(
+        &self,
+        token: &str,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<(u16, Value), reqwest::Error> {
+        let mut rb = self
+            .http
+            .request(method.parse().unwrap(), self.url(path))
+            .bearer_auth(token);
+        if let Some(b) = body {
+            rb = rb
+                .header("content-type", "application/json")
+                .body(b.to_string());
+        }
+        let resp = rb.send().await?;
+        let status = resp.status().as_u16();
+        let bytes = resp.bytes().await?;
+        Ok((
+            status,
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| json!({"raw": String::from_utf8_lossy(&bytes)})),
+        ))
+    }
+    async fn ok(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let (s, v) = self.call(method, path, body).await.unwrap();
+        assert_eq!(s, 200, "{method} {path}: {v}");
+        v
+    }
+    async fn err(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let (s, v) = self.call(method, path, body).await.unwrap();
+        assert_ne!(s, 200, "{method} {path} should fail: {v}");
+        assert_google_error(s, &v);
+        (s, v)
+    }
+    async fn create(&self, given: &str) -> Value {
+        self.ok("POST", "v1/people:createContact?personFields=names,emailAddresses,metadata",
+            Some(json!({"names": [{"givenName": given}], "emailAddresses": [{"value": format!("{given}@x.test")}]}))).await
+    }
+}
+
+/// Every error has the real body's shape: code, message, status, and legacy errors[].
+fn assert_google_error(http: u16, v: &Value) {
+    let e = &v["error"];
+    assert_eq!(e["code"], http, "{v}");
+    assert!(e["message"].as_str().is_some_and(|m| !m.is_empty()), "{v}");
+    assert!(e["status"].as_str().is_some(), "{v}");
+    assert!(e["errors"][0]["reason"].as_str().is_some(), "{v}");
+}
+
+#[tokio::test]
+async fn requests_need_a_valid_token_with_the_right_scope() {
+    let t = T::new().await;
+    let resp = t
+        .http
+        .get(t.url("v1/people/me?personFields=names"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+    let v: Value = serde_json::from_slice(&resp.bytes().await.unwrap()).unwrap();
+    assert_google_error(401, &v);
+    assert_eq!(v["error"]["status"], "UNAUTHENTICATED");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Request is missing required authentication credential")
+    );
+
+    let (s, v) = t
+        .call_as("ya29.bogus", "GET", "v1/people/me?personFields=names", None)
+        .await
+        .unwrap();
+    assert_eq!(
+        (s, v["error"]["status"].as_str()),
+        (401, Some("UNAUTHENTICATED"))
+    );
+
+    let ro = t
+        .emu
+        .issue_token_with_scopes(ALICE, &[CONTACTS_READONLY_SCOPE]);
+    let (s, _) = t
+        .call_as(&ro, "GET", "v1/people/me?personFields=names", None)
+        .await
+        .unwrap();
+    assert_eq!(s, 200);
+    let (s, v) = t
+        .call_as(&ro, "POST", "v1/people:createContact", Some(json!({})))
+        .await
+        .unwrap();
+    assert_eq!(s, 403);
+    assert_eq!(
+        v["error"]["details"][0]["reason"],
+        "ACCESS_TOKEN_SCOPE_INSUFFICIENT"
+    );
+
+    t.emu.revoke_token(&t.token);
+    let (s, _) = t
+        .call("GET", "v1/people/me?personFields=names", None)
+        .await
+        .unwrap();
+    assert_eq!(s, 401);
+}
+
+#[tokio::test]
+async fn contacts_have_resource_names_and_etags_that_change_on_write() {
+    let t = T::new().await;
+    let p = t.create("Ada").await;
+    let rn = p["resourceName"].as_str().unwrap().to_string();
+    assert!(
+        rn.strip_prefix("people/c")
+            .is_some_and(|d| d.bytes().all(|b| b.is_ascii_digit())),
+        "{rn}"
+    );
+    let etag = p["etag"].as_str().unwrap().to_string();
+    assert!(etag.starts_with('%'));
+    let source = &p["metadata"]["sources"][0];
+    assert_eq!(source["type"], "CONTACT");
+    assert!(source["etag"].as_str().unwrap().starts_with('#'));
+    assert_eq!(p["names"][0]["metadata"]["primary"], true);
+
+    let got = t
+        .ok("GET", &format!("v1/{rn}?personFields=names"), None)
+        .await;
+    assert_eq!(got["etag"], etag.as_str());
+    assert!(got.get("emailAddresses").is_none(), "projected to the mask");
+    assert!(got.get("metadata").is_none());
+
+    let (s, v) = t.err("GET", &format!("v1/{rn}"), None).await;
+    assert_eq!(s, 400);
+    assert_eq!(
+        v["error"]["message"],
+        "personFields mask is required. Please specify one or more valid paths. Valid paths are documented at https://developers.google.com/people/api/rest/v1/people/get."
+    );
+    let (s, _) = t
+        .err("GET", "v1/people/c999?personFields=names", None)
+        .await;
+    assert_eq!(s, 404);
+    let (s, _) = t
+        .err("GET", "v1/people/c1?personFields=names,bogus", None)
+        .await;
+    assert_eq!(s, 400);
+
+    // updateContact: mask required, etag required and checked, replace-or-clear.
+    let path = format!(
+        "v1/{rn}:updateContact?updatePersonFields=names,emailAddresses&personFields=names,emailAddresses"
+    );
+    let (_, v) = t
+        .err(
+            "PATCH",
+            &format!("v1/{rn}:updateContact"),
+            Some(json!({"etag": etag})),
+        )
+        .await;
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("updatePersonFields mask is required")
+    );
+    let (s, v) = t
+        .err("PATCH", &path, Some(json!({"names": [{"givenName": "X"}]})))
+        .await;
+    assert_eq!(
+        (s, v["error"]["status"].as_str()),
+        (400, Some("FAILED_PRECONDITION"))
+    );
+    assert_eq!(
+        v["error"]["message"],
+        "Request must set person.etag or person.metadata.sources.etag for the source that is being updated."
+    );
+    let updated = t
+        .ok(
+            "PATCH",
+            &path,
+            Some(json!({"etag": etag, "names": [{"givenName": "Ada", "familyName": "Lovelace"}]})),
+        )
+        .await;
+    assert_ne!(updated["etag"], etag.as_str());
+    assert_eq!(updated["names"][0]["familyName"], "Lovelace");
+    assert!(
+        updated.get("emailAddresses").is_none(),
+        "a masked field the person does not carry is cleared"
+    );
+    let (s, v) = t
+        .err(
+            "PATCH",
+            &path,
+            Some(json!({"etag": etag, "names": [{"givenName": "Stale"}]})),
+        )
+        .await;
+    assert_eq!(
+        (s, v["error"]["status"].as_str()),
+        (400, Some("FAILED_PRECONDITION"))
+    );
+    assert_eq!(v["error"]["errors"][0]["reason"], "failedPrecondition");
+    assert_eq!(
+        v["error"]["message"],
+        "Request person.etag is different than the current person.etag. Clear local cache and get the latest person."
+    );
+    // The source etag is accepted too.
+    let fresh = t.emu.contact(ALICE, &rn).unwrap();
+    let src = fresh["metadata"]["sources"][0]["etag"].clone();
+    t.ok("PATCH", &path, Some(json!({"metadata": {"sources": [{"type": "CONTACT", "etag": src}]}, "names": [{"givenName": "B"}]}))).await;
+    // Singletons.
+    let now = t.emu.contact(ALICE, &rn).unwrap();
+    let (s, _) = t
+        .err(
+            "PATCH",
+            &path,
+            Some(json!({"etag": now["etag"], "names": [{"givenName": "A"}, {"givenName": "B"}]})),
+        )
+        .await;
+    assert_eq!(s, 400);
+}
+
+#[tokio::test]
+async fn batch_update_is_atomic_and_reports_each_failed_contact() {
+    let t = T::new().await;
+    let names = t.emu.seed_contacts(ALICE, 5);
+    let etag = |rn: &str| t.emu.contact(ALICE, rn).unwrap()["etag"].clone();
+    let update = |rn: &str, etag: Value, given: &str| {
+        (
+            rn.to_string(),
+            json!({"etag": etag, "names": [{"givenName": given}]}),
+        )
+    };
+
+    let contacts: serde_json::Map<String, Value> =
+        names.iter().map(|rn| update(rn, etag(rn), "New")).collect();
+    let v = t
+        .ok(
+            "POST",
+            "v1/people:batchUpdateContacts",
+            Some(json!({"contacts": contacts, "updateMask": "names", "readMask": "names"})),
+        )
+        .await;
+    let result = &v["updateResult"][&names[0]];
+    assert_eq!(result["requestedResourceName"], names[0].as_str());
+    assert_eq!(result["person"]["names"][0]["givenName"], "New");
+    assert!(result["person"].get("emailAddresses").is_none());
+    assert_eq!(
+        t.emu.contact(ALICE, &names[4]).unwrap()["names"][0]["givenName"],
+        "New"
+    );
+    assert!(
+        t.emu.contact(ALICE, &names[4]).unwrap()["emailAddresses"].is_array(),
+        "fields outside the mask are untouched"
+    );
+
+    // Empty readMask: the body is {}.
+    let contacts: serde_json::Map<String, Value> = names
+        .iter()
+        .take(2)
+        .map(|rn| update(rn, etag(rn), "Quiet"))
+        .collect();
+    let v = t
+        .ok(
+            "POST",
+            "v1/people:batchUpdateContacts",
+            Some(json!({"contacts": contacts, "updateMask": "names"})),
+        )
+        .await;
+    assert_eq!(v, json!({}));
+
+    // One stale etag and one unknown contact: nothing is written, both are reported.
+    let before: Vec<Value> = t.emu.contacts(ALICE);
+    let mut contacts: serde_json::Map<String, Value> = names
+        .iter()
+        .map(|rn| update(rn, etag(rn), "Atomic"))
+        .collect();
+    contacts.insert(
+        names[1].clone(),
+        json!({"etag": "%stale", "names": [{"givenName": "Atomic"}]}),
+    );
+    contacts.insert("people/c42".into(), json!({"etag": "%x", "names": []}));
+    let (s, v) = t
+        .err(
+            "POST",
+            "v1/people:batchUpdateContacts",
+            Some(json!({"contacts": contacts, "updateMask": "names"})),
+        )
+        .await;
+    assert_eq!(s, 400);
+    let details = v["error"]["details"].as_array().unwrap();
+    let violations: Vec<&str> = details[0]["fieldViolations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert!(
+        violations.contains(&format!("contacts[{}]", names[1]).as_str())
+            && violations.contains(&"contacts[people/c42]")
+    );
+    assert_eq!(
+        details[1]["@type"],
+        "type.googleapis.com/google.people.v1.BatchUpdateContactsErrorDetails"
+    );
+    assert_eq!(details[1]["contactErrors"][&names[1]]["code"], 9);
+    assert_eq!(details[1]["contactErrors"]["people/c42"]["code"], 5);
+    assert_eq!(
+        t.emu.contacts(ALICE),
+        before,
+        "an atomic batch writes nothing when it fails"
+    );
+
+    // Limits and masks.
+    let many: serde_json::Map<String, Value> = (0..201)
+        .map(|i| (format!("people/c{i}"), json!({"etag": "e"})))
+        .collect();
+    let (s, _) = t
+        .err(
+            "POST",
+            "v1/people:batchUpdateContacts",
+            Some(json!({"contacts": many, "updateMask": "names"})),
+        )
+        .await;
+    assert_eq!(s, 400);
+    let one: serde_json::Map<String, Value> = names
+        .iter()
+        .take(1)
+        .map(|rn| update(rn, etag(rn), "P"))
+        .collect();
+    for mask in ["photos", "metadata", "bogus"] {
+        let (s, _) = t
+            .err(
+                "POST",
+                "v1/people:batchUpdateContacts",
+                Some(json!({"contacts": one, "updateMask": mask})),
+            )
+            .await;
+        assert_eq!(s, 400, "{mask}");
+    }
+    let (_, v) = t
+        .err(
+            "POST",
+            "v1/people:batchUpdateContacts",
+            Some(json!({"contacts": one})),
+        )
+        .await;
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("updateMask is required")
+    );
+}
+
+#[tokio::test]
+async fn batch_get_create_and_delete() {
+    let t = T::new().await;
+    let names = t.emu.seed_contacts(ALICE, 3);
+    let q: String = names
+        .iter()
+        .chain(["people/c1".to_string()].iter())
+        .map(|n| format!("resourceNames={n}&"))
+        .collect();
+    let v = t
+        .ok(
+            "GET",
+            &format!("v1/people:batchGet?{q}personFields=names"),
+            None,
+        )
+        .await;
+    let r = v["responses"].as_array().unwrap();
+    assert_eq!(r.len(), 4);
+    assert_eq!(r[0]["person"]["resourceName"], names[0].as_str());
+    assert_eq!(r[3]["status"]["code"], 5);
+    let too_many: String = (0..201)
+        .map(|i| format!("resourceNames=people/c{i}&"))
+        .collect();
+    t.err(
+        "GET",
+        &format!("v1/people:batchGet?{too_many}personFields=names"),
+        None,
+    )
+    .await;
+
+    let v = t.ok("POST", "v1/people:batchCreateContacts", Some(json!({"contacts": [{"contactPerson": {"names": [{"givenName": "A"}]}}, {"contactPerson": {"names": [{"givenName": "B"}]}}], "readMask": "names"}))).await;
+    assert_eq!(v["createdPeople"].as_array().unwrap().len(), 2);
+    let (s, v) = t.err("POST", "v1/people:batchCreateContacts", Some(json!({"contacts": [{"contactPerson": {"names": [{"givenName": "A"}, {"givenName": "B"}]}}]}))).await;
+    assert_eq!(s, 400);
+    assert_eq!(v["error"]["details"][1]["contactErrors"]["0"]["code"], 3);
+    assert_eq!(t.emu.contacts(ALICE).len(), 5);
+
+    t.ok(
+        "POST",
+        "v1/people:batchDeleteContacts",
+        Some(json!({"resourceNames": [names[0], names[1]]})),
+    )
+    .await;
+    t.ok("DELETE", &format!("v1/{}:deleteContact", names[2]), None)
+        .await;
+    assert_eq!(t.emu.contacts(ALICE).len(), 2);
+    let (s, _) = t
+        .err("DELETE", &format!("v1/{}:deleteContact", names[2]), None)
+        .await;
+    assert_eq!(s, 404);
+    let (s, _) = t.err("POST", "v1/people:batchDeleteContacts", Some(json!({"resourceNames": (0..501).map(|i| format!("people/c{i}")).collect::<Vec<_>>()}))).await;
+    assert_eq!(s, 400);
+}
+
+#[tokio::test]
+async fn connections_page_and_sync_with_tombstones() {
+    let t = T::new().await;
+    let names = t.emu.seed_contacts(ALICE, 25);
+    let mut seen = Vec::new();
+    let mut token: Option<String> = None;
+    let sync = loop {
+        let pt = token
+            .as_ref()
+            .map(|t| format!("&pageToken={t}"))
+            .unwrap_or_default();
+        let v = t.ok("GET", &format!("v1/people/me/connections?personFields=names&pageSize=10&requestSyncToken=true{pt}"), None).await;
+        assert_eq!(v["totalPeople"], 25);
+        seen.extend(
+            v["connections"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["resourceName"].as_str().unwrap().to_string()),
+        );
+        match v["nextPageToken"].as_str() {
+            Some(n) => {
+                assert!(
+                    v.get("nextSyncToken").is_none(),
+                    "the sync token comes on the last page only"
+                );
+                token = Some(n.to_string());
+            }
+            None => break v["nextSyncToken"].as_str().unwrap().to_string(),
+        }
+    };
+    assert_eq!(seen, names);
+
+    t.emu
+        .edit_contact(ALICE, &names[3], "names", json!([{"givenName": "Edited"}]));
+    t.ok("DELETE", &format!("v1/{}:deleteContact", names[7]), None)
+        .await;
+    let v = t
+        .ok(
+            "GET",
+            &format!("v1/people/me/connections?personFields=names&syncToken={sync}"),
+            None,
+        )
+        .await;
+    let changed = v["connections"].as_array().unwrap();
+    assert_eq!(changed.len(), 2, "{v}");
+    assert_eq!(changed[0]["names"][0]["givenName"], "Edited");
+    assert_eq!(changed[1]["resourceName"], names[7].as_str());
+    assert_eq!(changed[1]["metadata"]["deleted"], true);
+    assert!(v["nextSyncToken"].is_string());
+
+    let mut c = Config::default();
+    c.sync_token_ttl = Duration::ZERO;
+    let t2 = T::with(c).await;
+    let v = t2
+        .ok(
+            "GET",
+            "v1/people/me/connections?personFields=names&requestSyncToken=true",
+            None,
+        )
+        .await;
+    let sync = v["nextSyncToken"].as_str().unwrap();
+    let (s, v) = t2
+        .err(
+            "GET",
+            &format!("v1/people/me/connections?personFields=names&syncToken={sync}"),
+            None,
+        )
+        .await;
+    assert_eq!(s, 400);
+    assert_eq!(
+        v["error"]["message"],
+        "Sync token is expired. Clear local cache and retry call without the sync token."
+    );
+}
+
+#[tokio::test]
+async fn faults_fire_by_method_user_and_request_number() {
+    let t = T::new().await;
+    let names = t.emu.seed_contacts(ALICE, 2);
+    let body = |given: &str| {
+        let etag = t.emu.contact(ALICE, &names[0]).unwrap()["etag"].clone();
+        Some(
+            json!({"contacts": {names[0].clone(): {"etag": etag, "names": [{"givenName": given}]}}, "updateMask": "names"}),
+        )
+    };
+    let path = "v1/people:batchUpdateContacts";
+    let given = || t.emu.contact(ALICE, &names[0]).unwrap()["names"][0]["givenName"].clone();
+
+    t.emu.add_fault(
+        FaultRule::new(Fault::Status(503))
+            .method("people.batchUpdateContacts")
+            .nth(1),
+    );
+    let (s, v) = t.err("POST", path, body("A")).await;
+    assert_eq!(
+        (s, v["error"]["status"].as_str()),
+        (503, Some("UNAVAILABLE"))
+    );
+    assert_ne!(given(), "A", "nothing is written on a 503 fault");
+    t.ok("POST", path, body("B")).await;
+    assert_eq!(given(), "B");
+    t.emu.clear_faults();
+
+    t.emu
+        .add_fault(FaultRule::new(Fault::ResetBeforeWrite).first(1));
+    assert!(
+        t.call("POST", path, body("C")).await.is_err(),
+        "the connection is dropped"
+    );
+    assert_eq!(given(), "B", "reset before the write: not applied");
+
+    t.emu.add_fault(
+        FaultRule::new(Fault::LoseResponseAfterCommit)
+            .method("people.batchUpdateContacts")
+            .first(1),
+    );
+    assert!(t.call("POST", path, body("D")).await.is_err());
+    assert_eq!(given(), "D", "response lost after commit: applied");
+
+    t.emu.add_fault(
+        FaultRule::new(Fault::TruncatedJson)
+            .method("people.get")
+            .first(1),
+    );
+    let resp = t
+        .http
+        .get(t.url(&format!("v1/{}?personFields=names", names[1])))
+        .bearer_auth(&t.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(serde_json::from_slice::<Value>(&resp.bytes().await.unwrap()).is_err());
+
+    t.emu.add_fault(
+        FaultRule::new(Fault::Html502)
+            .method("people.get")
+            .user(ALICE)
+            .first(1),
+    );
+    let resp = t
+        .http
+        .get(t.url(&format!("v1/{}?personFields=names", names[1])))
+        .bearer_auth(&t.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 502);
+    assert!(resp.text().await.unwrap().contains("Bad Gateway"));
+
+    t.emu.add_fault(
+        FaultRule::new(Fault::Latency(Duration::from_millis(300)))
+            .method("people.get")
+            .first(1),
+    );
+    let start = Instant::now();
+    t.ok("GET", &format!("v1/{}?personFields=names", names[1]), None)
+        .await;
+    assert!(start.elapsed() >= Duration::from_millis(300));
+
+    t.emu.add_fault(
+        FaultRule::new(Fault::Status(429))
+            .method("people.getBatchGet")
+            .user("bob@example.com"),
+    );
+    t.ok(
+        "GET",
+        &format!(
+            "v1/people:batchGet?resourceNames={}&personFields=names",
+            names[1]
+        ),
+        None,
+    )
+    .await;
+
+    assert_eq!(
+        t.emu
+            .request_count("people.batchUpdateContacts", Some(ALICE)),
+        4
+    );
+    assert_eq!(t.emu.request_count("people.get", None), 3);
+    assert_eq!(
+        t.emu
+            .request_count("people.getBatchGet", Some("bob@example.com")),
+        0
+    );
+}
+
+#[test]
+fn random_faults_are_deterministic_per_seed() {
+    let runs: Vec<Vec<bool>> = (0..2)
+        .map(|_| {
+            let rt = tokio::runtime::Runtime::new().unwrap();
+            rt.block_on(async {
+                let t = T::new().await;
+                t.emu
+                    .add_fault(FaultRule::new(Fault::Status(503)).random(300, 7));
+                let mut out = Vec::new();
+                for _ in 0..40 {
+                    out.push(
+                        t.call("GET", "v1/people/me?personFields=names", None)
+                            .await
+                            .unwrap()
+                            .0
+                            == 503,
+                    );
+                }
+                out
+            })
+        })
+        .collect();
+    assert_eq!(runs[0], runs[1]);
+    let failures = runs[0].iter().filter(|f| **f).count();
+    assert!((4..=20).contains(&failures), "{failures} of 40 at 30%");
+}
+
+#[tokio::test]
+async fn quotas_answer_the_real_429() {
+    let mut c = Config::default();
+    c.quota = Some(Quota {
+        reads_per_minute: 1000,
+        writes_per_minute: 12,
+        retry_after: true,
+    });
+    let t = T::with(c).await;
+    let names = t.emu.seed_contacts(ALICE, 1);
+    let req = || {
+        let etag = t.emu.contact(ALICE, &names[0]).unwrap()["etag"].clone();
+        Some(
+            json!({"contacts": {names[0].clone(): {"etag": etag, "names": [{"givenName": "Q"}]}}, "updateMask": "names"}),
+        )
+    };
+    t.ok("POST", "v1/people:batchUpdateContacts", req()).await;
+    t.ok("POST", "v1/people:batchUpdateContacts", req()).await;
+    let resp = t
+        .http
+        .post(t.url("v1/people:batchUpdateContacts"))
+        .bearer_auth(&t.token)
+        .body(req().unwrap().to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 429);
+    assert!(resp.headers().get("retry-after").is_some());
+    let v: Value = serde_json::from_slice(&resp.bytes().await.unwrap()).unwrap();
+    assert_eq!(v["error"]["status"], "RESOURCE_EXHAUSTED");
+    assert_eq!(v["error"]["details"][0]["reason"], "RATE_LIMIT_EXCEEDED");
+    assert_eq!(
+        v["error"]["details"][0]["metadata"]["quota_limit"],
+        "CriticalWritesPerMinutePerProjectPerUser"
+    );
+    assert_eq!(
+        v["error"]["details"][1]["@type"],
+        "type.googleapis.com/google.rpc.RetryInfo"
+    );
+}
+
+async fn post_form(t: &T, form: &[(&str, &str)]) -> (u16, Value) {
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form)
+        .finish();
+    let resp = t
+        .http
+        .post(t.emu.token_url())
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let s = resp.status().as_u16();
+    (
+        s,
+        serde_json::from_slice(&resp.bytes().await.unwrap()).unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn refresh_token_grant() {
+    let t = T::new().await;
+    t.emu.register_refresh_token(
+        "cid",
+        "csecret",
+        "1//rt",
+        "bob@example.com",
+        &[CONTACTS_SCOPE],
+    );
+    let (s, v) = post_form(
+        &t,
+        &[
+            ("grant_type", "refresh_token"),
+            ("client_id", "cid"),
+            ("client_secret", "csecret"),
+            ("refresh_token", "1//rt"),
+        ],
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["token_type"], "Bearer");
+    assert!(v["expires_in"].as_u64().unwrap() > 0);
+    let token = v["access_token"].as_str().unwrap();
+    t.call_as(
+        token,
+        "POST",
+        "v1/people:createContact",
+        Some(json!({"names": [{"givenName": "Bob's"}]})),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        t.emu.contacts("bob@example.com").len(),
+        1,
+        "the token acts for the refresh token's user"
+    );
+
+    let (s, v) = post_form(
+        &t,
+        &[
+            ("grant_type", "refresh_token"),
+            ("client_id", "cid"),
+            ("client_secret", "wrong"),
+            ("refresh_token", "1//rt"),
+        ],
+    )
+    .await;
+    assert_eq!((s, v["error"].as_str()), (401, Some("invalid_client")));
+    t.emu.revoke_refresh_token("1//rt");
+    let (s, v) = post_form(
+        &t,
+        &[
+            ("grant_type", "refresh_token"),
+            ("client_id", "cid"),
+            ("client_secret", "csecret"),
+            ("refresh_token", "1//rt"),
+        ],
+    )
+    .await;
+    assert_eq!((s, v["error"].as_str()), (400, Some("invalid_grant")));
+    let (s, v) = post_form(&t, &[("grant_type", "password")]).await;
+    assert_eq!(
+        (s, v["error"].as_str()),
+        (400, Some("unsupported_grant_type"))
+    );
+}
+
+fn sign_jwt(claims: &Value) -> String {
+    let pem = TEST_SERVICE_ACCOUNT_PRIVATE_KEY_PEM;
+    let der = STANDARD
+        .decode(
+            pem.lines()
+                .filter(|l| !l.starts_with("-----"))
+                .collect::<String>(),
+        )
+        .unwrap();
+    let key = ring::signature::RsaKeyPair::from_pkcs8(&der).unwrap();
+    let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256","typ":"JWT"}"#);
+    let body = URL_SAFE_NO_PAD.encode(claims.to_string());
+    let input = format!("{header}.{body}");
+    let mut sig = vec![0; key.public().modulus_len()];
+    key.sign(
+        &ring::signature::RSA_PKCS1_SHA256,
+        &ring::rand::SystemRandom::new(),
+        input.as_bytes(),
+        &mut sig,
+    )
+    .unwrap();
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig))
+}
+
+#[tokio::test]
+async fn jwt_bearer_grant_with_delegation() {
+    let t = T::new().await;
+    let sa = "sync@project.iam.gserviceaccount.com";
+    t.emu
+        .register_service_account(sa, TEST_SERVICE_ACCOUNT_PUBLIC_KEY_PEM, true)
+        .unwrap();
+    t.emu
+        .register_service_account(
+            "nodwd@project.iam.gserviceaccount.com",
+            TEST_SERVICE_ACCOUNT_PUBLIC_KEY_PEM,
+            false,
+        )
+        .unwrap();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let claims = |iss: &str, sub: Option<&str>| {
+        let mut c = json!({"iss": iss, "scope": CONTACTS_SCOPE, "aud": t.emu.token_url(), "iat": now, "exp": now + 3600});
+        if let Some(s) = sub {
+            c["sub"] = json!(s);
+        }
+        c
+    };
+    let grant = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+
+    let jwt = sign_jwt(&claims(sa, Some("carol@example.com")));
+    let (s, v) = post_form(&t, &[("grant_type", grant), ("assertion", &jwt)]).await;
+    assert_eq!(s, 200, "{v}");
+    let token = v["access_token"].as_str().unwrap().to_string();
+    t.call_as(
+        &token,
+        "POST",
+        "v1/people:createContact",
+        Some(json!({"names": [{"givenName": "Via DWD"}]})),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        t.emu.contacts("carol@example.com").len(),
+        1,
+        "sub selects the user"
+    );
+
+    let jwt = sign_jwt(&claims(
+        "nodwd@project.iam.gserviceaccount.com",
+        Some("carol@example.com"),
+    ));
+    let (s, v) = post_form(&t, &[("grant_type", grant), ("assertion", &jwt)]).await;
+    assert_eq!((s, v["error"].as_str()), (401, Some("unauthorized_client")));
+
+    let mut tampered = sign_jwt(&claims(sa, None));
+    tampered.replace_range(tampered.len() - 6.., "AAAAAA");
+    let (s, v) = post_form(&t, &[("grant_type", grant), ("assertion", &tampered)]).await;
+    assert_eq!((s, v["error"].as_str()), (400, Some("invalid_grant")));
+
+    let mut expired = claims(sa, None);
+    expired["iat"] = json!(now - 7200);
+    expired["exp"] = json!(now - 3600);
+    let (s, _) = post_form(
+        &t,
+        &[("grant_type", grant), ("assertion", &sign_jwt(&expired))],
+    )
+    .await;
+    assert_eq!(s, 400);
+
+    let unknown = sign_jwt(&claims("other@project.iam.gserviceaccount.com", None));
+    let (s, _) = post_form(&t, &[("grant_type", grant), ("assertion", &unknown)]).await;
+    assert_eq!(s, 400);
+}
+
+#[tokio::test]
+async fn metadata_server_behind_a_flag() {
+    let mut c = Config::default();
+    c.metadata_user = Some("vm@example.com".into());
+    let t = T::with(c).await;
+    let url = t.url("computeMetadata/v1/instance/service-accounts/default/token");
+    let resp = t.http.get(&url).send().await.unwrap();
+    assert_eq!(resp.status(), 403);
+    let v: Value = serde_json::from_slice(
+        &t.http
+            .get(&url)
+            .header("Metadata-Flavor", "Google")
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let (s, _) = t
+        .call_as(
+            v["access_token"].as_str().unwrap(),
+            "GET",
+            "v1/people/me?personFields=names",
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(s, 200);
+    let plain = T::new().await;
+    assert_eq!(
+        plain
+            .http
+            .get(plain.url("computeMetadata/v1/instance/service-accounts/default/token"))
+            .header("Metadata-Flavor", "Google")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+}
+
+#[tokio::test]
+async fn bad_requests_get_google_shaped_400s_and_the_server_keeps_serving() {
+    let mut c = Config::default();
+    c.max_body_bytes = 10_000;
+    let t = T::with(c).await;
+    for raw in ["{not json", "[1, 2]", "\"str\""] {
+        let resp = t
+            .http
+            .post(t.url("v1/people:createContact"))
+            .bearer_auth(&t.token)
+            .body(raw)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 400, "{raw}");
+        let v: Value = serde_json::from_slice(&resp.bytes().await.unwrap()).unwrap();
+        assert_google_error(400, &v);
+    }
+    let (s, v) = t
+        .call(
+            "POST",
+            "v1/people:createContact",
+            Some(json!({"names": [{"givenName": "x".repeat(20_000)}]})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s, 400);
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("exceeds the limit")
+    );
+    let (s, _) = t
+        .call(
+            "POST",
+            "v1/people:batchUpdateContacts",
+            Some(json!({"contacts": [1, 2], "updateMask": "names"})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s, 400);
+    let (s, v) = t.call("GET", "v1/nothing/here", None).await.unwrap();
+    assert_eq!(s, 404);
+    assert_google_error(404, &v);
+    t.create("still-serving").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_users_in_parallel_lose_no_writes() {
+    let t = std::sync::Arc::new(T::new().await);
+    let mut tasks = Vec::new();
+    for u in 0..20 {
+        let t = t.clone();
+        tasks.push(tokio::spawn(async move {
+            let user = format!("user{u}@example.com");
+            let token = t.emu.issue_token(&user);
+            for i in 0..10 {
+                let (s, _) = t
+                    .call_as(
+                        &token,
+                        "POST",
+                        "v1/people:createContact",
+                        Some(json!({"names": [{"givenName": format!("{u}-{i}")}]})),
+                    )
+                    .await
+                    .unwrap();
+                assert_eq!(s, 200);
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    for u in 0..20 {
+        assert_eq!(t.emu.contacts(&format!("user{u}@example.com")).len(), 10);
+    }
+    assert_eq!(t.emu.request_count("people.createContact", None), 200);
+}
+
+#[tokio::test]
+async fn seeding_is_fast_enough_for_large_tests() {
+    let t = T::new().await;
+    let start = Instant::now();
+    let names = t.emu.seed_contacts(ALICE, 100_000);
+    eprintln!("seeded 100000 contacts in {:?}", start.elapsed());
+    assert_eq!(names.len(), 100_000);
+    let mut unique = names.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 100_000);
+    let v = t
+        .ok(
+            "GET",
+            "v1/people/me/connections?personFields=names&pageSize=1000",
+            None,
+        )
+        .await;
+    assert_eq!(v["totalPeople"], 100_000);
+}
