@@ -25,6 +25,7 @@
 mod auth;
 mod errors;
 mod faults;
+mod groups;
 mod people;
 mod store;
 

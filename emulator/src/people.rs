@@ -9,6 +9,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value, json};
 
 use crate::errors::{ApiError, code_of};
+use crate::groups;
 use crate::store::{
     Contact, READ_FIELDS, SINGLETON_FIELDS, UPDATE_FIELDS, UserStore, contact_id, parse_mask,
 };
@@ -25,6 +26,14 @@ pub(crate) enum Op {
     Delete(String),
     BatchDelete,
     Connections(String),
+    Search,
+    GroupsList,
+    GroupsBatchGet,
+    GroupsGet(String),
+    GroupsCreate,
+    GroupsUpdate(String),
+    GroupsDelete(String),
+    GroupsModify(String),
 }
 
 impl Op {
@@ -40,11 +49,28 @@ impl Op {
             Op::Delete(_) => "people.deleteContact",
             Op::BatchDelete => "people.batchDeleteContacts",
             Op::Connections(_) => "people.connections.list",
+            Op::Search => "people.searchContacts",
+            Op::GroupsList => "contactGroups.list",
+            Op::GroupsBatchGet => "contactGroups.batchGet",
+            Op::GroupsGet(_) => "contactGroups.get",
+            Op::GroupsCreate => "contactGroups.create",
+            Op::GroupsUpdate(_) => "contactGroups.update",
+            Op::GroupsDelete(_) => "contactGroups.delete",
+            Op::GroupsModify(_) => "contactGroups.members.modify",
         }
     }
 
     pub fn is_mutation(&self) -> bool {
-        !matches!(self, Op::Get(_) | Op::BatchGet | Op::Connections(_))
+        !matches!(
+            self,
+            Op::Get(_)
+                | Op::BatchGet
+                | Op::Connections(_)
+                | Op::Search
+                | Op::GroupsList
+                | Op::GroupsBatchGet
+                | Op::GroupsGet(_)
+        )
     }
 
     /// Quota units: (critical reads, critical writes).
@@ -66,6 +92,22 @@ pub(crate) fn route(method: &str, path: &str) -> Option<Op> {
         ("POST", "people:batchCreateContacts") => Some(Op::BatchCreate),
         ("POST", "people:batchUpdateContacts") => Some(Op::BatchUpdate),
         ("POST", "people:batchDeleteContacts") => Some(Op::BatchDelete),
+        ("GET", "people:searchContacts") => Some(Op::Search),
+        ("GET", "contactGroups") => Some(Op::GroupsList),
+        ("POST", "contactGroups") => Some(Op::GroupsCreate),
+        ("GET", "contactGroups:batchGet") => Some(Op::GroupsBatchGet),
+        (_, r) if r.starts_with("contactGroups/") => {
+            if let Some(g) = r.strip_suffix("/members:modify") {
+                return (method == "POST").then(|| Op::GroupsModify(g.to_string()));
+            }
+            let g = r.to_string();
+            match method {
+                "GET" => Some(Op::GroupsGet(g)),
+                "PUT" => Some(Op::GroupsUpdate(g)),
+                "DELETE" => Some(Op::GroupsDelete(g)),
+                _ => None,
+            }
+        }
         _ => {
             let name = rest.strip_prefix("people/")?;
             if let Some(id) = name.strip_suffix(":updateContact") {
@@ -524,6 +566,26 @@ pub(crate) fn handle(op: &Op, store: &mut UserStore, cx: &Ctx<'_>) -> Result<Val
             Ok(json!({}))
         }
         Op::Connections(rn) => connections(rn, store, cx),
+        Op::Search => {
+            let mask = read_mask(cx.param("readMask"), "readMask", Some("searchContacts"))?;
+            groups::search(
+                store,
+                cx.param("query").unwrap_or(""),
+                &mask,
+                cx.param("pageSize"),
+            )
+        }
+        Op::GroupsList => groups::list(store, cx.param("pageSize"), cx.param("pageToken")),
+        Op::GroupsBatchGet => {
+            groups::batch_get(store, &cx.params("resourceNames"), cx.param("maxMembers"))
+        }
+        Op::GroupsGet(rn) => groups::get(store, rn, cx.param("maxMembers")),
+        Op::GroupsCreate => groups::create(store, &cx.json()?),
+        Op::GroupsUpdate(rn) => groups::update(store, rn, &cx.json()?),
+        Op::GroupsDelete(rn) => {
+            groups::delete(store, rn, cx.param("deleteContacts") == Some("true"))
+        }
+        Op::GroupsModify(rn) => groups::modify_members(store, rn, &cx.json()?),
     }
 }
 

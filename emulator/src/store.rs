@@ -170,6 +170,8 @@ pub struct Change {
 #[derive(Debug, Default)]
 pub struct UserStore {
     pub contacts: BTreeMap<u64, Contact>,
+    /// User-created contact groups by id.
+    pub groups: BTreeMap<String, crate::groups::Group>,
     pub next_id: u64,
     pub seq: u64,
     pub changes: Vec<Change>,

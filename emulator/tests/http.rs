@@ -1031,3 +1031,226 @@ async fn seeding_is_fast_enough_for_large_tests() {
         .await;
     assert_eq!(v["totalPeople"], 100_000);
 }
+
+#[tokio::test]
+async fn contact_groups_and_memberships_stay_consistent() {
+    let t = T::new().await;
+    let names = t.emu.seed_contacts(ALICE, 3);
+    let v = t.ok("GET", "v1/contactGroups", None).await;
+    let groups = v["contactGroups"].as_array().unwrap();
+    assert_eq!(groups[0]["resourceName"], "contactGroups/myContacts");
+    assert_eq!(
+        groups[0]["memberCount"], 3,
+        "seeded contacts are in My Contacts"
+    );
+
+    let g = t
+        .ok(
+            "POST",
+            "v1/contactGroups",
+            Some(json!({"contactGroup": {"name": "Friends of Ada"}})),
+        )
+        .await;
+    let grn = g["resourceName"].as_str().unwrap().to_string();
+    assert_eq!(
+        (g["groupType"].as_str(), g["memberCount"].as_i64()),
+        (Some("USER_CONTACT_GROUP"), Some(0))
+    );
+    let (s, v) = t
+        .err(
+            "POST",
+            "v1/contactGroups",
+            Some(json!({"contactGroup": {"name": "Friends of Ada"}})),
+        )
+        .await;
+    assert_eq!(
+        (s, v["error"]["status"].as_str()),
+        (409, Some("ALREADY_EXISTS"))
+    );
+
+    let etag_before = t.emu.contact(ALICE, &names[0]).unwrap()["etag"].clone();
+    let v = t
+        .ok(
+            "POST",
+            &format!("v1/{grn}/members:modify"),
+            Some(json!({"resourceNamesToAdd": [names[0], names[1], "people/c1"]})),
+        )
+        .await;
+    assert_eq!(v["notFoundResourceNames"], json!(["people/c1"]));
+    let c0 = t.emu.contact(ALICE, &names[0]).unwrap();
+    assert_ne!(
+        c0["etag"], etag_before,
+        "a membership change is a write to the contact"
+    );
+    let ids: Vec<&str> = c0["memberships"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            m["contactGroupMembership"]["contactGroupId"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    assert!(ids.contains(&grn.trim_start_matches("contactGroups/")));
+    let g = t.ok("GET", &format!("v1/{grn}?maxMembers=10"), None).await;
+    assert_eq!(g["memberCount"], 2);
+    assert_eq!(g["memberResourceNames"], json!([names[0], names[1]]));
+
+    // Updating a contact's memberships moves it out of the group.
+    let path = format!(
+        "v1/{}:updateContact?updatePersonFields=memberships&personFields=memberships",
+        names[1]
+    );
+    let my = json!([{"contactGroupMembership": {"contactGroupResourceName": "contactGroups/myContacts", "contactGroupId": "myContacts"}}]);
+    t.ok(
+        "PATCH",
+        &path,
+        Some(json!({"etag": t.emu.contact(ALICE, &names[1]).unwrap()["etag"], "memberships": my})),
+    )
+    .await;
+    assert_eq!(
+        t.ok("GET", &format!("v1/{grn}"), None).await["memberCount"],
+        1
+    );
+
+    // Rename with the etag; delete keeps the contacts but drops the membership.
+    let g = t.ok("GET", &format!("v1/{grn}"), None).await;
+    let (s, _) = t
+        .err(
+            "PUT",
+            &format!("v1/{grn}"),
+            Some(json!({"contactGroup": {"name": "Renamed", "etag": "stale"}})),
+        )
+        .await;
+    assert_eq!(s, 400);
+    let g = t
+        .ok(
+            "PUT",
+            &format!("v1/{grn}"),
+            Some(json!({"contactGroup": {"name": "Renamed", "etag": g["etag"]}})),
+        )
+        .await;
+    assert_eq!(g["name"], "Renamed");
+    let v = t
+        .ok(
+            "GET",
+            &format!(
+                "v1/contactGroups:batchGet?resourceNames={grn}&resourceNames=contactGroups/nope"
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(v["responses"][0]["contactGroup"]["name"], "Renamed");
+    assert_eq!(v["responses"][1]["status"]["code"], 5);
+    t.ok("DELETE", &format!("v1/{grn}"), None).await;
+    assert_eq!(t.emu.contacts(ALICE).len(), 3);
+    let ids: Vec<String> = t.emu.contact(ALICE, &names[0]).unwrap()["memberships"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            m["contactGroupMembership"]["contactGroupId"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(ids, ["myContacts"]);
+    let (s, _) = t.err("DELETE", "v1/contactGroups/myContacts", None).await;
+    assert_eq!(s, 400);
+
+    // The last group cannot be removed.
+    let v = t
+        .ok(
+            "POST",
+            "v1/contactGroups/myContacts/members:modify",
+            Some(json!({"resourceNamesToRemove": [names[2]]})),
+        )
+        .await;
+    assert_eq!(
+        v["canNotRemoveLastContactGroupResourceNames"],
+        json!([names[2]])
+    );
+}
+
+#[tokio::test]
+async fn search_matches_word_prefixes() {
+    let t = T::new().await;
+    t.create("Ada").await;
+    t.create("Grace").await;
+    t.emu.insert_contact(ALICE, &json!({"names": [{"givenName": "Alan", "familyName": "Turing"}], "organizations": [{"name": "Bletchley Park"}]}));
+    let found = |v: &Value| {
+        v["results"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|r| {
+                        r["person"]["names"][0]["givenName"]
+                            .as_str()
+                            .unwrap()
+                            .to_string()
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        found(
+            &t.ok(
+                "GET",
+                "v1/people:searchContacts?query=gra&readMask=names",
+                None
+            )
+            .await
+        ),
+        ["Grace"]
+    );
+    assert_eq!(
+        found(
+            &t.ok(
+                "GET",
+                "v1/people:searchContacts?query=bletch&readMask=names",
+                None
+            )
+            .await
+        ),
+        ["Alan"]
+    );
+    assert_eq!(
+        found(
+            &t.ok(
+                "GET",
+                "v1/people:searchContacts?query=a&readMask=names&pageSize=2",
+                None
+            )
+            .await
+        )
+        .len(),
+        2
+    );
+    assert_eq!(
+        t.ok(
+            "GET",
+            "v1/people:searchContacts?query=zzz&readMask=names",
+            None
+        )
+        .await,
+        json!({})
+    );
+    let (_, v) = t.err("GET", "v1/people:searchContacts?query=a", None).await;
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("readMask is required")
+    );
+    let (s, _) = t
+        .err(
+            "GET",
+            "v1/people:searchContacts?query=a&readMask=names&pageSize=31",
+            None,
+        )
+        .await;
+    assert_eq!(s, 400);
+}

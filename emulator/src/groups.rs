@@ -1,0 +1,417 @@
+//! Contact groups and `people:searchContacts`.
+//!
+//! Membership lives in one place, each contact's `memberships` field, so group member lists and
+//! counts can never disagree with the contacts: `members:modify` edits the contacts (bumping
+//! their etags), and a contact update of `memberships` moves it between groups.
+
+use serde_json::{Map, Value, json};
+
+use crate::errors::{ApiError, code_of};
+use crate::store::{Contact, UserStore, contact_id, now_rfc3339};
+
+/// System groups every user has: (id, formatted name).
+const SYSTEM_GROUPS: &[(&str, &str)] = &[
+    ("myContacts", "My Contacts"),
+    ("starred", "Starred"),
+    ("friends", "Friends"),
+    ("family", "Family"),
+    ("coworkers", "Coworkers"),
+];
+
+/// A user-created group.
+#[derive(Debug, Clone)]
+pub struct Group {
+    pub name: String,
+    pub version: u64,
+    pub update_time: String,
+}
+
+fn group_ids(c: &Contact) -> Vec<String> {
+    c.fields
+        .get("memberships")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|m| {
+                    m["contactGroupMembership"]["contactGroupId"]
+                        .as_str()
+                        .map(str::to_owned)
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn members(store: &UserStore, id: &str) -> Vec<String> {
+    store
+        .contacts
+        .values()
+        .filter(|c| group_ids(c).iter().any(|g| g == id))
+        .map(Contact::resource_name)
+        .collect()
+}
+
+fn group_json(store: &UserStore, id: &str, max_members: usize) -> Option<Value> {
+    let members = members(store, id);
+    let mut g = if let Some((_, formatted)) = SYSTEM_GROUPS.iter().find(|(s, _)| *s == id) {
+        json!({"resourceName": format!("contactGroups/{id}"), "groupType": "SYSTEM_CONTACT_GROUP", "name": id, "formattedName": formatted})
+    } else {
+        let g = store.groups.get(id)?;
+        json!({
+            "resourceName": format!("contactGroups/{id}"),
+            "etag": format!("g{}v{}", id, g.version),
+            "metadata": {"updateTime": g.update_time},
+            "groupType": "USER_CONTACT_GROUP",
+            "name": g.name,
+            "formattedName": g.name,
+        })
+    };
+    g["memberCount"] = json!(members.len());
+    if max_members > 0 && !members.is_empty() {
+        g["memberResourceNames"] = json!(members.into_iter().take(max_members).collect::<Vec<_>>());
+    }
+    Some(g)
+}
+
+fn group_id(resource_name: &str) -> Result<&str, ApiError> {
+    resource_name
+        .strip_prefix("contactGroups/")
+        .filter(|id| !id.is_empty() && !id.contains('/'))
+        .ok_or_else(|| {
+            ApiError::invalid(format!(
+                "Resource name \"{resource_name}\" is not a valid contact group resource name."
+            ))
+        })
+}
+
+fn exists(store: &UserStore, id: &str) -> bool {
+    SYSTEM_GROUPS.iter().any(|(s, _)| *s == id) || store.groups.contains_key(id)
+}
+
+fn max_members(v: Option<&str>) -> Result<usize, ApiError> {
+    v.map(|s| {
+        s.parse::<usize>()
+            .map_err(|_| ApiError::invalid("maxMembers must be a non-negative integer."))
+    })
+    .transpose()
+    .map(|m| m.unwrap_or(0))
+}
+
+/// `GET v1/contactGroups`.
+pub fn list(
+    store: &UserStore,
+    page_size: Option<&str>,
+    page_token: Option<&str>,
+) -> Result<Value, ApiError> {
+    let size: usize = match page_size {
+        None => 30,
+        Some(s) => match s.parse::<usize>() {
+            Ok(n) if (1..=1000).contains(&n) => n,
+            _ => return Err(ApiError::invalid("pageSize must be between 1 and 1000.")),
+        },
+    };
+    let offset: usize = match page_token {
+        None | Some("") => 0,
+        Some(t) => t
+            .parse()
+            .map_err(|_| ApiError::invalid("Page token is not valid."))?,
+    };
+    let ids: Vec<String> = SYSTEM_GROUPS
+        .iter()
+        .map(|(s, _)| s.to_string())
+        .chain(store.groups.keys().cloned())
+        .collect();
+    let total = ids.len();
+    let page: Vec<Value> = ids
+        .iter()
+        .skip(offset)
+        .take(size)
+        .filter_map(|id| group_json(store, id, 0))
+        .collect();
+    let mut out = json!({"contactGroups": page, "totalItems": total});
+    if offset + size < total {
+        out["nextPageToken"] = json!((offset + size).to_string());
+    } else {
+        out["nextSyncToken"] = json!(format!("groups-{}", store.seq));
+    }
+    Ok(out)
+}
+
+/// `GET v1/contactGroups/{id}`.
+pub fn get(store: &UserStore, resource_name: &str, max: Option<&str>) -> Result<Value, ApiError> {
+    let id = group_id(resource_name)?;
+    group_json(store, id, max_members(max)?)
+        .ok_or_else(|| ApiError::not_found("Requested entity was not found."))
+}
+
+/// `GET v1/contactGroups:batchGet`.
+pub fn batch_get(store: &UserStore, names: &[&str], max: Option<&str>) -> Result<Value, ApiError> {
+    if names.is_empty() || names.len() > 200 {
+        return Err(ApiError::invalid(
+            "resourceNames must name between 1 and 200 contact groups.",
+        ));
+    }
+    let max = max_members(max)?;
+    let responses: Vec<Value> = names
+        .iter()
+        .map(|rn| match group_id(rn).ok().and_then(|id| group_json(store, id, max)) {
+            Some(g) => json!({"requestedResourceName": rn, "status": {}, "contactGroup": g}),
+            None => json!({"requestedResourceName": rn, "status": {"code": code_of("NOT_FOUND"), "message": "Requested entity was not found."}}),
+        })
+        .collect();
+    Ok(json!({"responses": responses}))
+}
+
+fn name_taken(store: &UserStore, name: &str, except: Option<&str>) -> bool {
+    SYSTEM_GROUPS.iter().any(|(s, f)| *s == name || *f == name)
+        || store
+            .groups
+            .iter()
+            .any(|(id, g)| g.name == name && Some(id.as_str()) != except)
+}
+
+/// `POST v1/contactGroups`.
+pub fn create(store: &mut UserStore, body: &Map<String, Value>) -> Result<Value, ApiError> {
+    let name = body["contactGroup"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    if name.is_empty() {
+        return Err(ApiError::invalid("contactGroup.name is required."));
+    }
+    if name_taken(store, &name, None) {
+        return Err(ApiError::new(
+            409,
+            "ALREADY_EXISTS",
+            "Contact group name already exists.",
+        ));
+    }
+    store.seq += 1;
+    let id = format!("{:x}", 0x19cb_37f6_0aed_8000_u64 + store.seq);
+    store.groups.insert(
+        id.clone(),
+        Group {
+            name,
+            version: 1,
+            update_time: now_rfc3339(),
+        },
+    );
+    Ok(group_json(store, &id, 0).expect("just created"))
+}
+
+/// `PUT v1/contactGroups/{id}`.
+pub fn update(
+    store: &mut UserStore,
+    resource_name: &str,
+    body: &Map<String, Value>,
+) -> Result<Value, ApiError> {
+    let id = group_id(resource_name)?.to_string();
+    if SYSTEM_GROUPS.iter().any(|(s, _)| *s == id) {
+        return Err(ApiError::invalid(
+            "System contact groups cannot be modified.",
+        ));
+    }
+    let current = group_json(store, &id, 0)
+        .ok_or_else(|| ApiError::not_found("Requested entity was not found."))?;
+    let group = &body["contactGroup"];
+    if group["etag"].as_str() != current["etag"].as_str() {
+        return Err(ApiError::new(
+            400,
+            "FAILED_PRECONDITION",
+            "Request contact group etag is different than the current contact group etag.",
+        ));
+    }
+    let name = group["name"]
+        .as_str()
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    if name.is_empty() {
+        return Err(ApiError::invalid("contactGroup.name is required."));
+    }
+    if name_taken(store, &name, Some(&id)) {
+        return Err(ApiError::new(
+            409,
+            "ALREADY_EXISTS",
+            "Contact group name already exists.",
+        ));
+    }
+    let g = store.groups.get_mut(&id).expect("exists");
+    g.name = name;
+    g.version += 1;
+    g.update_time = now_rfc3339();
+    Ok(group_json(store, &id, 0).expect("exists"))
+}
+
+/// `DELETE v1/contactGroups/{id}`: removes the group from its members, or deletes them too.
+pub fn delete(
+    store: &mut UserStore,
+    resource_name: &str,
+    delete_contacts: bool,
+) -> Result<Value, ApiError> {
+    let id = group_id(resource_name)?.to_string();
+    if SYSTEM_GROUPS.iter().any(|(s, _)| *s == id) {
+        return Err(ApiError::invalid(
+            "System contact groups cannot be deleted.",
+        ));
+    }
+    if store.groups.remove(&id).is_none() {
+        return Err(ApiError::not_found("Requested entity was not found."));
+    }
+    let member_ids: Vec<u64> = store
+        .contacts
+        .values()
+        .filter(|c| group_ids(c).contains(&id))
+        .map(|c| c.id)
+        .collect();
+    for cid in member_ids {
+        if delete_contacts {
+            store.contacts.remove(&cid);
+            store.log(cid, true);
+        } else {
+            set_membership(store, cid, &id, false);
+        }
+    }
+    Ok(json!({}))
+}
+
+/// Add or remove one group in a contact's `memberships`, bumping its etag when it changes.
+fn set_membership(store: &mut UserStore, cid: u64, group: &str, member: bool) -> bool {
+    let Some(c) = store.contacts.get_mut(&cid) else {
+        return false;
+    };
+    let mut items: Vec<Value> = c
+        .fields
+        .get("memberships")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let has = items
+        .iter()
+        .any(|m| m["contactGroupMembership"]["contactGroupId"] == group);
+    if has == member {
+        return false;
+    }
+    if member {
+        items.push(json!({"contactGroupMembership": {"contactGroupId": group, "contactGroupResourceName": format!("contactGroups/{group}")}}));
+    } else {
+        items.retain(|m| m["contactGroupMembership"]["contactGroupId"] != group);
+    }
+    let mut person = Map::new();
+    person.insert("memberships".into(), Value::Array(items));
+    c.apply(&person, &["memberships".to_string()]);
+    store.log(cid, false);
+    true
+}
+
+/// `POST v1/contactGroups/{id}/members:modify`.
+pub fn modify_members(
+    store: &mut UserStore,
+    resource_name: &str,
+    body: &Map<String, Value>,
+) -> Result<Value, ApiError> {
+    let id = group_id(resource_name)?.to_string();
+    if !exists(store, &id) {
+        return Err(ApiError::not_found("Requested entity was not found."));
+    }
+    let list = |k: &str| -> Vec<String> {
+        body.get(k)
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (add, remove) = (list("resourceNamesToAdd"), list("resourceNamesToRemove"));
+    if add.len() + remove.len() > 1000 {
+        return Err(ApiError::invalid(
+            "At most 1000 resource names can be added or removed in a single request.",
+        ));
+    }
+    let mut not_found = Vec::new();
+    let mut last_group = Vec::new();
+    for (names, member) in [(&add, true), (&remove, false)] {
+        for rn in names {
+            match contact_id(rn).filter(|cid| store.contacts.contains_key(cid)) {
+                None => not_found.push(rn.clone()),
+                Some(cid) => {
+                    // A contact must stay in at least one user group or myContacts.
+                    if !member && id == "myContacts" && group_ids(&store.contacts[&cid]).len() <= 1
+                    {
+                        last_group.push(rn.clone());
+                        continue;
+                    }
+                    set_membership(store, cid, &id, member);
+                }
+            }
+        }
+    }
+    let mut out = json!({});
+    if !not_found.is_empty() {
+        out["notFoundResourceNames"] = json!(not_found);
+    }
+    if !last_group.is_empty() {
+        out["canNotRemoveLastContactGroupResourceNames"] = json!(last_group);
+    }
+    Ok(out)
+}
+
+/// `GET v1/people:searchContacts`: case-insensitive prefix match on any word of names, emails,
+/// phone numbers and organizations.
+pub fn search(
+    store: &UserStore,
+    query: &str,
+    mask: &[String],
+    page_size: Option<&str>,
+) -> Result<Value, ApiError> {
+    let size: usize = match page_size {
+        None => 10,
+        Some(s) => match s.parse::<usize>() {
+            Ok(n) if n <= 30 => n.max(1),
+            _ => return Err(ApiError::invalid("pageSize must be between 0 and 30.")),
+        },
+    };
+    let q = query.trim().to_lowercase();
+    let matches = |c: &Contact| {
+        ["names", "emailAddresses", "phoneNumbers", "organizations"]
+            .iter()
+            .any(|f| {
+                c.fields
+                    .get(*f)
+                    .and_then(Value::as_array)
+                    .is_some_and(|items| {
+                        items.iter().any(|item| {
+                            item.as_object().is_some_and(|o| {
+                                o.iter().filter(|(k, _)| *k != "metadata").any(|(_, v)| {
+                                    v.as_str().is_some_and(|s| {
+                                        let s = s.to_lowercase();
+                                        s.starts_with(&q)
+                                            || s.split(|ch: char| !ch.is_alphanumeric())
+                                                .any(|w| w.starts_with(&q))
+                                    })
+                                })
+                            })
+                        })
+                    })
+            })
+    };
+    let results: Vec<Value> = if q.is_empty() {
+        Vec::new()
+    } else {
+        store
+            .contacts
+            .values()
+            .filter(|c| matches(c))
+            .take(size)
+            .map(|c| json!({"person": c.to_json(mask)}))
+            .collect()
+    };
+    Ok(if results.is_empty() {
+        json!({})
+    } else {
+        json!({"results": results})
+    })
+}
