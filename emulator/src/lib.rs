@@ -89,6 +89,10 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Serve a GCE-style metadata token endpoint issuing tokens for this user.
     pub metadata_user: Option<String>,
+    /// Answer a mutation that arrives while another mutation of the same user is in flight with
+    /// this HTTP status (409 `ABORTED`, 429 or 503 bodies). `None` (default) serializes them;
+    /// what the real server does is unknown.
+    pub contention_status: Option<u16>,
 }
 
 impl Default for Config {
@@ -101,6 +105,7 @@ impl Default for Config {
             quota: None,
             max_body_bytes: 32 << 20,
             metadata_user: None,
+            contention_status: None,
         }
     }
 }
@@ -119,6 +124,7 @@ struct State {
     faults: Mutex<Vec<Arc<FaultRule>>>,
     counts: Mutex<HashMap<(String, String), u64>>,
     quota: Mutex<HashMap<String, Window>>,
+    in_flight: Mutex<HashMap<String, u32>>,
 }
 
 /// A running emulator. Dropping it stops the server.
@@ -170,6 +176,7 @@ impl Emulator {
             faults: Mutex::default(),
             counts: Mutex::default(),
             quota: Mutex::default(),
+            in_flight: Mutex::default(),
         });
         let (stop, mut stopped) = watch::channel(false);
         let st = state.clone();
@@ -492,6 +499,15 @@ async fn serve(state: Arc<State>, req: Request<Incoming>) -> Result<Resp, Droppe
     *lock(&state.counts)
         .entry((op.name().to_string(), user.clone()))
         .or_insert(0) += 1;
+    let _in_flight = if op.is_mutation() {
+        let guard = InFlight::enter(&state, &user);
+        if let (Some(status), true) = (state.config.contention_status, guard.concurrent) {
+            return Ok(error_response(&ApiError::for_status(status)));
+        }
+        Some(guard)
+    } else {
+        None
+    };
 
     let fault = {
         let rules = lock(&state.faults);
@@ -553,6 +569,34 @@ async fn serve(state: Arc<State>, req: Request<Incoming>) -> Result<Resp, Droppe
                 .expect("valid response"))
         }
         _ => Ok(json_response(status, &value, &[])),
+    }
+}
+
+/// Marks a mutation of a user as in flight until dropped.
+struct InFlight {
+    state: Arc<State>,
+    user: String,
+    concurrent: bool,
+}
+
+impl InFlight {
+    fn enter(state: &Arc<State>, user: &str) -> Self {
+        let mut m = lock(&state.in_flight);
+        let n = m.entry(user.to_string()).or_insert(0);
+        *n += 1;
+        Self {
+            state: state.clone(),
+            user: user.to_string(),
+            concurrent: *n > 1,
+        }
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if let Some(n) = lock(&self.state.in_flight).get_mut(&self.user) {
+            *n -= 1;
+        }
     }
 }
 

@@ -1254,3 +1254,44 @@ async fn search_matches_word_prefixes() {
         .await;
     assert_eq!(s, 400);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_mutations_of_one_user_can_be_made_to_conflict() {
+    let mut c = Config::default();
+    c.contention_status = Some(409);
+    let t = std::sync::Arc::new(T::with(c).await);
+    t.emu.add_fault(
+        FaultRule::new(Fault::Latency(Duration::from_millis(400)))
+            .method("people.createContact")
+            .nth(1),
+    );
+    let slow = {
+        let t = t.clone();
+        tokio::spawn(async move {
+            t.call(
+                "POST",
+                "v1/people:createContact",
+                Some(json!({"names": [{"givenName": "slow"}]})),
+            )
+            .await
+            .unwrap()
+            .0
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let (s, v) = t
+        .call(
+            "POST",
+            "v1/people:createContact",
+            Some(json!({"names": [{"givenName": "fast"}]})),
+        )
+        .await
+        .unwrap();
+    assert_eq!((s, v["error"]["status"].as_str()), (409, Some("ABORTED")));
+    assert_eq!(slow.await.unwrap(), 200);
+    // Reads are never in conflict, and sequential writes are fine.
+    t.ok("GET", "v1/people/me/connections?personFields=names", None)
+        .await;
+    t.create("after").await;
+    assert_eq!(t.emu.contacts(ALICE).len(), 2);
+}
