@@ -127,3 +127,109 @@ fn splitmix(mut x: u64) -> u64 {
     x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     x ^ (x >> 31)
 }
+
+impl FaultRule {
+    /// Parse a rule from the binary's `--fault` syntax:
+    /// `KIND[,method=M][,user=U][,nth=N|first=N|random=PERMILLE:SEED]`, where KIND is an HTTP
+    /// status (`503`), `latency=MS`, `reset`, `lost`, `truncated` or `html502`.
+    /// Example: `503,method=people.batchUpdateContacts,nth=2`.
+    pub fn parse(spec: &str) -> Result<Self, String> {
+        let mut parts = spec.split(',').map(str::trim);
+        let kind = parts
+            .next()
+            .filter(|k| !k.is_empty())
+            .ok_or("empty fault spec")?;
+        let fault = match kind {
+            "reset" => Fault::ResetBeforeWrite,
+            "lost" => Fault::LoseResponseAfterCommit,
+            "truncated" => Fault::TruncatedJson,
+            "html502" => Fault::Html502,
+            k if k.starts_with("latency=") => {
+                let ms: u64 = k["latency=".len()..]
+                    .parse()
+                    .map_err(|_| format!("bad latency in {spec:?}"))?;
+                Fault::Latency(Duration::from_millis(ms))
+            }
+            k => match k.parse::<u16>() {
+                Ok(code) if (400..600).contains(&code) => Fault::Status(code),
+                _ => {
+                    return Err(format!(
+                        "unknown fault kind {k:?}: use an HTTP status (400-599), latency=MS, reset, lost, truncated or html502"
+                    ));
+                }
+            },
+        };
+        let mut rule = FaultRule::new(fault);
+        for p in parts {
+            let (k, v) = p
+                .split_once('=')
+                .ok_or_else(|| format!("expected key=value, got {p:?}"))?;
+            let num = |v: &str| {
+                v.parse::<u64>()
+                    .map_err(|_| format!("{k} needs a number, got {v:?}"))
+            };
+            rule = match k {
+                "method" => rule.method(v),
+                "user" => rule.user(v),
+                "nth" => rule.nth(num(v)?),
+                "first" => rule.first(num(v)?),
+                "random" => {
+                    let (pm, seed) = v.split_once(':').unwrap_or((v, "0"));
+                    let pm = num(pm)?;
+                    if pm > 1000 {
+                        return Err(format!("random takes per mille (0-1000), got {pm}"));
+                    }
+                    rule.random(pm as u32, num(seed)?)
+                }
+                other => return Err(format!("unknown fault option {other:?}")),
+            };
+        }
+        Ok(rule)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_binary_fault_specs() {
+        let r = FaultRule::parse("503,method=people.batchUpdateContacts,user=a@b.c,nth=2").unwrap();
+        assert_eq!(
+            (
+                r.fault.clone(),
+                r.method.as_deref(),
+                r.user.as_deref(),
+                r.trigger.clone()
+            ),
+            (
+                Fault::Status(503),
+                Some("people.batchUpdateContacts"),
+                Some("a@b.c"),
+                Trigger::Nth(2)
+            )
+        );
+        assert_eq!(
+            FaultRule::parse("latency=250,first=3").unwrap().fault,
+            Fault::Latency(Duration::from_millis(250))
+        );
+        assert_eq!(
+            FaultRule::parse("lost,random=100:7").unwrap().trigger,
+            Trigger::Random {
+                per_mille: 100,
+                seed: 7
+            }
+        );
+        for bad in [
+            "",
+            "200",
+            "teapot",
+            "503,nth",
+            "503,nth=x",
+            "503,when=now",
+            "reset,random=2000:1",
+        ] {
+            assert!(FaultRule::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -4,22 +4,27 @@
 
 use std::process::ExitCode;
 
-use google_people_emulator::{Config, Emulator};
+use google_people_emulator::{Config, Emulator, FaultRule};
 
-const USAGE: &str = "usage: google-people-emulator [--port N] [--seed N] [--user EMAIL]
+const USAGE: &str =
+    "usage: google-people-emulator [--port N] [--seed N] [--user EMAIL] [--fault SPEC]...
   --port N      listen on 127.0.0.1:N (default 8080; 0 picks a free port)
   --seed N      create N generated contacts for the user
-  --user EMAIL  the user the printed token belongs to (default user@example.com)";
+  --user EMAIL  the user the printed token belongs to (default user@example.com)
+  --fault SPEC  inject a fault: KIND[,method=M][,user=U][,nth=N|first=N|random=PERMILLE:SEED]
+                KIND is an HTTP status (503), latency=MS, reset, lost, truncated or html502;
+                e.g. --fault 503,method=people.batchUpdateContacts,nth=2";
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let mut port: u16 = 8080;
     let mut seed: usize = 0;
     let mut user = String::from("user@example.com");
+    let mut faults = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let value = match a.as_str() {
-            "--port" | "--seed" | "--user" => match args.next() {
+            "--port" | "--seed" | "--user" | "--fault" => match args.next() {
                 Some(v) => v,
                 None => return usage(&format!("{a} needs a value")),
             },
@@ -38,6 +43,10 @@ async fn main() -> ExitCode {
                 Ok(n) => seed = n,
                 Err(_) => return usage("--seed takes a number"),
             },
+            "--fault" => match FaultRule::parse(&value) {
+                Ok(r) => faults.push(r),
+                Err(e) => return usage(&format!("--fault {value}: {e}")),
+            },
             _ => user = value,
         }
     }
@@ -50,6 +59,10 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let n_faults = faults.len();
+    for f in faults {
+        emu.add_fault(f);
+    }
     if seed > 0 {
         emu.seed_contacts(&user, seed);
     }
@@ -57,6 +70,9 @@ async fn main() -> ExitCode {
     println!("listening on {}", emu.base_url().trim_end_matches('/'));
     println!("access token for {user}: {token}");
     println!("token endpoint: {}", emu.token_url());
+    if n_faults > 0 {
+        println!("fault rules: {n_faults}");
+    }
     let _ = tokio::signal::ctrl_c().await;
     emu.shutdown();
     println!("stopped");
