@@ -89,6 +89,13 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Serve a GCE-style metadata token endpoint issuing tokens for this user.
     pub metadata_user: Option<String>,
+    /// For this long after a contact is written, reads (get, batchGet, connections) still return
+    /// the previous version and its etag, as the real server sometimes does. Default zero.
+    pub read_after_write_lag: Duration,
+    /// Writing an email address in this domain links the contact to a profile: its resource name
+    /// changes (the old one moves to `metadata.previousResourceNames` and is no longer found),
+    /// so batch results carry a `requestedResourceName` different from the person's. Default off.
+    pub profile_link_domain: Option<String>,
     /// Answer a mutation that arrives while another mutation of the same user is in flight with
     /// this HTTP status (409 `ABORTED`, 429 or 503 bodies). `None` (default) serializes them;
     /// what the real server does is unknown.
@@ -106,6 +113,8 @@ impl Default for Config {
             max_body_bytes: 32 << 20,
             metadata_user: None,
             contention_status: None,
+            read_after_write_lag: Duration::ZERO,
+            profile_link_domain: None,
         }
     }
 }
@@ -167,6 +176,8 @@ impl Emulator {
         let sem = Semantics {
             missing_etag_status: config.missing_etag_status.clone(),
             sync_token_ttl: config.sync_token_ttl,
+            read_lag: config.read_after_write_lag,
+            profile_link_domain: config.profile_link_domain.clone(),
         };
         let state = Arc::new(State {
             config,

@@ -130,6 +130,33 @@ pub(crate) fn route(method: &str, path: &str) -> Option<Op> {
 pub(crate) struct Semantics {
     pub missing_etag_status: String,
     pub sync_token_ttl: Duration,
+    pub read_lag: Duration,
+    pub profile_link_domain: Option<String>,
+}
+
+/// After a write: link the contact to a profile when it now carries an email in the configured
+/// domain. Returns the contact's (possibly new) id.
+fn maybe_relink(store: &mut UserStore, id: u64, sem: &Semantics) -> u64 {
+    let Some(domain) = &sem.profile_link_domain else {
+        return id;
+    };
+    let c = &store.contacts[&id];
+    let suffix = format!("@{}", domain.to_ascii_lowercase());
+    let has_profile_email = c
+        .fields
+        .get("emailAddresses")
+        .and_then(Value::as_array)
+        .is_some_and(|a| {
+            a.iter().any(|e| {
+                e["value"]
+                    .as_str()
+                    .is_some_and(|v| v.to_ascii_lowercase().ends_with(&suffix))
+            })
+        });
+    if c.linked || !has_profile_email {
+        return id;
+    }
+    store.relink(id).unwrap_or(id)
 }
 
 pub(crate) struct Ctx<'a> {
@@ -311,7 +338,7 @@ pub(crate) fn handle(op: &Op, store: &mut UserStore, cx: &Ctx<'_>) -> Result<Val
             if rn == "people/me" {
                 return Ok(profile(cx.user, &mask));
             }
-            Ok(lookup(store, rn)?.to_json(&mask))
+            Ok(lookup(store, rn)?.visible(cx.sem.read_lag).to_json(&mask))
         }
         Op::BatchGet => {
             let names = cx.params("resourceNames");
@@ -331,7 +358,7 @@ pub(crate) fn handle(op: &Op, store: &mut UserStore, cx: &Ctx<'_>) -> Result<Val
             let responses: Vec<Value> = names
                 .iter()
                 .map(|rn| match lookup(store, rn) {
-                    Ok(c) => json!({"requestedResourceName": rn, "httpStatusCode": 200, "person": c.to_json(&mask), "status": {}}),
+                    Ok(c) => json!({"requestedResourceName": rn, "httpStatusCode": 200, "person": c.visible(cx.sem.read_lag).to_json(&mask), "status": {}}),
                     Err(e) => json!({"requestedResourceName": rn, "httpStatusCode": e.http,
                                      "status": {"code": code_of(e.body["error"]["status"].as_str().unwrap_or("")), "message": e.body["error"]["message"]}}),
                 })
@@ -425,12 +452,11 @@ pub(crate) fn handle(op: &Op, store: &mut UserStore, cx: &Ctx<'_>) -> Result<Val
             etag_check(&person, c, cx.sem).map_err(|(s, m)| ApiError::new(400, &s, m))?;
             let fields: Vec<&str> = umask.iter().map(String::as_str).collect();
             singleton_check(&person, &fields).map_err(ApiError::invalid)?;
-            store
-                .contacts
-                .get_mut(&id)
-                .expect("looked up")
-                .apply(&person, &umask);
+            let c = store.contacts.get_mut(&id).expect("looked up");
+            c.remember_for_lag(cx.sem.read_lag);
+            c.apply(&person, &umask);
             store.log(id, false);
+            let id = maybe_relink(store, id, cx.sem);
             Ok(store.contacts[&id].to_json(&rmask))
         }
         Op::BatchUpdate => {
@@ -496,12 +522,11 @@ pub(crate) fn handle(op: &Op, store: &mut UserStore, cx: &Ctx<'_>) -> Result<Val
             }
             let mut results = Map::new();
             for (rn, id, person) in plan {
-                store
-                    .contacts
-                    .get_mut(&id)
-                    .expect("validated")
-                    .apply(&person, &umask);
+                let c = store.contacts.get_mut(&id).expect("validated");
+                c.remember_for_lag(cx.sem.read_lag);
+                c.apply(&person, &umask);
                 store.log(id, false);
+                let id = maybe_relink(store, id, cx.sem);
                 if !rmask.is_empty() {
                     results.insert(
                         rn.clone(),
@@ -618,7 +643,11 @@ fn connections(rn: &str, store: &UserStore, cx: &Ctx<'_>) -> Result<Value, ApiEr
     let now = unix_now();
     // The items of this listing: every contact, or the changes since a sync token.
     let items: Vec<Value> = match cx.param("syncToken") {
-        None | Some("") => store.contacts.values().map(|c| c.to_json(&mask)).collect(),
+        None | Some("") => store
+            .contacts
+            .values()
+            .map(|c| c.visible(cx.sem.read_lag).to_json(&mask))
+            .collect(),
         Some(t) => {
             let (seq, issued) = decode_token(t)
                 .and_then(|s| {

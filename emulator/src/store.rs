@@ -2,7 +2,7 @@
 //! person and source etags that change on every write, and a change log for sync tokens.
 
 use std::collections::BTreeMap;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -80,9 +80,44 @@ pub struct Contact {
     pub fields: Map<String, Value>,
     pub version: u64,
     pub update_time: String,
+    /// Resource names the contact had before it was linked to a profile.
+    pub previous_names: Vec<String>,
+    /// The contact has been linked to a profile (its name changed once).
+    pub linked: bool,
+    /// The version reads still see during the read-after-write lag, and when it was replaced.
+    pub stale: Option<(Box<Contact>, Instant)>,
 }
 
 impl Contact {
+    fn new(id: u64) -> Self {
+        Self {
+            id,
+            fields: Map::new(),
+            version: 0,
+            update_time: now_rfc3339(),
+            previous_names: Vec::new(),
+            linked: false,
+            stale: None,
+        }
+    }
+
+    /// Keep the current version visible to reads for `lag` after the coming write.
+    pub fn remember_for_lag(&mut self, lag: Duration) {
+        if !lag.is_zero() {
+            let mut snapshot = self.clone();
+            snapshot.stale = None;
+            self.stale = Some((Box::new(snapshot), Instant::now()));
+        }
+    }
+
+    /// What a read sees: the previous version during the lag after a write, else this one.
+    pub fn visible(&self, lag: Duration) -> &Contact {
+        match &self.stale {
+            Some((s, at)) if at.elapsed() < lag => s,
+            _ => self,
+        }
+    }
+
     pub fn resource_name(&self) -> String {
         format!("people/c{}", self.id)
     }
@@ -109,13 +144,14 @@ impl Contact {
         p.insert("etag".into(), json!(self.person_etag()));
         for f in mask {
             if f == "metadata" {
-                p.insert(
-                    "metadata".into(),
-                    json!({
-                        "sources": [{"type": "CONTACT", "id": self.source_id(), "etag": self.source_etag(), "updateTime": self.update_time}],
-                        "objectType": "PERSON"
-                    }),
-                );
+                let mut meta = json!({
+                    "sources": [{"type": "CONTACT", "id": self.source_id(), "etag": self.source_etag(), "updateTime": self.update_time}],
+                    "objectType": "PERSON"
+                });
+                if !self.previous_names.is_empty() {
+                    meta["previousResourceNames"] = json!(self.previous_names);
+                }
+                p.insert("metadata".into(), meta);
             } else if let Some(v) = self.fields.get(f) {
                 p.insert(f.clone(), v.clone());
             }
@@ -185,12 +221,7 @@ impl UserStore {
         }
         let id = self.next_id;
         self.next_id += 7_919;
-        let mut c = Contact {
-            id,
-            fields: Map::new(),
-            version: 0,
-            update_time: now_rfc3339(),
-        };
+        let mut c = Contact::new(id);
         let mask: Vec<String> = UPDATE_FIELDS
             .iter()
             .map(|s| s.to_string())
@@ -207,6 +238,23 @@ impl UserStore {
         self.contacts.insert(id, c);
         self.log(id, false);
         id
+    }
+
+    /// Link a contact to a profile: it gets a new resource name, and the old one is listed in
+    /// `metadata.previousResourceNames` and no longer found. Returns the new id.
+    pub fn relink(&mut self, id: u64) -> Option<u64> {
+        let mut c = self.contacts.remove(&id)?;
+        let new_id = self.next_id;
+        self.next_id += 7_919;
+        c.previous_names.push(c.resource_name());
+        c.id = new_id;
+        c.linked = true;
+        c.stale = None;
+        c.version += 1;
+        self.contacts.insert(new_id, c);
+        self.log(id, true);
+        self.log(new_id, false);
+        Some(new_id)
     }
 
     pub fn log(&mut self, id: u64, deleted: bool) {

@@ -1295,3 +1295,81 @@ async fn concurrent_mutations_of_one_user_can_be_made_to_conflict() {
     t.create("after").await;
     assert_eq!(t.emu.contacts(ALICE).len(), 2);
 }
+
+#[tokio::test]
+async fn read_after_write_lag_serves_the_previous_etag() {
+    let mut c = Config::default();
+    c.read_after_write_lag = Duration::from_millis(400);
+    let t = T::with(c).await;
+    let p = t.create("Lag").await;
+    let rn = p["resourceName"].as_str().unwrap().to_string();
+    let path = format!("v1/{rn}:updateContact?updatePersonFields=names&personFields=names");
+    let updated = t
+        .ok(
+            "PATCH",
+            &path,
+            Some(json!({"etag": p["etag"], "names": [{"givenName": "New"}]})),
+        )
+        .await;
+    let read = t
+        .ok("GET", &format!("v1/{rn}?personFields=names"), None)
+        .await;
+    assert_eq!(
+        read["etag"], p["etag"],
+        "a fresh read still sees the old version"
+    );
+    assert_eq!(read["names"][0]["givenName"], "Lag");
+    let (s, v) = t
+        .err(
+            "PATCH",
+            &path,
+            Some(json!({"etag": read["etag"], "names": [{"givenName": "Again"}]})),
+        )
+        .await;
+    assert_eq!(
+        (s, v["error"]["status"].as_str()),
+        (400, Some("FAILED_PRECONDITION"))
+    );
+    // Chaining the etag the update returned works, as Google advises.
+    let chained = t
+        .ok(
+            "PATCH",
+            &path,
+            Some(json!({"etag": updated["etag"], "names": [{"givenName": "Chained"}]})),
+        )
+        .await;
+    tokio::time::sleep(Duration::from_millis(450)).await;
+    let read = t
+        .ok("GET", &format!("v1/{rn}?personFields=names"), None)
+        .await;
+    assert_eq!(read["etag"], chained["etag"]);
+}
+
+#[tokio::test]
+async fn linking_a_profile_changes_the_resource_name() {
+    let mut c = Config::default();
+    c.profile_link_domain = Some("profile.test".into());
+    let t = T::with(c).await;
+    let names = t.emu.seed_contacts(ALICE, 2);
+    let old = names[0].clone();
+    let etag = t.emu.contact(ALICE, &old).unwrap()["etag"].clone();
+    let body = json!({"contacts": {old.clone(): {"etag": etag, "emailAddresses": [{"value": "ada@PROFILE.test"}]}}, "updateMask": "emailAddresses", "readMask": "emailAddresses,metadata"});
+    let v = t
+        .ok("POST", "v1/people:batchUpdateContacts", Some(body))
+        .await;
+    let r = &v["updateResult"][&old];
+    assert_eq!(r["requestedResourceName"], old.as_str());
+    let new = r["person"]["resourceName"].as_str().unwrap().to_string();
+    assert_ne!(new, old);
+    assert_eq!(
+        r["person"]["metadata"]["previousResourceNames"],
+        json!([old])
+    );
+    let (s, _) = t
+        .err("GET", &format!("v1/{old}?personFields=names"), None)
+        .await;
+    assert_eq!(s, 404);
+    t.ok("GET", &format!("v1/{new}?personFields=names"), None)
+        .await;
+    assert_eq!(t.emu.contacts(ALICE).len(), 2);
+}
