@@ -29,6 +29,7 @@
 #![forbid(unsafe_code)]
 #![doc(test(attr(deny(warnings), allow(dead_code))))]
 
+pub mod auth;
 pub mod runtime;
 
 pub use runtime::{Client, ClientBuilder, Error, ErrorKind, FieldMask};

@@ -208,6 +208,7 @@ async fn google_error_bodies_become_typed_errors() {
         .json(400, fixture("error_etag_mismatch_1.json"))
         .json(429, fixture("error_rate_limit_2.json"))
         .json(401, fixture("error_unauthenticated_1.json"))
+        .json(401, fixture("error_unauthenticated_1.json")) // the client retries a 401 once
         .json(400, fixture("error_invalid_argument_read_mask_1.json"));
     let people = server.client();
     let people = people.people();
@@ -507,17 +508,30 @@ impl TokenSource for CountingTokens {
 }
 
 #[tokio::test]
-async fn a_401_invalidates_the_token_and_secrets_stay_hidden() {
+async fn a_401_invalidates_the_token_and_is_retried_once() {
     let server = TestServer::start().await;
-    server.json(401, fixture("error_unauthenticated_1.json"));
     let tokens = Arc::new(CountingTokens::default());
     let client = Client::builder()
         .base_url(&server.base_url)
         .token_source_arc(tokens.clone())
         .build()
         .unwrap();
-    let e = client.people().get("people/me").send().await.unwrap_err();
+
+    // One 401: the token is dropped and the request sent again, which succeeds.
+    server.json(401, fixture("error_unauthenticated_1.json"));
+    server.json(200, fixture("person_get_2.json"));
+    client.people().get("people/me").send().await.unwrap();
     assert_eq!(tokens.invalidated.load(Ordering::SeqCst), 1);
+    assert_eq!(server.requests().len(), 2);
+
+    // Two 401s in a row: the error is reported after exactly one retry.
+    server.json(401, fixture("error_unauthenticated_1.json"));
+    server.json(401, fixture("error_unauthenticated_1.json"));
+    let e = client.people().get("people/me").send().await.unwrap_err();
+    assert!(e.is_auth());
+    assert_eq!(server.requests().len(), 4, "not retried twice");
+    assert_eq!(tokens.invalidated.load(Ordering::SeqCst), 3);
+
     assert_eq!(
         server.requests()[0].header("authorization"),
         Some("Bearer secret-token-value")

@@ -369,7 +369,8 @@ impl Emulator {
     }
 
     /// How many requests of `method` (`people.batchUpdateContacts`, ...) the emulator received
-    /// from `user`, or from everyone with `None`, faulted ones included.
+    /// from `user`, or from everyone with `None`, faulted ones included. Token endpoint requests
+    /// count as method `oauth2.token` (with no user).
     pub fn request_count(&self, method: &str, user: Option<&str>) -> u64 {
         lock(&self.state.counts)
             .iter()
@@ -454,6 +455,9 @@ async fn serve(state: Arc<State>, req: Request<Incoming>) -> Result<Resp, Droppe
     };
 
     if method == "POST" && path == "/token" {
+        *lock(&state.counts)
+            .entry(("oauth2.token".to_string(), String::new()))
+            .or_insert(0) += 1;
         let ttl = state.config.token_ttl;
         let result = lock(&state.auth).token_endpoint(&body, ttl);
         return Ok(match result {

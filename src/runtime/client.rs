@@ -110,10 +110,38 @@ impl Client {
         self.send_raw(&request).await.map(drop)
     }
 
-    /// Send a request once and return the body of a successful response. Every generated call
-    /// ends here; a 401 invalidates the token with the token source.
+    /// Send a request and return the body of a successful response. Every generated call ends
+    /// here. A 401 invalidates the token with the token source and the request is sent once more
+    /// with a fresh token.
     pub async fn send_raw(&self, request: &Request) -> Result<bytes::Bytes, Error> {
-        let token = self.inner.tokens.token().await?;
+        // A 401 means the server rejected the token before doing anything, so one retry with a
+        // fresh token is safe for every method; a second 401 is reported.
+        let mut retried_auth = false;
+        loop {
+            let token = self.inner.tokens.token().await?;
+            match self.send_once(request, &token).await {
+                Err(e)
+                    if e.status() == Some(401) && !retried_auth && !token.secret().is_empty() =>
+                {
+                    self.inner.tokens.invalidate(&token);
+                    retried_auth = true;
+                }
+                Err(e) => {
+                    if e.status() == Some(401) {
+                        self.inner.tokens.invalidate(&token);
+                    }
+                    return Err(e);
+                }
+                ok => return ok,
+            }
+        }
+    }
+
+    async fn send_once(
+        &self,
+        request: &Request,
+        token: &AccessToken,
+    ) -> Result<bytes::Bytes, Error> {
         let url = self.url_for(request)?;
         let mut rb = self
             .inner
@@ -145,9 +173,6 @@ impl Client {
         let body = resp.bytes().await.map_err(Error::transport)?;
         if status.is_success() {
             return Ok(body);
-        }
-        if status.as_u16() == 401 {
-            self.inner.tokens.invalidate(&token);
         }
         Err(Error::from_response(status.as_u16(), retry_after, &body))
     }

@@ -43,6 +43,7 @@ struct Inner {
     kind: ErrorKind,
     message: String,
     api: Option<ApiError>,
+    oauth: Option<OAuthError>,
     excerpt: Option<String>,
     json_path: Option<String>,
     source: Option<Box<dyn StdError + Send + Sync>>,
@@ -58,6 +59,7 @@ impl Error {
                 kind,
                 message: message.into(),
                 api: None,
+                oauth: None,
                 excerpt: None,
                 json_path: None,
                 source: None,
@@ -96,6 +98,38 @@ impl Error {
         let mut e = Self::new(ErrorKind::Auth, message);
         e.inner.api = Some(api);
         e
+    }
+
+    /// A token endpoint's OAuth2 error (`invalid_grant`, `unauthorized_client`, ...).
+    pub fn oauth(oauth: OAuthError) -> Self {
+        let msg = match &oauth.description {
+            Some(d) => format!(
+                "token endpoint answered HTTP {} {}: {d}",
+                oauth.http_status, oauth.error
+            ),
+            None => format!(
+                "token endpoint answered HTTP {} {}",
+                oauth.http_status, oauth.error
+            ),
+        };
+        let mut e = Self::new(ErrorKind::Auth, msg);
+        e.inner.oauth = Some(oauth);
+        e
+    }
+
+    /// The same failure for another waiter: used when one token refresh fails for every caller
+    /// that was waiting for it.
+    pub fn shared(source: std::sync::Arc<Error>) -> Self {
+        let mut e = Self::new(source.kind(), source.inner.message.clone());
+        e.inner.api = source.inner.api.clone();
+        e.inner.oauth = source.inner.oauth.clone();
+        e.inner.source = Some(Box::new(SharedError(source)));
+        e
+    }
+
+    /// The token endpoint's OAuth2 error, for [`ErrorKind::Auth`] failures that have one.
+    pub fn oauth_error(&self) -> Option<&OAuthError> {
+        self.inner.oauth.as_ref()
     }
 
     pub(crate) fn transport(source: reqwest::Error) -> Self {
@@ -268,6 +302,9 @@ impl fmt::Debug for Error {
         if let Some(a) = &self.inner.api {
             d.field("api", a);
         }
+        if let Some(o) = &self.inner.oauth {
+            d.field("oauth", o);
+        }
         if let Some(s) = &self.inner.source {
             d.field("source", &s.to_string());
         }
@@ -297,6 +334,52 @@ impl StdError for Error {
             .source
             .as_deref()
             .map(|s| s as &(dyn StdError + 'static))
+    }
+}
+
+/// An error shared by several waiters, as a `source()`.
+struct SharedError(std::sync::Arc<Error>);
+
+impl fmt::Debug for SharedError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl fmt::Display for SharedError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&*self.0, f)
+    }
+}
+
+impl StdError for SharedError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.0.source()
+    }
+}
+
+/// An OAuth2 token endpoint error: `{"error": "invalid_grant", "error_description": "..."}`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OAuthError {
+    /// The HTTP status of the token endpoint's answer.
+    pub http_status: u16,
+    /// `error`: `invalid_grant`, `invalid_client`, `unauthorized_client`, `invalid_scope`, ...
+    pub error: String,
+    /// `error_description`, if sent.
+    pub description: Option<String>,
+}
+
+impl OAuthError {
+    /// Parse a token endpoint's error body; `None` when it is not one.
+    pub fn parse(http_status: u16, body: &[u8]) -> Option<Self> {
+        let v: Value = serde_json::from_slice(body).ok()?;
+        let error = v.get("error")?.as_str()?.to_string();
+        Some(Self {
+            http_status,
+            error,
+            description: opt_str(&v, "error_description"),
+        })
     }
 }
 

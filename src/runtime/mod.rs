@@ -22,7 +22,7 @@ pub use client::{
 };
 pub use error::{
     ApiError, BadRequest, ContactErrors, Error, ErrorDetail, ErrorInfo, ErrorKind, FieldViolation,
-    LegacyError, QuotaFailure, RetryInfo, RpcStatus,
+    LegacyError, OAuthError, QuotaFailure, RetryInfo, RpcStatus,
 };
 pub use mask::{FieldMask, MaskField};
 pub use request::{HttpMethod, Request};

@@ -1,0 +1,82 @@
+//! Application default credentials, in Google's order: `GOOGLE_APPLICATION_CREDENTIALS`, the
+//! gcloud well-known file, then the metadata server.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::{AuthorizedUser, MetadataServer, ServiceAccount, ServiceAccountKey};
+use crate::runtime::{Error, TokenSource};
+
+/// Where credentials were found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AdcSource {
+    /// The file named by `GOOGLE_APPLICATION_CREDENTIALS`.
+    EnvVar(PathBuf),
+    /// gcloud's `application_default_credentials.json`.
+    WellKnownFile(PathBuf),
+    /// The metadata server.
+    MetadataServer,
+}
+
+/// Application default credentials.
+#[derive(Debug)]
+pub struct Adc;
+
+impl Adc {
+    /// Find credentials the way Google's libraries do, with `scopes` for service accounts.
+    pub fn discover(scopes: &[&str]) -> Result<(Arc<dyn TokenSource>, AdcSource), Error> {
+        Self::discover_in(&|k| std::env::var(k).ok(), scopes)
+    }
+
+    /// [`discover`](Self::discover) with the environment given as a function (for tests).
+    pub fn discover_in(
+        env: &dyn Fn(&str) -> Option<String>,
+        scopes: &[&str],
+    ) -> Result<(Arc<dyn TokenSource>, AdcSource), Error> {
+        if let Some(path) = env("GOOGLE_APPLICATION_CREDENTIALS").filter(|p| !p.is_empty()) {
+            let path = PathBuf::from(path);
+            let json = std::fs::read_to_string(&path).map_err(|e| {
+                Error::config(format!(
+                    "GOOGLE_APPLICATION_CREDENTIALS names {}, which cannot be read: {e}",
+                    path.display()
+                ))
+            })?;
+            return Ok((from_json(&json, scopes)?, AdcSource::EnvVar(path)));
+        }
+        let config_dir = env("CLOUDSDK_CONFIG")
+            .map(PathBuf::from)
+            .or_else(|| env("HOME").map(|h| PathBuf::from(h).join(".config").join("gcloud")));
+        if let Some(dir) = config_dir {
+            let path = dir.join("application_default_credentials.json");
+            if let Ok(json) = std::fs::read_to_string(&path) {
+                return Ok((from_json(&json, scopes)?, AdcSource::WellKnownFile(path)));
+            }
+        }
+        let metadata = match env("GCE_METADATA_HOST") {
+            Some(h) if !h.is_empty() => MetadataServer::at_base(&format!("http://{h}/")),
+            _ => MetadataServer::new(),
+        };
+        Ok((Arc::new(metadata), AdcSource::MetadataServer))
+    }
+}
+
+/// A credentials file of either type.
+fn from_json(json: &str, scopes: &[&str]) -> Result<Arc<dyn TokenSource>, Error> {
+    let ty = serde_json::from_str::<Value>(json)
+        .ok()
+        .and_then(|v| v.get("type").and_then(Value::as_str).map(str::to_owned))
+        .ok_or_else(|| Error::config("the credentials file is not JSON with a `type`"))?;
+    match ty.as_str() {
+        "authorized_user" => Ok(Arc::new(AuthorizedUser::from_json(json)?)),
+        "service_account" => Ok(Arc::new(ServiceAccount::new(
+            ServiceAccountKey::from_json(json)?,
+            scopes,
+        ))),
+        other => Err(Error::config(format!(
+            "credentials of type {other:?} are not supported"
+        ))),
+    }
+}

@@ -1,0 +1,32 @@
+//! Every way a People API user gets a token, cached and safe.
+//!
+//! - [`StaticToken`](crate::runtime::StaticToken): a token you already have.
+//! - [`AuthorizedUser`]: a personal account's refresh token (installed-app consent, or gcloud's
+//!   `authorized_user` credentials).
+//! - [`ServiceAccount`]: a key file and the JWT-bearer grant (RS256 signed with ring), with
+//!   [`subject`](ServiceAccount::subject) for domain-wide delegation; [`DelegatedPool`] holds one
+//!   per user for jobs that act for many users.
+//! - [`MetadataServer`]: code running on Google Cloud.
+//! - [`Adc::discover`]: Google's order of application default credentials.
+//!
+//! Every provider caches its token until shortly before expiry and refreshes it once for all
+//! concurrent callers; a failed refresh is reported to every waiter and the next call tries
+//! again. A 401 from the API drops the token and the request is retried once with a fresh one.
+//! Secrets (tokens, client secrets, refresh tokens, private keys) never appear in `Debug`,
+//! `Display` or errors.
+
+mod adc;
+mod authorized_user;
+pub mod cache;
+mod http;
+mod metadata;
+mod pool;
+mod secret;
+mod service_account;
+
+pub use adc::{Adc, AdcSource};
+pub use authorized_user::{AuthorizedUser, GOOGLE_TOKEN_URI};
+pub use metadata::{METADATA_BASE, MetadataServer};
+pub use pool::DelegatedPool;
+pub use secret::Secret;
+pub use service_account::{CONTACTS_SCOPE, ServiceAccount, ServiceAccountKey};
