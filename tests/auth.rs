@@ -354,3 +354,72 @@ async fn an_api_401_refreshes_and_retries_once() {
         "retried once, not twice"
     );
 }
+
+#[tokio::test]
+async fn installed_app_flow_checks_state_and_pkce() {
+    let emu = Emulator::start().await.unwrap();
+    emu.register_oauth_client("desktop-id", "desktop-secret");
+    emu.set_consent_user("henry@example.com");
+    let app = InstalledApp::new("desktop-id", "desktop-secret", &[CONTACTS_SCOPE])
+        .with_endpoints(&emu.authorize_url(), &emu.token_url())
+        .unwrap();
+    assert!(!format!("{app:?}").contains("desktop-secret"));
+    let (tx, rx) = tokio::sync::oneshot::channel::<String>();
+    let flow = tokio::spawn(async move {
+        app.authorize(move |url| tx.send(url.to_string()).unwrap())
+            .await
+    });
+    let consent_url = rx.await.unwrap();
+    let parsed = reqwest::Url::parse(&consent_url).unwrap();
+    let param = |k: &str| {
+        parsed
+            .query_pairs()
+            .find(|(a, _)| a == k)
+            .map(|(_, v)| v.to_string())
+    };
+    assert_eq!(param("code_challenge_method").as_deref(), Some("S256"));
+    assert!(param("state").is_some_and(|s| s.len() >= 20));
+    let redirect = param("redirect_uri").unwrap();
+    assert!(redirect.starts_with("http://127.0.0.1:"));
+
+    // Playing the browser: a forged redirect with a wrong state is refused and the flow goes on...
+    google_people::runtime::install_crypto_provider();
+    let browser = reqwest::Client::new();
+    let forged = browser
+        .get(format!("{redirect}?code=4/evil&state=wrong"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 400);
+    assert!(!flow.is_finished());
+    // ...and consent (the emulator redirects back with the code and the right state) completes it.
+    let page = browser.get(&consent_url).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let authorized = flow.await.unwrap().unwrap();
+    create(
+        &client_for(&emu, Arc::new(authorized.credentials.clone())),
+        "consented",
+    )
+    .await
+    .unwrap();
+    assert_eq!(emu.contacts("henry@example.com").len(), 1);
+    assert!(!format!("{authorized:?}").contains(authorized.refresh_token.expose()));
+
+    // The saved file is gcloud's authorized_user format, owner-only, and works with ADC.
+    let path = std::env::temp_dir().join(format!("gp-authorized-{}.json", std::process::id()));
+    authorized.save(&path).unwrap();
+    #[cfg(unix)]
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&path).unwrap().permissions())
+            & 0o777,
+        0o600
+    );
+    let saved = path.display().to_string();
+    let env = |k: &str| (k == "GOOGLE_APPLICATION_CREDENTIALS").then(|| saved.clone());
+    let (tokens, _) = Adc::discover_in(&env, &[]).unwrap();
+    create(&client_for(&emu, tokens), "from the saved file")
+        .await
+        .unwrap();
+    assert_eq!(emu.contacts("henry@example.com").len(), 2);
+    std::fs::remove_file(&path).unwrap();
+}

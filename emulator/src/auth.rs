@@ -36,9 +36,22 @@ pub(crate) struct ServiceAccount {
     pub delegation: bool,
 }
 
+/// A code issued by the authorization endpoint, waiting to be exchanged.
+#[derive(Debug, Clone)]
+pub(crate) struct AuthCode {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub challenge: String,
+    pub user: String,
+    pub scopes: Vec<String>,
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct Auth {
     pub tokens: HashMap<String, TokenInfo>,
+    pub clients: HashMap<String, String>,
+    pub codes: HashMap<String, AuthCode>,
+    pub consent_user: Option<String>,
     pub refresh: HashMap<String, RefreshInfo>,
     pub service_accounts: HashMap<String, ServiceAccount>,
     pub counter: u64,
@@ -103,6 +116,48 @@ impl Auth {
                     return Err(oauth_error(401, "invalid_client", "Unauthorized"));
                 }
                 (info.user.clone(), info.scopes.clone())
+            }
+            "authorization_code" => {
+                let code = params.get("code").ok_or_else(|| {
+                    oauth_error(400, "invalid_request", "Missing required parameter: code")
+                })?;
+                let info = self
+                    .codes
+                    .remove(code)
+                    .ok_or_else(|| oauth_error(400, "invalid_grant", "Malformed auth code."))?;
+                let id = params.get("client_id").cloned().unwrap_or_default();
+                if id != info.client_id || self.clients.get(&id) != params.get("client_secret") {
+                    return Err(oauth_error(401, "invalid_client", "Unauthorized"));
+                }
+                if params.get("redirect_uri") != Some(&info.redirect_uri) {
+                    return Err(oauth_error(400, "redirect_uri_mismatch", "Bad Request"));
+                }
+                let verifier = params.get("code_verifier").cloned().unwrap_or_default();
+                let digest = ring::digest::digest(&ring::digest::SHA256, verifier.as_bytes());
+                if URL_SAFE_NO_PAD.encode(digest.as_ref()) != info.challenge {
+                    return Err(oauth_error(400, "invalid_grant", "Invalid code verifier."));
+                }
+                self.counter += 1;
+                let refresh = format!(
+                    "1//emu-refresh-{}-{:x}",
+                    self.counter,
+                    fastrand(self.counter)
+                );
+                let secret = self.clients[&id].clone();
+                self.refresh.insert(
+                    refresh.clone(),
+                    RefreshInfo {
+                        client_id: id,
+                        client_secret: secret,
+                        user: info.user.clone(),
+                        scopes: info.scopes.clone(),
+                    },
+                );
+                let (token, expires_in) = self.issue(&info.user, info.scopes.clone(), ttl);
+                return Ok(
+                    json!({"access_token": token, "expires_in": expires_in, "refresh_token": refresh,
+                                 "scope": info.scopes.join(" "), "token_type": "Bearer"}),
+                );
             }
             "urn:ietf:params:oauth:grant-type:jwt-bearer" => {
                 let assertion = params.get("assertion").ok_or_else(|| {
@@ -209,6 +264,65 @@ impl Auth {
             _ => iss.to_string(),
         };
         Ok((user, scopes))
+    }
+}
+
+impl Auth {
+    /// The authorization endpoint: consent is given at once by the configured user, and the
+    /// browser is redirected to `redirect_uri` with a one-time code and the caller's `state`.
+    pub fn authorize(&mut self, query: &[(String, String)]) -> Result<String, (u16, String)> {
+        let get = |k: &str| query.iter().find(|(a, _)| a == k).map(|(_, v)| v.clone());
+        let client_id =
+            get("client_id").ok_or((400, "Missing required parameter: client_id".to_string()))?;
+        if !self.clients.contains_key(&client_id) {
+            return Err((401, "The OAuth client was not found.".into()));
+        }
+        let redirect_uri = get("redirect_uri")
+            .ok_or((400, "Missing required parameter: redirect_uri".to_string()))?;
+        let loopback = ["http://127.0.0.1:", "http://localhost:", "http://[::1]:"];
+        if !loopback.iter().any(|p| redirect_uri.starts_with(p)) {
+            return Err((400, "redirect_uri must be a loopback address".into()));
+        }
+        if get("response_type").as_deref() != Some("code")
+            || get("code_challenge_method").as_deref() != Some("S256")
+        {
+            return Err((
+                400,
+                "response_type=code and code_challenge_method=S256 are required".into(),
+            ));
+        }
+        let challenge = get("code_challenge").ok_or((
+            400,
+            "Missing required parameter: code_challenge".to_string(),
+        ))?;
+        let user = self.consent_user.clone().ok_or((
+            403,
+            "No user is signed in to consent (Emulator::set_consent_user).".to_string(),
+        ))?;
+        self.counter += 1;
+        let code = format!("4/emu-code-{}-{:x}", self.counter, fastrand(self.counter));
+        let scopes = get("scope")
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect();
+        self.codes.insert(
+            code.clone(),
+            AuthCode {
+                client_id,
+                redirect_uri: redirect_uri.clone(),
+                challenge,
+                user,
+                scopes,
+            },
+        );
+        let mut target = url::Url::parse(&redirect_uri)
+            .map_err(|_| (400, "redirect_uri is not a URL".to_string()))?;
+        target.query_pairs_mut().append_pair("code", &code);
+        if let Some(state) = get("state") {
+            target.query_pairs_mut().append_pair("state", &state);
+        }
+        Ok(target.to_string())
     }
 }
 

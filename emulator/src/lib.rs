@@ -49,6 +49,9 @@ use errors::ApiError;
 use people::{Ctx, Semantics};
 use store::UserStore;
 
+/// Path of the OAuth2 authorization (consent) endpoint.
+pub const AUTHORIZE_PATH: &str = "/o/oauth2/v2/auth";
+
 /// The PEM private key (PKCS#8) of the repository's test service account. Test-only: it protects
 /// nothing. Its public key is [`TEST_SERVICE_ACCOUNT_PUBLIC_KEY_PEM`].
 pub const TEST_SERVICE_ACCOUNT_PRIVATE_KEY_PEM: &str =
@@ -263,6 +266,23 @@ impl Emulator {
         );
     }
 
+    /// The OAuth2 authorization endpoint, `http://127.0.0.1:<port>/o/oauth2/v2/auth`.
+    pub fn authorize_url(&self) -> String {
+        format!("http://{}{AUTHORIZE_PATH}", self.addr)
+    }
+
+    /// Register an OAuth client (installed app) for the authorization-code grant.
+    pub fn register_oauth_client(&self, client_id: &str, client_secret: &str) {
+        lock(&self.state.auth)
+            .clients
+            .insert(client_id.into(), client_secret.into());
+    }
+
+    /// The user who consents at the authorization endpoint (as if signed in in the browser).
+    pub fn set_consent_user(&self, user: &str) {
+        lock(&self.state.auth).consent_user = Some(user.into());
+    }
+
     /// Revoke a refresh token: the grant then answers `invalid_grant`.
     pub fn revoke_refresh_token(&self, refresh_token: &str) {
         lock(&self.state.auth).refresh.remove(refresh_token);
@@ -463,6 +483,21 @@ async fn serve(state: Arc<State>, req: Request<Incoming>) -> Result<Resp, Droppe
         return Ok(match result {
             Ok(v) => json_response(200, &v, &[]),
             Err(e) => json_response(e.http, &e.body, &[]),
+        });
+    }
+    if method == "GET" && path == AUTHORIZE_PATH {
+        let result = lock(&state.auth).authorize(&query);
+        return Ok(match result {
+            Ok(location) => Response::builder()
+                .status(302)
+                .header("location", location)
+                .body(Full::new(Bytes::new()))
+                .expect("valid response"),
+            Err((status, msg)) => json_response(
+                status,
+                &json!({"error": "invalid_request", "error_description": msg}),
+                &[],
+            ),
         });
     }
     if path == "/computeMetadata/v1/instance/service-accounts/default/token" {

@@ -1373,3 +1373,137 @@ async fn linking_a_profile_changes_the_resource_name() {
         .await;
     assert_eq!(t.emu.contacts(ALICE).len(), 2);
 }
+
+#[tokio::test]
+async fn authorization_code_grant_checks_pkce_redirect_and_single_use() {
+    let t = T::new().await;
+    t.emu.register_oauth_client("app", "app-secret");
+    let verifier = "a-verifier-of-enough-length-0123456789";
+    let challenge = URL_SAFE_NO_PAD
+        .encode(ring::digest::digest(&ring::digest::SHA256, verifier.as_bytes()).as_ref());
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let authorize = |redirect: &str| {
+        format!(
+            "{}?response_type=code&client_id=app&redirect_uri={}&scope={}&code_challenge={challenge}&code_challenge_method=S256&state=xyz",
+            t.emu.authorize_url(),
+            url::form_urlencoded::byte_serialize(redirect.as_bytes()).collect::<String>(),
+            url::form_urlencoded::byte_serialize(CONTACTS_SCOPE.as_bytes()).collect::<String>(),
+        )
+    };
+    // Nobody has consented yet.
+    assert_eq!(
+        no_redirects
+            .get(authorize("http://127.0.0.1:9/"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    t.emu.set_consent_user("ivy@example.com");
+    assert_eq!(
+        no_redirects
+            .get(authorize("https://evil.example/"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        400
+    );
+    let resp = no_redirects
+        .get(authorize("http://127.0.0.1:9/cb"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 302);
+    let location = reqwest::Url::parse(resp.headers()["location"].to_str().unwrap()).unwrap();
+    assert!(location.as_str().starts_with("http://127.0.0.1:9/cb?"));
+    let q: std::collections::HashMap<_, _> = location.query_pairs().into_owned().collect();
+    assert_eq!(q["state"], "xyz");
+    let code = q["code"].clone();
+
+    let exchange = |code: &str, verifier: &str, redirect: &str| {
+        let (code, verifier, redirect) =
+            (code.to_string(), verifier.to_string(), redirect.to_string());
+        let t = &t;
+        async move {
+            post_form(
+                t,
+                &[
+                    ("grant_type", "authorization_code"),
+                    ("code", &code),
+                    ("client_id", "app"),
+                    ("client_secret", "app-secret"),
+                    ("redirect_uri", &redirect),
+                    ("code_verifier", &verifier),
+                ],
+            )
+            .await
+        }
+    };
+    let (s, v) = exchange(&code, "wrong-verifier", "http://127.0.0.1:9/cb").await;
+    assert_eq!((s, v["error"].as_str()), (400, Some("invalid_grant")));
+    // A code is single-use, even after a failed exchange.
+    let (s, _) = exchange(&code, verifier, "http://127.0.0.1:9/cb").await;
+    assert_eq!(s, 400);
+
+    let resp = no_redirects
+        .get(authorize("http://127.0.0.1:9/cb"))
+        .send()
+        .await
+        .unwrap();
+    let code = reqwest::Url::parse(resp.headers()["location"].to_str().unwrap())
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .unwrap()
+        .1
+        .to_string();
+    let (s, v) = exchange(&code, verifier, "http://127.0.0.1:9/other").await;
+    assert_eq!(
+        (s, v["error"].as_str()),
+        (400, Some("redirect_uri_mismatch"))
+    );
+
+    let resp = no_redirects
+        .get(authorize("http://127.0.0.1:9/cb"))
+        .send()
+        .await
+        .unwrap();
+    let code = reqwest::Url::parse(resp.headers()["location"].to_str().unwrap())
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .unwrap()
+        .1
+        .to_string();
+    let (s, v) = exchange(&code, verifier, "http://127.0.0.1:9/cb").await;
+    assert_eq!(s, 200, "{v}");
+    assert!(v["refresh_token"].as_str().unwrap().starts_with("1//"));
+    let (s, _) = t
+        .call_as(
+            v["access_token"].as_str().unwrap(),
+            "POST",
+            "v1/people:createContact",
+            Some(json!({})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s, 200);
+    assert_eq!(t.emu.contacts("ivy@example.com").len(), 1);
+    // The refresh token works with the refresh grant.
+    let (s, _) = post_form(
+        &t,
+        &[
+            ("grant_type", "refresh_token"),
+            ("client_id", "app"),
+            ("client_secret", "app-secret"),
+            ("refresh_token", v["refresh_token"].as_str().unwrap()),
+        ],
+    )
+    .await;
+    assert_eq!(s, 200);
+}

@@ -2,7 +2,7 @@
 //!
 //! - [`StaticToken`](crate::runtime::StaticToken): a token you already have.
 //! - [`AuthorizedUser`]: a personal account's refresh token (installed-app consent, or gcloud's
-//!   `authorized_user` credentials).
+//!   `authorized_user` credentials); [`InstalledApp`] runs the consent flow that produces one.
 //! - [`ServiceAccount`]: a key file and the JWT-bearer grant (RS256 signed with ring), with
 //!   [`subject`](ServiceAccount::subject) for domain-wide delegation; [`DelegatedPool`] holds one
 //!   per user for jobs that act for many users.
@@ -19,6 +19,7 @@ mod adc;
 mod authorized_user;
 pub mod cache;
 mod http;
+mod installed;
 mod metadata;
 mod pool;
 mod secret;
@@ -26,6 +27,7 @@ mod service_account;
 
 pub use adc::{Adc, AdcSource};
 pub use authorized_user::{AuthorizedUser, GOOGLE_TOKEN_URI};
+pub use installed::{Authorized, GOOGLE_AUTH_URI, InstalledApp};
 pub use metadata::{METADATA_BASE, MetadataServer};
 pub use pool::DelegatedPool;
 pub use secret::Secret;
