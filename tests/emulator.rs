@@ -12,6 +12,7 @@ async fn setup() -> (Emulator, Client) {
     let client = Client::builder()
         .base_url(emu.base_url())
         .access_token(emu.issue_token(USER))
+        .retry_policy(google_people::runtime::RetryPolicy::never())
         .build()
         .unwrap();
     (emu, client)

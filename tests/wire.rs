@@ -341,6 +341,7 @@ async fn timeouts_and_refused_connections() {
         .base_url(&server.base_url)
         .access_token("t")
         .timeout(Duration::from_millis(200))
+        .retry_policy(runtime::RetryPolicy::never())
         .build()
         .unwrap();
     let e = client.people().get("people/c1").send().await.unwrap_err();
@@ -362,6 +363,7 @@ async fn timeouts_and_refused_connections() {
     };
     let client = Client::builder()
         .base_url(format!("http://{closed}/"))
+        .retry_policy(runtime::RetryPolicy::never())
         .build()
         .unwrap();
     let e = client.people().get("people/c1").send().await.unwrap_err();
@@ -514,6 +516,7 @@ async fn a_401_invalidates_the_token_and_is_retried_once() {
     let client = Client::builder()
         .base_url(&server.base_url)
         .token_source_arc(tokens.clone())
+        .retry_policy(runtime::RetryPolicy::never())
         .build()
         .unwrap();
 

@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use reqwest::header::{
@@ -9,7 +10,7 @@ use reqwest::header::{
 };
 use serde::de::DeserializeOwned;
 
-use super::{AccessToken, Error, NoAuth, Request, StaticToken, TokenSource};
+use super::{AccessToken, Error, NoAuth, Request, RetryPolicy, StaticToken, TokenSource};
 
 /// Default timeout for one request, connection included.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -38,6 +39,8 @@ struct Inner {
     base_url: Option<String>,
     tokens: Arc<dyn TokenSource>,
     timeout: Duration,
+    retry: RetryPolicy,
+    retries: AtomicU64,
 }
 
 impl fmt::Debug for Client {
@@ -53,6 +56,7 @@ impl fmt::Debug for Client {
 /// Configures a [`Client`].
 #[must_use]
 pub struct ClientBuilder {
+    retry: RetryPolicy,
     base_url: Option<String>,
     tokens: Option<Arc<dyn TokenSource>>,
     timeout: Duration,
@@ -75,6 +79,7 @@ impl Client {
     /// Start configuring a client.
     pub fn builder() -> ClientBuilder {
         ClientBuilder {
+            retry: RetryPolicy::default(),
             base_url: None,
             tokens: None,
             timeout: DEFAULT_TIMEOUT,
@@ -99,6 +104,16 @@ impl Client {
         self.inner.timeout
     }
 
+    /// The retry policy.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.retry
+    }
+
+    /// Retries this client (and its clones) has made so far.
+    pub fn retry_count(&self) -> u64 {
+        self.inner.retries.load(Ordering::Relaxed)
+    }
+
     /// Send a request and decode the JSON response.
     pub async fn execute<T: DeserializeOwned>(&self, request: Request) -> Result<T, Error> {
         let body = self.send_raw(&request).await?;
@@ -111,11 +126,42 @@ impl Client {
     }
 
     /// Send a request and return the body of a successful response. Every generated call ends
-    /// here. A 401 invalidates the token with the token source and the request is sent once more
-    /// with a fresh token.
+    /// here. Failures are retried as the [`RetryPolicy`] allows for the request's
+    /// [`Replay`](super::Replay) safety; a 401 invalidates the token and the request is sent once
+    /// more with a fresh one.
     pub async fn send_raw(&self, request: &Request) -> Result<bytes::Bytes, Error> {
-        // A 401 means the server rejected the token before doing anything, so one retry with a
-        // fresh token is safe for every method; a second 401 is reported.
+        let start = std::time::Instant::now();
+        let mut attempts = 0;
+        let mut may_have_applied = false;
+        loop {
+            attempts += 1;
+            match self.send_authorized(request).await {
+                Ok(body) => return Ok(body),
+                Err(mut e) => {
+                    if may_have_applied {
+                        e.mark_may_have_applied();
+                    }
+                    match self.inner.retry.next_delay(
+                        attempts,
+                        start.elapsed(),
+                        &e,
+                        request.replay(),
+                    ) {
+                        Some(delay) => {
+                            may_have_applied |= e.may_have_reached_server();
+                            self.inner.retries.fetch_add(1, Ordering::Relaxed);
+                            tokio::time::sleep(delay).await;
+                        }
+                        None => return Err(e),
+                    }
+                }
+            }
+        }
+    }
+
+    /// One attempt, with its 401 handling: a 401 means the server rejected the token before doing
+    /// anything, so the token is dropped and the request sent once more with a fresh one.
+    async fn send_authorized(&self, request: &Request) -> Result<bytes::Bytes, Error> {
         let mut retried_auth = false;
         loop {
             let token = self.inner.tokens.token().await?;
@@ -306,6 +352,13 @@ impl ClientBuilder {
         self.token_source(StaticToken::new(token))
     }
 
+    /// How failed requests are retried (default [`RetryPolicy::default`]; `RetryPolicy::never()`
+    /// turns retries off).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
     /// Timeout for each request (default 60 s).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
@@ -367,6 +420,8 @@ impl ClientBuilder {
                 base_url,
                 tokens,
                 timeout: self.timeout,
+                retry: self.retry,
+                retries: AtomicU64::new(0),
             }),
         })
     }

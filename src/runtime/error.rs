@@ -42,6 +42,8 @@ pub struct Error {
 struct Inner {
     kind: ErrorKind,
     message: String,
+    connect: bool,
+    may_have_applied: bool,
     api: Option<ApiError>,
     oauth: Option<OAuthError>,
     excerpt: Option<String>,
@@ -58,6 +60,8 @@ impl Error {
             inner: Box::new(Inner {
                 kind,
                 message: message.into(),
+                connect: false,
+                may_have_applied: false,
                 api: None,
                 oauth: None,
                 excerpt: None,
@@ -138,8 +142,11 @@ impl Error {
         }
         // reqwest's Display names the URL; ours carries no query string, so no token leaks.
         let source = source.without_url();
+        let connect = source.is_connect();
         let msg = format!("transport error: {source}");
-        Self::new(ErrorKind::Transport, msg).with_source(source)
+        let mut e = Self::new(ErrorKind::Transport, msg).with_source(source);
+        e.inner.connect = connect;
+        e
     }
 
     pub(crate) fn timeout(source: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
@@ -243,6 +250,33 @@ impl Error {
     /// An authentication failure, or an HTTP 401 from the API.
     pub fn is_auth(&self) -> bool {
         self.inner.kind == ErrorKind::Auth || self.status() == Some(401)
+    }
+
+    /// The connection could not be established: the request certainly never reached the server.
+    pub fn is_connect(&self) -> bool {
+        self.inner.connect
+    }
+
+    /// Whether the request may have reached the server and been processed although this
+    /// attempt failed: a broken connection after sending, a timeout, or a 5xx.
+    pub fn may_have_reached_server(&self) -> bool {
+        match self.inner.kind {
+            ErrorKind::Transport => !self.inner.connect,
+            ErrorKind::Timeout | ErrorKind::Decode => true,
+            ErrorKind::Api => self.status().is_some_and(|s| s >= 500),
+            _ => false,
+        }
+    }
+
+    /// An earlier attempt of this request failed in a way that may have applied it (see
+    /// [`may_have_reached_server`](Self::may_have_reached_server)), so this error (for example an
+    /// etag mismatch on the replay) does not prove the change was not made.
+    pub fn may_have_applied(&self) -> bool {
+        self.inner.may_have_applied
+    }
+
+    pub(crate) fn mark_may_have_applied(&mut self) {
+        self.inner.may_have_applied = true;
     }
 
     /// A decode failure of a successful response.

@@ -13,6 +13,7 @@ mod mask;
 pub mod paginate;
 mod pattern;
 mod request;
+mod retry;
 mod token;
 #[doc(hidden)]
 pub mod wire;
@@ -28,6 +29,7 @@ pub use mask::{FieldMask, MaskField};
 pub use request::{HttpMethod, Request};
 #[doc(hidden)]
 pub use request::{check_max_items, check_not_empty, check_pattern, push_path_param};
+pub use retry::{Replay, RetryPolicy};
 pub use token::{AccessToken, BoxFuture, NoAuth, StaticToken, TokenSource};
 
 /// The `Stream` trait list methods return (re-exported from `futures-core`).

@@ -114,6 +114,11 @@ impl Request {
         self.method
     }
 
+    /// Whether this request may be replayed after a failure.
+    pub fn replay(&self) -> super::Replay {
+        super::Replay::of(self.method, self.method_id)
+    }
+
     /// The discovery method id (`people.people.batchUpdateContacts`).
     pub fn method_id(&self) -> &'static str {
         self.method_id

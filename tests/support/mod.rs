@@ -161,6 +161,7 @@ impl TestServer {
         google_people::Client::builder()
             .base_url(&self.base_url)
             .access_token("test-token")
+            .retry_policy(google_people::runtime::RetryPolicy::never())
             .build()
             .unwrap()
     }

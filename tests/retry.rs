@@ -1,0 +1,274 @@
+//! The retry policy over real HTTP against the emulator: transient failures are retried with
+//! backoff, server hints are honoured, creates are never replayed once they may have arrived, and
+//! a replayed update that may already have applied says so.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use google_people::runtime::RetryPolicy;
+use google_people::*;
+use google_people_emulator::{Emulator, Fault, FaultRule};
+use support::{Reply, TestServer};
+
+const USER: &str = "retry@example.com";
+
+fn fast() -> RetryPolicy {
+    RetryPolicy::default()
+        .with_delays(
+            Duration::from_millis(10),
+            Duration::from_millis(40),
+            Duration::from_millis(20),
+        )
+        .with_budget(4, Duration::from_secs(10))
+        .with_jitter(false)
+}
+
+async fn setup(policy: RetryPolicy) -> (Emulator, Client) {
+    let emu = Emulator::start().await.unwrap();
+    let client = Client::builder()
+        .base_url(emu.base_url())
+        .access_token(emu.issue_token(USER))
+        .retry_policy(policy)
+        .build()
+        .unwrap();
+    (emu, client)
+}
+
+#[tokio::test]
+async fn transient_failures_are_retried_until_success() {
+    let (emu, client) = setup(fast()).await;
+    let names = emu.seed_contacts(USER, 1);
+    emu.add_fault(
+        FaultRule::new(Fault::Status(503))
+            .method("people.get")
+            .first(2),
+    );
+    let p = client
+        .people()
+        .get(&names[0])
+        .person_fields([PersonField::Names])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(p.resource_name.as_deref(), Some(names[0].as_str()));
+    assert_eq!(emu.request_count("people.get", None), 3);
+    assert_eq!(client.retry_count(), 2);
+
+    emu.add_fault(
+        FaultRule::new(Fault::ResetBeforeWrite)
+            .method("people.getBatchGet")
+            .first(1),
+    );
+    client
+        .people()
+        .get_batch_get()
+        .resource_names([names[0].clone()])
+        .person_fields([PersonField::Names])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(emu.request_count("people.getBatchGet", None), 2);
+}
+
+#[tokio::test]
+async fn attempts_and_elapsed_time_are_bounded() {
+    let (emu, client) = setup(fast()).await;
+    emu.add_fault(FaultRule::new(Fault::Status(503)).method("people.get"));
+    let e = client
+        .people()
+        .get("people/me")
+        .person_fields([PersonField::Names])
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(e.status(), Some(503));
+    assert_eq!(emu.request_count("people.get", None), 4, "max_attempts");
+
+    let slow = fast()
+        .with_delays(
+            Duration::from_millis(300),
+            Duration::from_secs(1),
+            Duration::ZERO,
+        )
+        .with_budget(10, Duration::from_millis(100));
+    let (emu, client) = setup(slow).await;
+    emu.add_fault(FaultRule::new(Fault::Status(503)).method("people.get"));
+    client
+        .people()
+        .get("people/me")
+        .person_fields([PersonField::Names])
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        emu.request_count("people.get", None),
+        1,
+        "no retry past max_elapsed"
+    );
+
+    let (emu, client) = setup(RetryPolicy::never()).await;
+    emu.add_fault(FaultRule::new(Fault::Status(503)).method("people.get"));
+    client
+        .people()
+        .get("people/me")
+        .person_fields([PersonField::Names])
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(emu.request_count("people.get", None), 1);
+}
+
+#[tokio::test]
+async fn creates_are_not_replayed_once_they_may_have_arrived() {
+    let (emu, client) = setup(fast()).await;
+    for fault in [Fault::Status(503), Fault::LoseResponseAfterCommit] {
+        emu.clear_faults();
+        emu.add_fault(
+            FaultRule::new(fault)
+                .method("people.createContact")
+                .first(1),
+        );
+        let before = emu.request_count("people.createContact", None);
+        let e = client
+            .people()
+            .create_contact(Person::new())
+            .send()
+            .await
+            .unwrap_err();
+        assert!(e.is_retryable());
+        assert_eq!(
+            emu.request_count("people.createContact", None),
+            before + 1,
+            "never retried"
+        );
+    }
+    assert_eq!(
+        emu.contacts(USER).len(),
+        1,
+        "the lost-response create applied once, not twice"
+    );
+
+    // A connection that never opened is safe to retry even for a create.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let client = Client::builder()
+        .base_url(format!("http://{closed}/"))
+        .retry_policy(fast())
+        .build()
+        .unwrap();
+    let e = client
+        .people()
+        .create_contact(Person::new())
+        .send()
+        .await
+        .unwrap_err();
+    assert!(e.is_connect());
+    assert_eq!(client.retry_count(), 3);
+}
+
+#[tokio::test]
+async fn a_replayed_update_that_may_have_applied_says_so() {
+    let (emu, client) = setup(fast()).await;
+    let names = emu.seed_contacts(USER, 1);
+    let etag = emu.contact(USER, &names[0]).unwrap()["etag"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    emu.add_fault(
+        FaultRule::new(Fault::LoseResponseAfterCommit)
+            .method("people.batchUpdateContacts")
+            .first(1),
+    );
+    let body = BatchUpdateContactsRequest::new()
+        .set_contacts([(
+            names[0].clone(),
+            Person::new()
+                .set_etag(etag)
+                .set_names([Name::new().set_given_name("Once")]),
+        )])
+        .set_update_mask([PersonField::Names]);
+    let e = client
+        .people()
+        .batch_update_contacts(body)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        e.is_etag_mismatch(),
+        "the replay meets the etag the first attempt changed: {e}"
+    );
+    assert!(
+        e.may_have_applied(),
+        "and says the first attempt may have applied"
+    );
+    assert_eq!(emu.request_count("people.batchUpdateContacts", None), 2);
+    let stored = emu.contact(USER, &names[0]).unwrap();
+    assert_eq!(
+        stored["names"][0]["givenName"], "Once",
+        "applied exactly once"
+    );
+
+    // A plain stale etag, with no earlier doubt, is not marked.
+    let body = BatchUpdateContactsRequest::new()
+        .set_contacts([(names[0].clone(), Person::new().set_etag("%stale"))])
+        .set_update_mask([PersonField::Names]);
+    let e = client
+        .people()
+        .batch_update_contacts(body)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(e.is_etag_mismatch() && !e.may_have_applied());
+}
+
+#[tokio::test]
+async fn server_hints_and_429_minimums_are_honoured() {
+    let server = TestServer::start().await;
+    server.reply(Reply::Raw(
+        429,
+        "application/json",
+        vec![("retry-after".into(), "1".into())],
+        br#"{"error": {"code": 429, "message": "slow down", "status": "RESOURCE_EXHAUSTED"}}"#
+            .to_vec(),
+    ));
+    server.json(200, "{}");
+    let client = Client::builder()
+        .base_url(&server.base_url)
+        .access_token("t")
+        .retry_policy(fast())
+        .build()
+        .unwrap();
+    let start = Instant::now();
+    client.people().get("people/me").send().await.unwrap();
+    assert!(
+        start.elapsed() >= Duration::from_secs(1),
+        "Retry-After: 1 was honoured ({:?})",
+        start.elapsed()
+    );
+
+    let policy = fast().with_delays(
+        Duration::from_millis(1),
+        Duration::from_millis(1),
+        Duration::from_millis(300),
+    );
+    server.json(
+        429,
+        r#"{"error": {"code": 429, "message": "slow down", "status": "RESOURCE_EXHAUSTED"}}"#,
+    );
+    server.json(200, "{}");
+    let client = Client::builder()
+        .base_url(&server.base_url)
+        .access_token("t")
+        .retry_policy(policy)
+        .build()
+        .unwrap();
+    let start = Instant::now();
+    client.people().get("people/me").send().await.unwrap();
+    assert!(
+        start.elapsed() >= Duration::from_millis(300),
+        "a 429 waits at least the minimum"
+    );
+}
