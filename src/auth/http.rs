@@ -36,9 +36,9 @@ pub(crate) fn check_endpoint(url: &str) -> Result<String, Error> {
     })
 }
 
-/// Parse a token response: `{"access_token", "expires_in", ...}` or an OAuth error.
-pub(crate) async fn token_response(resp: reqwest::RequestBuilder) -> Result<Fetched, Error> {
-    let resp = resp.send().await.map_err(|e| {
+/// Send a token endpoint request and return its JSON body, or the endpoint's OAuth error.
+pub(crate) async fn token_json(req: reqwest::RequestBuilder) -> Result<Value, Error> {
+    let resp = req.send().await.map_err(|e| {
         Error::auth(
             format!("cannot reach the token endpoint: {}", e.without_url()),
             None,
@@ -60,8 +60,13 @@ pub(crate) async fn token_response(resp: reqwest::RequestBuilder) -> Result<Fetc
             ),
         });
     }
-    let v: Value = serde_json::from_slice(&body)
-        .map_err(|_| Error::auth("token endpoint answered with a body that is not JSON", None))?;
+    serde_json::from_slice(&body)
+        .map_err(|_| Error::auth("token endpoint answered with a body that is not JSON", None))
+}
+
+/// Parse a token response: `{"access_token", "expires_in", ...}` or an OAuth error.
+pub(crate) async fn token_response(req: reqwest::RequestBuilder) -> Result<Fetched, Error> {
+    let v = token_json(req).await?;
     let token = v
         .get("access_token")
         .and_then(Value::as_str)

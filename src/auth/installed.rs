@@ -14,7 +14,7 @@ use tokio::net::TcpListener;
 
 use super::authorized_user::GOOGLE_TOKEN_URI;
 use super::{AuthorizedUser, Secret, http};
-use crate::runtime::{Error, OAuthError};
+use crate::runtime::Error;
 
 /// Google's consent page.
 pub const GOOGLE_AUTH_URI: &str = "https://accounts.google.com/o/oauth2/v2/auth";
@@ -158,34 +158,13 @@ impl InstalledApp {
                 ("code_verifier", &verifier),
             ])
             .finish();
-        let resp = http::client()
-            .post(&self.token_uri)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| {
-                Error::auth(
-                    format!("cannot reach the token endpoint: {}", e.without_url()),
-                    None,
-                )
-            })?;
-        let status = resp.status().as_u16();
-        let bytes = resp.bytes().await.map_err(|e| {
-            Error::auth(
-                format!("token endpoint response broke off: {}", e.without_url()),
-                None,
-            )
-        })?;
-        if status != 200 {
-            return Err(match OAuthError::parse(status, &bytes) {
-                Some(o) => Error::oauth(o),
-                None => Error::auth(format!("token endpoint answered HTTP {status}"), None),
-            });
-        }
-        let v: Value = serde_json::from_slice(&bytes).map_err(|_| {
-            Error::auth("token endpoint answered with a body that is not JSON", None)
-        })?;
+        let v = http::token_json(
+            http::client()
+                .post(&self.token_uri)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body),
+        )
+        .await?;
         let refresh = v
             .get("refresh_token")
             .and_then(Value::as_str)
