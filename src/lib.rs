@@ -30,6 +30,7 @@
 #![doc(test(attr(deny(warnings), allow(dead_code))))]
 
 pub mod auth;
+pub mod batch;
 pub mod runtime;
 
 pub use runtime::{Client, ClientBuilder, Error, ErrorKind, FieldMask};
