@@ -104,6 +104,35 @@ pub struct BatchUpdate {
     chunk: usize,
 }
 
+/// One user's share of a many-user job: who, the job (with that user's client, for example from
+/// [`auth::DelegatedPool`](crate::auth::DelegatedPool)), and the contacts to update.
+#[derive(Debug)]
+pub struct UserJob<I> {
+    /// The user, for reporting.
+    pub user: String,
+    /// The job, built on a client that acts for this user.
+    pub job: BatchUpdate,
+    /// The contacts.
+    pub items: I,
+}
+
+/// Run many users' jobs, at most `concurrency` users at once; each user's requests stay strictly
+/// sequential, as the API asks. Results come back per user as they finish.
+pub async fn run_users<U, I>(users: U, concurrency: usize) -> Vec<(String, Vec<Outcome>, Summary)>
+where
+    U: IntoIterator<Item = UserJob<I>>,
+    I: IntoIterator<Item = (String, Person)>,
+{
+    stream::iter(users)
+        .map(|u| async move {
+            let (outcomes, summary) = u.job.run_all(u.items).await;
+            (u.user, outcomes, summary)
+        })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await
+}
+
 /// `people/c<digits>`.
 fn valid_contact_name(rn: &str) -> bool {
     rn.strip_prefix("people/c")

@@ -242,3 +242,71 @@ async fn random_503s_and_streams_lose_nothing() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_users_in_parallel_stay_sequential_per_user() {
+    use google_people::batch::{UserJob, run_users};
+    // Any overlap of two requests of one user would be answered 409 ABORTED.
+    let mut config = google_people_emulator::Config::default();
+    config.contention_status = Some(409);
+    let emu = Emulator::start_with(config).await.unwrap();
+    emu.add_fault(
+        FaultRule::new(Fault::Latency(Duration::from_millis(5)))
+            .method("people.batchUpdateContacts"),
+    );
+    let mut jobs = Vec::new();
+    let mut expected = Vec::new();
+    for u in 0..20 {
+        let user = format!("user{u}@example.com");
+        let names = emu.seed_contacts(&user, 450);
+        let client = Client::builder()
+            .base_url(emu.base_url())
+            .access_token(emu.issue_token(&user))
+            .retry_policy(RetryPolicy::never())
+            .build()
+            .unwrap();
+        let items: Vec<(String, Person)> = names
+            .iter()
+            .map(|rn| {
+                let etag = emu.contact(&user, rn).unwrap()["etag"]
+                    .as_str()
+                    .unwrap()
+                    .to_string();
+                (
+                    rn.clone(),
+                    Person::new()
+                        .set_etag(etag)
+                        .set_nicknames([Nickname::new().set_value(format!("{u}"))]),
+                )
+            })
+            .collect();
+        jobs.push(UserJob {
+            user: user.clone(),
+            job: BatchUpdate::new(&client, [PersonField::Nicknames]).unwrap(),
+            items,
+        });
+        expected.push((user, names));
+    }
+    let results = run_users(jobs, 5).await;
+    assert_eq!(results.len(), 20);
+    for (user, outcomes, summary) in &results {
+        assert_eq!(
+            (summary.updated, summary.failed, summary.requests),
+            (450, 0, 3),
+            "{user}: {summary:?}"
+        );
+        assert!(outcomes.iter().all(Outcome::is_updated));
+    }
+    for (u, (user, names)) in expected.iter().enumerate() {
+        for rn in names {
+            assert_eq!(
+                emu.contact(user, rn).unwrap()["nicknames"][0]["value"],
+                format!("{u}")
+            );
+        }
+        assert_eq!(
+            emu.request_count("people.batchUpdateContacts", Some(user)),
+            3
+        );
+    }
+}
