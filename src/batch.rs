@@ -334,8 +334,7 @@ impl BatchUpdate {
 
     /// After an unknown outcome: read the contacts back and compare them with what was sent.
     async fn reconcile(&self, pending: BTreeMap<String, Person>) -> (Vec<Outcome>, u64) {
-        let mut mask = self.update_mask.clone();
-        mask = mask.with(PersonField::Metadata);
+        let mask = self.update_mask.clone().with(PersonField::Metadata);
         let names: Vec<String> = pending.keys().cloned().collect();
         let read = self
             .client

@@ -54,7 +54,6 @@ impl Emitter<'_> {
     }
 
     pub fn emit(&self) -> TokenStream {
-        let rt = &self.rt;
         let revision = self.doc.revision.clone().unwrap_or_default();
         let name = &self.doc.name;
         let version = &self.doc.version;
@@ -76,7 +75,6 @@ impl Emitter<'_> {
             #[doc = #base_doc]
             pub const BASE_URL: &str = #base;
         };
-        let _ = rt;
         for t in &self.api.types {
             out.extend(match t {
                 TypeDef::Struct(s) => self.emit_struct(s),

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::Error;
 use crate::model::{Document, Method, Schema};
-use crate::naming::{Namer, pascal, snake, snake_plain, words};
+use crate::naming::{Namer, pascal, snake, snake_plain};
 
 /// A Rust type of a field or parameter.
 #[derive(Debug, Clone, PartialEq)]
@@ -960,7 +960,6 @@ pub fn stated_limit(desc: Option<&str>) -> Option<usize> {
 }
 
 fn flat_vars(m: &Method) -> Vec<String> {
-    let _ = words;
     let mut out = Vec::new();
     let mut rest = m.path.as_str();
     while let Some(i) = rest.find('{') {

@@ -19,6 +19,7 @@ pub mod naming;
 use std::fmt;
 
 use proc_macro2::TokenStream;
+use quote::ToTokens as _;
 
 pub use model::Document;
 
@@ -111,7 +112,7 @@ pub fn generate(doc: &Document, opts: &Options) -> Result<TokenStream, Error> {
                 format!("invalid runtime path `{}`: {e}", opts.runtime_path),
             )
         })?
-        .into_token_stream_path();
+        .into_token_stream();
     let origin = origin_of(doc);
     let emitter = emit::Emitter {
         doc,
@@ -155,15 +156,5 @@ fn origin_of(doc: &Document) -> String {
             format!("{}{}", &link[..i + 3], &rest[..host_end])
         }
         None => "https://developers.google.com".into(),
-    }
-}
-
-trait IntoTokens {
-    fn into_token_stream_path(self) -> TokenStream;
-}
-
-impl IntoTokens for syn::Path {
-    fn into_token_stream_path(self) -> TokenStream {
-        quote::ToTokens::into_token_stream(self)
     }
 }

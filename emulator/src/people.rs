@@ -196,6 +196,19 @@ impl Ctx<'_> {
     }
 }
 
+/// A list the request must carry, with at most `max` entries.
+fn count_check(len: usize, max: usize, field: &str, noun: &str) -> Result<(), ApiError> {
+    if len == 0 {
+        return Err(ApiError::invalid(format!("{field} is required.")));
+    }
+    if len > max {
+        return Err(ApiError::invalid(format!(
+            "Too many {noun} in the request: at most {max} are allowed."
+        )));
+    }
+    Ok(())
+}
+
 /// Validate a read mask; `required` names the parameter and its documentation page.
 fn read_mask(
     value: Option<&str>,
@@ -342,14 +355,7 @@ pub(crate) fn handle(op: &Op, store: &mut UserStore, cx: &Ctx<'_>) -> Result<Val
         }
         Op::BatchGet => {
             let names = cx.params("resourceNames");
-            if names.is_empty() {
-                return Err(ApiError::invalid("resourceNames is required."));
-            }
-            if names.len() > 200 {
-                return Err(ApiError::invalid(
-                    "Too many resource names: at most 200 are allowed.",
-                ));
-            }
+            count_check(names.len(), 200, "resourceNames", "resource names")?;
             let mask = read_mask(
                 cx.param("personFields"),
                 "personFields",
@@ -384,14 +390,7 @@ pub(crate) fn handle(op: &Op, store: &mut UserStore, cx: &Ctx<'_>) -> Result<Val
                 .and_then(Value::as_array)
                 .cloned()
                 .unwrap_or_default();
-            if contacts.is_empty() {
-                return Err(ApiError::invalid("contacts is required."));
-            }
-            if contacts.len() > 200 {
-                return Err(ApiError::invalid(
-                    "Too many contacts in the request: at most 200 are allowed.",
-                ));
-            }
+            count_check(contacts.len(), 200, "contacts", "contacts")?;
             let mask = read_mask(
                 body.get("readMask").and_then(Value::as_str),
                 "readMask",
@@ -466,14 +465,7 @@ pub(crate) fn handle(op: &Op, store: &mut UserStore, cx: &Ctx<'_>) -> Result<Val
                 .and_then(Value::as_object)
                 .cloned()
                 .unwrap_or_default();
-            if contacts.is_empty() {
-                return Err(ApiError::invalid("contacts is required."));
-            }
-            if contacts.len() > 200 {
-                return Err(ApiError::invalid(
-                    "Too many contacts in the request: at most 200 are allowed.",
-                ));
-            }
+            count_check(contacts.len(), 200, "contacts", "contacts")?;
             let umask = update_mask(body.get("updateMask").and_then(Value::as_str), "updateMask")?;
             let rmask = read_mask(
                 body.get("readMask").and_then(Value::as_str),
@@ -557,14 +549,7 @@ pub(crate) fn handle(op: &Op, store: &mut UserStore, cx: &Ctx<'_>) -> Result<Val
                         .collect()
                 })
                 .unwrap_or_default();
-            if names.is_empty() {
-                return Err(ApiError::invalid("resourceNames is required."));
-            }
-            if names.len() > 500 {
-                return Err(ApiError::invalid(
-                    "Too many resource names in the request: at most 500 are allowed.",
-                ));
-            }
+            count_check(names.len(), 500, "resourceNames", "resource names")?;
             let mut errors = Vec::new();
             let mut ids = Vec::new();
             for rn in &names {

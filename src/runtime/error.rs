@@ -97,13 +97,6 @@ impl Error {
         e
     }
 
-    /// An authentication failure caused by an API-style error response (a token endpoint's).
-    pub fn auth_api(message: impl Into<String>, api: ApiError) -> Self {
-        let mut e = Self::new(ErrorKind::Auth, message);
-        e.inner.api = Some(api);
-        e
-    }
-
     /// A token endpoint's OAuth2 error (`invalid_grant`, `unauthorized_client`, ...).
     pub fn oauth(oauth: OAuthError) -> Self {
         let msg = match &oauth.description {
