@@ -62,7 +62,7 @@ async fn no_faults_means_one_request_per_200_contacts() {
     let (outcomes, summary) = job.run_all(updates(&emu, &names, "New")).await;
     assert_eq!(
         (
-            summary.updated,
+            summary.succeeded,
             summary.failed,
             summary.requests,
             summary.retries
@@ -117,7 +117,7 @@ async fn bad_input_is_never_sent_and_bad_masks_are_refused() {
         .unwrap()
         .run_all(input)
         .await;
-    assert_eq!((summary.updated, summary.failed), (2, 3));
+    assert_eq!((summary.succeeded, summary.failed), (2, 3));
     let invalid = outcomes
         .iter()
         .filter(|o| {
@@ -152,7 +152,7 @@ async fn contacts_the_server_rejects_are_reported_and_the_rest_resent() {
         .run_all(input)
         .await;
     assert_eq!(
-        (summary.updated, summary.failed, summary.requests),
+        (summary.succeeded, summary.failed, summary.requests),
         (7, 3, 2)
     );
     for o in &outcomes {
@@ -191,7 +191,7 @@ async fn a_lost_response_is_reconciled_not_reported_failed() {
         .run_all(input)
         .await;
     assert_eq!(
-        (summary.updated, summary.failed),
+        (summary.succeeded, summary.failed),
         (400, 0),
         "nothing applied is reported failed"
     );
@@ -291,7 +291,7 @@ async fn many_users_in_parallel_stay_sequential_per_user() {
     assert_eq!(results.len(), 20);
     for (user, outcomes, summary) in &results {
         assert_eq!(
-            (summary.updated, summary.failed, summary.requests),
+            (summary.succeeded, summary.failed, summary.requests),
             (450, 0, 3),
             "{user}: {summary:?}"
         );

@@ -149,6 +149,23 @@ async fn creates_are_not_replayed_once_they_may_have_arrived() {
         "the lost-response create applied once, not twice"
     );
 
+    // A 429 is turned away before processing: a create is retried.
+    emu.clear_faults();
+    emu.add_fault(
+        FaultRule::new(Fault::Status(429))
+            .method("people.createContact")
+            .first(1),
+    );
+    let before = emu.request_count("people.createContact", None);
+    client
+        .people()
+        .create_contact(Person::new())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(emu.request_count("people.createContact", None), before + 2);
+    assert_eq!(emu.contacts(USER).len(), 2, "created once");
+
     // A connection that never opened is safe to retry even for a create.
     let closed = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

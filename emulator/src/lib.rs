@@ -60,16 +60,31 @@ pub const TEST_SERVICE_ACCOUNT_PRIVATE_KEY_PEM: &str =
 pub const TEST_SERVICE_ACCOUNT_PUBLIC_KEY_PEM: &str =
     include_str!("../testdata/test-service-account-pub.pem");
 
-/// Per-user, per-minute quotas (fixed one-minute windows). A batch mutation costs 6 read and 6
-/// write units, a single mutation 1 and 1, a read 1 read unit.
+/// Per-user quotas in fixed windows (one minute, as on the real server, unless a test shortens
+/// it). A batch mutation costs 6 read and 6 write units, a single mutation 1 and 1, a read 1 read
+/// unit.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Quota {
-    /// Critical read units per user per minute.
+    /// Critical read units per user per window.
     pub reads_per_minute: u32,
-    /// Critical write units per user per minute.
+    /// Critical write units per user per window.
     pub writes_per_minute: u32,
     /// Send `Retry-After` and a `RetryInfo` detail with the 429 (the real server's habit is unknown).
     pub retry_after: bool,
+    /// The window (one minute on the real server).
+    pub window: Duration,
+}
+
+impl Quota {
+    /// `reads` and `writes` units per user per minute, without `Retry-After`.
+    pub fn per_minute(reads: u32, writes: u32) -> Self {
+        Self {
+            reads_per_minute: reads,
+            writes_per_minute: writes,
+            retry_after: false,
+            window: Duration::from_secs(60),
+        }
+    }
 }
 
 /// Emulator settings. The defaults are what the research recommends where the real behaviour is
@@ -368,6 +383,17 @@ impl Emulator {
             .map(|c| c.to_json(&mask))
     }
 
+    /// How many times a contact has been written since it was created (every update, external
+    /// edit and relink counts one), to prove that nothing was applied twice.
+    pub fn contact_version(&self, user: &str, resource_name: &str) -> Option<u64> {
+        let id = store::contact_id(resource_name)?;
+        lock(&self.state.users)
+            .get(user)?
+            .contacts
+            .get(&id)
+            .map(|c| c.version)
+    }
+
     /// Change a contact behind the client's back (a concurrent edit elsewhere): replace `field`
     /// with `value` and bump its etags.
     pub fn edit_contact(&self, user: &str, resource_name: &str, field: &str, value: Value) -> bool {
@@ -663,14 +689,14 @@ fn charge_quota(
         reads: 0,
         writes: 0,
     });
-    if w.start.elapsed() >= Duration::from_secs(60) {
+    if w.start.elapsed() >= q.window {
         *w = Window {
             start: Instant::now(),
             reads: 0,
             writes: 0,
         };
     }
-    let wait = 60 - w.start.elapsed().as_secs().min(59);
+    let wait = q.window.saturating_sub(w.start.elapsed()).as_secs().max(1);
     let retry = q.retry_after.then_some(wait);
     if w.writes + writes > q.writes_per_minute {
         return Some((ApiError::rate_limited("write", retry), wait));

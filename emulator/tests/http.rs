@@ -667,9 +667,8 @@ fn random_faults_are_deterministic_per_seed() {
 async fn quotas_answer_the_real_429() {
     let mut c = Config::default();
     c.quota = Some(Quota {
-        reads_per_minute: 1000,
-        writes_per_minute: 12,
         retry_after: true,
+        ..Quota::per_minute(1000, 12)
     });
     let t = T::with(c).await;
     let names = t.emu.seed_contacts(ALICE, 1);

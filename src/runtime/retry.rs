@@ -14,8 +14,8 @@ pub enum Replay {
     /// Safe to replay: reads, idempotent writes, and writes guarded by an etag precondition
     /// (`updateContact`, `batchUpdateContacts`), which can never apply twice.
     Safe,
-    /// Only when the request certainly never reached the server (the connection was not
-    /// established): creates, which would otherwise make duplicates.
+    /// Only when the request was certainly not processed (the connection was not established,
+    /// or the server answered 429 or 408): creates, which would otherwise make duplicates.
     BeforeSendOnly,
 }
 
@@ -130,7 +130,9 @@ impl RetryPolicy {
         if attempts >= self.max_attempts || !err.is_retryable() {
             return None;
         }
-        if replay == Replay::BeforeSendOnly && !err.is_connect() {
+        // A 429 or 408 was turned away before processing; a 5xx or a broken exchange may have
+        // been processed.
+        if replay == Replay::BeforeSendOnly && err.may_have_reached_server() {
             return None;
         }
         let mut delay = match err.retry_after() {
