@@ -310,3 +310,268 @@ async fn many_users_in_parallel_stay_sequential_per_user() {
         );
     }
 }
+
+fn nickname_of(emu: &Emulator, rn: &str) -> Option<String> {
+    emu.contact(USER, rn).unwrap()["nicknames"][0]["value"]
+        .as_str()
+        .map(str::to_owned)
+}
+
+#[tokio::test]
+async fn modify_reads_changes_writes_and_refetches_on_conflict() {
+    use std::sync::{Arc, Mutex};
+    let (emu, client) = setup().await;
+    let emu = Arc::new(emu);
+    let names = emu.seed_contacts(USER, 450);
+    // names[0]: edited elsewhere once, between our read and our write: fetched and changed again.
+    // names[1]: edited elsewhere every time: a conflict after the bounded rounds.
+    // every third: left alone by the closure (unchanged, no write).
+    let calls: Arc<Mutex<Vec<String>>> = Arc::default();
+    let f = {
+        let (emu, calls, hot) = (emu.clone(), calls.clone(), names[..2].to_vec());
+        move |p: &mut Person| {
+            let rn = p.resource_name.clone().unwrap();
+            assert!(p.metadata.is_none(), "output-only data is stripped");
+            assert!(p.etag.is_some() && p.names.is_some() && p.email_addresses.is_none());
+            let mut calls = calls.lock().unwrap();
+            let seen = calls.iter().filter(|c| **c == rn).count();
+            calls.push(rn.clone());
+            if (rn == hot[0] && seen == 0) || rn == hot[1] {
+                let bio = serde_json::json!([{"value": format!("elsewhere {seen}")}]);
+                emu.edit_contact(USER, &rn, "biographies", bio);
+            }
+            let n: u64 = rn.trim_start_matches("people/c").parse().unwrap();
+            if !n.is_multiple_of(3) || hot.contains(&rn) {
+                p.nicknames = Some(vec![Nickname::new().set_value("modified")]);
+            }
+        }
+    };
+    let mut input = names.clone();
+    input.push("people/c999999999".into());
+    input.push("not-a-name".into());
+    let job = BatchUpdate::new(&client, [PersonField::Names, PersonField::Nicknames])
+        .unwrap()
+        .conflict_rounds(2);
+    let outcomes: Vec<Outcome> = job.modify(input, f).collect().await;
+    assert_eq!(outcomes.len(), 452);
+    let summary = job.summary();
+    let mut unchanged = 0;
+    for o in &outcomes {
+        let rn = o.requested();
+        match o {
+            Outcome::Updated { .. } => {
+                assert_eq!(nickname_of(&emu, rn).as_deref(), Some("modified"), "{rn}")
+            }
+            Outcome::Unchanged { .. } => {
+                unchanged += 1;
+                assert_eq!(nickname_of(&emu, rn), None);
+                assert_eq!(
+                    emu.contact_version(USER, rn),
+                    Some(1),
+                    "{rn}: never written after its creation"
+                );
+            }
+            Outcome::Failed { error, .. } if rn == names[1] => {
+                assert!(error.is_conflict(), "{error}");
+                assert_eq!(calls.lock().unwrap().iter().filter(|c| *c == rn).count(), 3);
+            }
+            Outcome::Failed { error, .. } if rn == "people/c999999999" => {
+                assert!(
+                    matches!(error, ContactError::Rejected { code: 5, .. }),
+                    "{error}"
+                )
+            }
+            Outcome::Failed { error, .. } if rn == "not-a-name" => {
+                assert!(matches!(error, ContactError::InvalidInput(_)), "{error}")
+            }
+            o => panic!("{o:?}"),
+        }
+    }
+    // names[0] kept the edit made elsewhere and got ours on the second round.
+    let c0 = emu.contact(USER, &names[0]).unwrap();
+    assert_eq!(c0["biographies"][0]["value"], "elsewhere 0");
+    assert_eq!(c0["nicknames"][0]["value"], "modified");
+    assert_eq!(unchanged, summary.unchanged as usize);
+    assert!(unchanged > 100);
+    assert_eq!(
+        (summary.succeeded, summary.failed),
+        (450 - unchanged as u64 - 1, 3)
+    );
+}
+
+#[tokio::test]
+async fn bulk_create_reports_each_contact_and_never_replays_an_unknown_outcome() {
+    use google_people::batch::{BatchCreate, CreateOutcome};
+    let (emu, client) = setup().await;
+    let persons: Vec<Person> = (0..450)
+        .map(|i| {
+            let p = Person::new().set_names([Name::new().set_given_name(format!("New {i}"))]);
+            if i == 7 {
+                // Two names on a contact source: the server rejects this one.
+                p.set_names([
+                    Name::new().set_given_name("A"),
+                    Name::new().set_given_name("B"),
+                ])
+            } else {
+                p
+            }
+        })
+        .collect();
+    emu.add_fault(
+        FaultRule::new(Fault::LoseResponseAfterCommit)
+            .method("people.batchCreateContacts")
+            .nth(3),
+    );
+    let job = BatchCreate::new(&client);
+    let outcomes: Vec<CreateOutcome> = job.run(persons).collect().await;
+    assert_eq!(outcomes.len(), 450);
+    let mut indices: Vec<u64> = outcomes.iter().map(CreateOutcome::index).collect();
+    indices.sort();
+    assert_eq!(indices, (0..450).collect::<Vec<_>>());
+    let (mut created, mut unknown) = (0, 0);
+    for o in &outcomes {
+        match o {
+            CreateOutcome::Created {
+                resource_name,
+                index,
+                ..
+            } => {
+                created += 1;
+                let c = emu.contact(USER, resource_name).unwrap();
+                assert_eq!(c["names"][0]["givenName"], format!("New {index}"));
+            }
+            CreateOutcome::Failed { index, error } => {
+                assert_eq!(*index, 7);
+                assert!(
+                    matches!(error, ContactError::Rejected { code: 3, .. }),
+                    "{error}"
+                );
+            }
+            CreateOutcome::Unknown { index, .. } => {
+                unknown += 1;
+                assert!((200..400).contains(index), "the third request: {index}");
+            }
+            o => panic!("{o:?}"),
+        }
+    }
+    assert_eq!((created, unknown), (249, 200));
+    // Requests: chunk 1 rejected then resent, chunk 2 lost (not replayed), chunk 3.
+    assert_eq!(emu.request_count("people.batchCreateContacts", None), 4);
+    assert_eq!(
+        emu.contacts(USER).len(),
+        449,
+        "the lost chunk was created once"
+    );
+    let s = job.summary();
+    assert_eq!((s.succeeded, s.failed, s.unknown), (249, 1, 200));
+}
+
+#[tokio::test]
+async fn bulk_delete_reconciles_a_lost_answer() {
+    use google_people::batch::{BatchDelete, DeleteOutcome};
+    let (emu, client) = setup().await;
+    let names = emu.seed_contacts(USER, 1_200);
+    emu.add_fault(
+        FaultRule::new(Fault::LoseResponseAfterCommit)
+            .method("people.batchDeleteContacts")
+            .nth(1),
+    );
+    let mut input = names.clone();
+    // (In the second chunk: after the lost answer to the first, a contact that is gone is
+    // reported deleted, whether it was there or not.)
+    input.insert(700, "people/c424242424".into());
+    input.insert(20, "contactGroups/x".into());
+    let job = BatchDelete::new(&client);
+    let outcomes: Vec<DeleteOutcome> = job.run(input).collect().await;
+    assert_eq!(outcomes.len(), 1_202);
+    for o in &outcomes {
+        match o {
+            DeleteOutcome::Deleted { resource_name } => {
+                assert!(emu.contact(USER, resource_name).is_none())
+            }
+            DeleteOutcome::Failed {
+                resource_name,
+                error,
+            } => match resource_name.as_str() {
+                "people/c424242424" => {
+                    assert!(
+                        matches!(error, ContactError::Rejected { code: 5, .. }),
+                        "{error}"
+                    )
+                }
+                "contactGroups/x" => assert!(matches!(error, ContactError::InvalidInput(_))),
+                r => panic!("{r}: {error}"),
+            },
+            o => panic!("{o:?}"),
+        }
+    }
+    assert!(emu.contacts(USER).is_empty());
+    assert_eq!(job.summary().succeeded, 1_200);
+}
+
+#[tokio::test]
+async fn a_rate_limited_job_meets_no_429() {
+    use google_people::batch::RateLimit;
+    use google_people_emulator::{Config, Quota};
+    let mut config = Config::default();
+    config.quota = Some(Quota {
+        window: Duration::from_millis(700),
+        ..Quota::per_minute(1_000, 12)
+    });
+    let emu = Emulator::start_with(config).await.unwrap();
+    let client = Client::builder()
+        .base_url(emu.base_url())
+        .access_token(emu.issue_token(USER))
+        .retry_policy(RetryPolicy::never())
+        .build()
+        .unwrap();
+    let names = emu.seed_contacts(USER, 1_000);
+    // Without a limit, the third batch in a window is answered 429.
+    let (_, unlimited) = BatchUpdate::new(&client, [PersonField::Names])
+        .unwrap()
+        .run_all(updates(&emu, &names, "Fast"))
+        .await;
+    assert!(unlimited.failed >= 200, "{unlimited:?}");
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let job = BatchUpdate::new(&client, [PersonField::Names])
+        .unwrap()
+        .rate_limit(RateLimit::new(1_000, 12, Duration::from_millis(750)));
+    let (_, limited) = job.run_all(updates(&emu, &names, "Paced")).await;
+    assert_eq!(
+        (limited.succeeded, limited.failed),
+        (1_000, 0),
+        "{limited:?}"
+    );
+    assert!(
+        limited.elapsed >= Duration::from_millis(1_400),
+        "{limited:?}"
+    );
+}
+
+#[tokio::test]
+async fn streamed_input_with_progress() {
+    use google_people::batch::Progress;
+    use std::sync::{Arc, Mutex};
+    let (emu, client) = setup().await;
+    let names = emu.seed_contacts(USER, 1_000);
+    let seen: Arc<Mutex<Vec<Progress>>> = Arc::default();
+    let job = BatchUpdate::new(&client, [PersonField::Names])
+        .unwrap()
+        .total(1_000)
+        .on_progress({
+            let seen = seen.clone();
+            move |p| seen.lock().unwrap().push(p)
+        });
+    let input = futures_util::stream::iter(updates(&emu, &names, "S"));
+    let n = job
+        .run_stream(input)
+        .filter(|o| std::future::ready(o.is_updated()))
+        .count()
+        .await;
+    assert_eq!(n, 1_000);
+    let seen = seen.lock().unwrap();
+    let done: Vec<u64> = seen.iter().map(|p| p.done).collect();
+    assert_eq!(done, [200, 400, 600, 800, 1_000]);
+    assert!(seen.iter().all(|p| p.total == Some(1_000)));
+    assert_eq!(seen[4].requests, 5);
+}

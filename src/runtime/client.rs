@@ -148,6 +148,15 @@ impl Client {
                         request.replay(),
                     ) {
                         Some(delay) => {
+                            // Counts and codes only: an error's text may quote contact data.
+                            tracing::debug!(
+                                method = request.method_id(),
+                                attempt = attempts,
+                                status = e.status(),
+                                kind = ?e.kind(),
+                                delay_ms = delay.as_millis() as u64,
+                                "retrying"
+                            );
                             may_have_applied |= e.may_have_reached_server();
                             self.inner.retries.fetch_add(1, Ordering::Relaxed);
                             tokio::time::sleep(delay).await;
