@@ -367,6 +367,14 @@ impl Common {
     }
 }
 
+/// A validated chunk, with its first request serialized.
+struct Prepared {
+    outcomes: Vec<Outcome>,
+    pending: Vec<(String, Box<Person>)>,
+    seen: HashSet<String>,
+    request: Option<Result<crate::runtime::Request, Error>>,
+}
+
 /// The builder methods every kind of job has.
 macro_rules! common_builders {
     () => {
@@ -535,18 +543,30 @@ impl BatchUpdate {
     where
         S: Stream<Item = (String, Person)> + Send + 'static,
     {
-        let job = self.clone();
-        input
+        // Boxed, so that a chunk is 200 pointers and not 200 large structs moved around.
+        let chunks = input
+            .map(|(rn, p)| (rn, Box::new(p)))
             .chunks(self.chunk)
-            .then(move |chunk| {
-                let job = job.clone();
-                async move {
-                    let outcomes = job.write_chunk(chunk).await;
-                    job.common.record(outcomes.iter().map(Outcome::kind));
-                    stream::iter(outcomes)
-                }
+            .boxed();
+        let state = (self.clone(), chunks, None::<Prepared>, Vec::new());
+        stream::unfold(state, |(job, mut chunks, ready, spent)| async move {
+            let current = match ready {
+                Some(p) => p,
+                None => job.prepare(chunks.next().await?),
+            };
+            // While this chunk's request is with the server, drop the last chunk's persons and
+            // validate and serialize the next chunk: client work overlaps server work, and the
+            // requests stay strictly one at a time.
+            let (done, next) = futures_util::future::join(job.finish(current), async {
+                drop(spent);
+                chunks.next().await.map(|c| job.prepare(c))
             })
-            .flatten()
+            .await;
+            let (outcomes, spent) = done;
+            job.common.record(outcomes.iter().map(Outcome::kind));
+            Some((stream::iter(outcomes), (job, chunks, next, spent)))
+        })
+        .flatten()
     }
 
     /// Run and collect every outcome with the totals of this run.
@@ -564,10 +584,16 @@ impl BatchUpdate {
     }
 
     /// Outcomes of one chunk.
-    async fn write_chunk(&self, chunk: Vec<(String, Person)>) -> Vec<Outcome> {
-        let mut outcomes = Vec::with_capacity(chunk.len());
-        let mut seen = HashSet::new();
-        let mut pending: BTreeMap<String, Person> = BTreeMap::new();
+    async fn write_chunk(&self, chunk: Vec<(String, Box<Person>)>) -> Vec<Outcome> {
+        self.finish(self.prepare(chunk)).await.0
+    }
+
+    /// Validate a chunk and serialize its first request.
+    fn prepare(&self, chunk: Vec<(String, Box<Person>)>) -> Prepared {
+        let mut outcomes = Vec::new();
+        let mut seen: HashSet<String> = HashSet::with_capacity(chunk.len());
+        // In input order: a sorted map would cost a comparison-ordered insert per contact.
+        let mut pending: Vec<(String, Box<Person>)> = Vec::with_capacity(chunk.len());
         for (rn, person) in chunk {
             let problem = name_problem(&rn, &mut seen).or_else(|| {
                 (person.etag.is_none() && !has_source_etag(&person))
@@ -578,30 +604,55 @@ impl BatchUpdate {
                     requested: rn,
                     error: ContactError::InvalidInput(p),
                 }),
-                None => {
-                    pending.insert(rn, person);
-                }
+                None => pending.push((rn, person)),
             }
         }
+        let request = (!pending.is_empty()).then(|| self.request_for(&pending));
+        Prepared {
+            outcomes,
+            pending,
+            seen,
+            request,
+        }
+    }
+
+    /// Send a prepared chunk (and again without the contacts the server rejects): its outcomes,
+    /// and the persons, for the caller to drop.
+    async fn finish(&self, prepared: Prepared) -> (Vec<Outcome>, Vec<Box<Person>>) {
+        let Prepared {
+            mut outcomes,
+            mut pending,
+            mut seen,
+            mut request,
+        } = prepared;
+        let mut spent = Vec::with_capacity(pending.len());
         while !pending.is_empty() {
-            let body = BatchUpdateContactsRequest::new()
-                .set_contacts(pending.iter().map(|(k, v)| (k.clone(), v.clone())))
-                .set_update_mask(self.update_mask.clone())
-                .set_read_mask(self.read_mask.clone());
-            let call = self.common.client.people().batch_update_contacts(body);
-            let sent = self
+            let next = request.take().unwrap_or_else(|| self.request_for(&pending));
+            let request = match next {
+                Ok(r) => r,
+                Err(e) => {
+                    outcomes.extend(pending.drain(..).map(|(rn, _)| Outcome::Failed {
+                        requested: rn,
+                        error: ContactError::InvalidInput(e.to_string()),
+                    }));
+                    break;
+                }
+            };
+            let client = &self.common.client;
+            let sent: Result<crate::BatchUpdateContactsResponse, Error> = self
                 .common
                 .send(
                     "people.batchUpdateContacts",
                     pending.len(),
                     limit::BATCH_MUTATION,
-                    call.send(),
+                    client.execute(request),
                 )
                 .await;
             match sent {
                 Ok(resp) => {
                     let mut results = resp.update_result.unwrap_or_default();
-                    for rn in std::mem::take(&mut pending).into_keys() {
+                    for (rn, sent) in pending.drain(..) {
+                        spent.push(sent);
                         let person = results.remove(&rn).and_then(|r| r.person);
                         let resource_name = person
                             .as_ref()
@@ -615,27 +666,27 @@ impl BatchUpdate {
                     }
                 }
                 Err(e) => {
-                    let named = rejected_contacts(&e, |k| pending.contains_key(k));
+                    let named = rejected_contacts(&e, |k| seen.contains(k));
                     let uncertain = e.may_have_applied() || e.may_have_reached_server();
                     // An earlier attempt that applied would have changed every contact's etag, so
                     // a replay naming only some contacts proves it did not: those are genuine
                     // rejections. Naming all, or none, leaves the outcome to a re-read.
                     if uncertain && (named.is_empty() || named.len() == pending.len()) {
                         let named: BTreeMap<String, ContactError> = named.into_iter().collect();
-                        let chunk = std::mem::take(&mut pending);
+                        let chunk = pending.drain(..).map(|(rn, p)| (rn, *p)).collect();
                         outcomes.extend(self.reconcile(chunk, &e, named).await);
                     } else if named.is_empty() {
                         // The request failed as a whole: nothing was applied.
-                        for rn in std::mem::take(&mut pending).into_keys() {
-                            outcomes.push(Outcome::Failed {
-                                requested: rn,
-                                error: ContactError::Request(e.to_string()),
-                            });
-                        }
+                        outcomes.extend(pending.drain(..).map(|(rn, _)| Outcome::Failed {
+                            requested: rn,
+                            error: ContactError::Request(e.to_string()),
+                        }));
                     } else {
                         // Some contacts were at fault; the batch is atomic, so resend the rest.
+                        let named: BTreeMap<String, ContactError> = named.into_iter().collect();
+                        pending.retain(|(rn, _)| !named.contains_key(rn));
                         for (rn, error) in named {
-                            pending.remove(&rn);
+                            seen.remove(&rn);
                             outcomes.push(Outcome::Failed {
                                 requested: rn,
                                 error,
@@ -645,7 +696,51 @@ impl BatchUpdate {
                 }
             }
         }
-        outcomes
+        (outcomes, spent)
+    }
+
+    /// The `batchUpdateContacts` request for `contacts`, serialized straight from the slice.
+    fn request_for(
+        &self,
+        contacts: &[(String, Box<Person>)],
+    ) -> Result<crate::runtime::Request, Error> {
+        struct Contacts<'a>(&'a [(String, Box<Person>)]);
+        impl serde::Serialize for Contacts<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+            }
+        }
+        #[derive(serde::Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Body<'a> {
+            contacts: Contacts<'a>,
+            update_mask: &'a FieldMask<PersonField>,
+            #[serde(skip_serializing_if = "FieldMask::is_empty")]
+            read_mask: &'a FieldMask<PersonField>,
+        }
+        // The generated call supplies the method, path and checks; the body is ours.
+        let empty = BatchUpdateContactsRequest::new()
+            .set_update_mask(self.update_mask.clone())
+            .set_read_mask(self.read_mask.clone());
+        let mut request = self
+            .common
+            .client
+            .people()
+            .batch_update_contacts(empty)
+            .request()?;
+        if contacts.len() > MAX_CHUNK {
+            return Err(Error::invalid_request(
+                "more than 200 contacts in one request",
+            ));
+        }
+        let body = serde_json::to_vec(&Body {
+            contacts: Contacts(contacts),
+            update_mask: &self.update_mask,
+            read_mask: &self.read_mask,
+        })
+        .map_err(|e| Error::invalid_request(format!("a contact does not serialize: {e}")))?;
+        request.raw_json_body(body);
+        Ok(request)
     }
 
     /// After an unknown outcome (`error`): read the contacts back and compare them with what was

@@ -121,7 +121,7 @@ impl BatchUpdate {
                         resource_name,
                     });
                 } else {
-                    writes.push((rn, person));
+                    writes.push((rn, Box::new(person)));
                 }
             }
             for outcome in self.write_chunk(writes).await {
