@@ -575,3 +575,28 @@ async fn streamed_input_with_progress() {
     assert!(seen.iter().all(|p| p.total == Some(1_000)));
     assert_eq!(seen[4].requests, 5);
 }
+
+#[tokio::test]
+async fn input_is_pulled_a_chunk_ahead_not_all_at_once() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let (emu, client) = setup().await;
+    let names = emu.seed_contacts(USER, 1_000);
+    let pulled = Arc::new(AtomicUsize::new(0));
+    let input = {
+        let pulled = pulled.clone();
+        updates(&emu, &names, "Lazy").into_iter().inspect(move |_| {
+            pulled.fetch_add(1, Ordering::SeqCst);
+        })
+    };
+    let job = BatchUpdate::new(&client, [PersonField::Names]).unwrap();
+    let mut outcomes = Box::pin(job.run(input));
+    let mut seen = 0usize;
+    while let Some(o) = outcomes.next().await {
+        assert!(o.is_updated());
+        seen += 1;
+        // The chunk being reported and at most the next one, prepared while it was sent.
+        assert!(pulled.load(Ordering::SeqCst) <= seen.div_ceil(200) * 200 + 200);
+    }
+    assert_eq!(seen, 1_000);
+}

@@ -4,7 +4,8 @@
 //!
 //! - Input is any iterator ([`run`](BatchUpdate::run)) or [`Stream`]
 //!   ([`run_stream`](BatchUpdate::run_stream)); output is a stream of per-contact outcomes. Memory
-//!   holds one chunk whatever the number of contacts.
+//!   holds two chunks (the one with the server, and the next, prepared meanwhile) whatever the
+//!   number of contacts.
 //! - Bad input (an invalid resource name, a contact without an etag, a name twice in a chunk) is
 //!   reported as a failure of that contact and never sent; a bad mask is an error before anything.
 //! - When the server rejects a batch because of some contacts, those are reported with their
@@ -522,7 +523,7 @@ impl BatchUpdate {
         self
     }
 
-    /// Run over `items`, one chunk in memory and one request in flight at a time; every contact
+    /// Run over `items`, at most two chunks in memory and one request in flight at a time; every contact
     /// gets exactly one outcome.
     pub fn run<I>(&self, items: I) -> impl Stream<Item = Outcome> + Send + 'static + use<I>
     where
