@@ -1,5 +1,5 @@
-//! The README's first command, end to end: the `sync_contacts` example against its embedded
-//! emulator, checked by its summary, its report file and its exit codes.
+//! The examples, end to end against their embedded emulators: above all the README's first
+//! command, `sync_contacts`, checked by its summary, its report file and its exit codes.
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -7,11 +7,11 @@ use std::process::{Command, Output};
 /// The example binary, brought up to date first: `cargo test --workspace` builds examples, but
 /// not when only this test is selected. With the same feature resolution as `cargo test
 /// --workspace`, this is a no-op after it.
-fn example() -> PathBuf {
+fn example(name: &str) -> PathBuf {
     static BUILT: std::sync::Once = std::sync::Once::new();
     BUILT.call_once(|| {
         let status = Command::new(env!("CARGO"))
-            .args(["build", "--quiet", "--workspace", "--example", "sync_contacts"])
+            .args(["build", "--quiet", "--workspace", "--examples"])
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .status()
             .unwrap();
@@ -20,7 +20,7 @@ fn example() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let dir = exe.parent().unwrap().parent().unwrap();
     dir.join("examples")
-        .join(format!("sync_contacts{}", std::env::consts::EXE_SUFFIX))
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
 }
 
 fn scratch(name: &str) -> PathBuf {
@@ -30,7 +30,11 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 fn run(args: &[&str]) -> (Output, String, String) {
-    let out = Command::new(example()).args(args).output().unwrap();
+    run_example("sync_contacts", args)
+}
+
+fn run_example(name: &str, args: &[&str]) -> (Output, String, String) {
+    let out = Command::new(example(name)).args(args).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     (out, stdout, stderr)
@@ -189,4 +193,32 @@ fn malformed_input_gets_line_numbered_errors_and_nothing_is_sent() {
         "{stderr}"
     );
     assert!(stderr.contains("line 2: not a JSON object"), "{stderr}");
+}
+
+#[test]
+fn the_other_examples_run_against_the_emulator() {
+    let (out, stdout, stderr) = run_example("delegated", &[]);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert_eq!(
+        stdout
+            .matches(": 250 updated, 0 failed, 2 requests")
+            .count(),
+        5,
+        "{stdout}"
+    );
+    assert!(stdout.contains("Token requests: 5"), "{stdout}");
+
+    let token_file = scratch("authorized.json");
+    let (out, stdout, stderr) = run_example("authorize", &["--out", token_file.to_str().unwrap()]);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&token_file).unwrap()).unwrap();
+    assert_eq!(saved["type"], "authorized_user");
+
+    let (out, stdout, stderr) = run_example("bulk_update", &["--contacts", "1000"]);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("contacts=1000 updated=1000 failed=0 requests=5"),
+        "{stdout}"
+    );
 }
