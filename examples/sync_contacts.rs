@@ -115,6 +115,16 @@ fn parse_args() -> Result<Args, String> {
     Ok(a)
 }
 
+/// A path as the user would type it: relative to the current directory when inside it.
+fn shown(path: &Path) -> String {
+    std::env::current_dir()
+        .ok()
+        .and_then(|d| path.strip_prefix(d).ok())
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
+
 // ---------------------------------------------------------------------------------------------
 // Input
 
@@ -526,7 +536,7 @@ async fn run(args: Args) -> Result<(), BoxError> {
         Err(errors) => {
             eprintln!(
                 "{}: {} problem(s); nothing was sent:",
-                args.input.display(),
+                shown(&args.input),
                 errors.len()
             );
             for e in &errors {
@@ -535,7 +545,7 @@ async fn run(args: Args) -> Result<(), BoxError> {
             std::process::exit(2);
         }
     };
-    println!("Read {} rows from {}.", rows.len(), args.input.display());
+    println!("Read {} rows from {}.", rows.len(), shown(&args.input));
     let mask = mask_for(&rows);
     if mask.is_empty() {
         return Err("the input changes no field (every cell besides email is empty)".into());
@@ -772,7 +782,7 @@ async fn run(args: Args) -> Result<(), BoxError> {
     println!("  elapsed    {:>5.2}s", start.elapsed().as_secs_f64());
     println!(
         "Rows that failed or matched no contact, with the reason: {}",
-        args.report.display()
+        shown(&args.report)
     );
     Ok(())
 }

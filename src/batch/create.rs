@@ -104,7 +104,10 @@ impl BatchCreate {
 
     /// Create `persons`, one chunk in memory and one request in flight at a time; every contact
     /// gets exactly one outcome.
-    pub fn run<I>(&self, persons: I) -> impl Stream<Item = CreateOutcome> + Send + 'static + use<I>
+    pub fn run<I>(
+        &self,
+        persons: I,
+    ) -> impl Stream<Item = CreateOutcome> + Send + Unpin + 'static + use<I>
     where
         I: IntoIterator<Item = Person>,
         I::IntoIter: Send + 'static,
@@ -121,7 +124,7 @@ impl BatchCreate {
     pub fn run_stream<S>(
         &self,
         input: S,
-    ) -> impl Stream<Item = CreateOutcome> + Send + 'static + use<S>
+    ) -> impl Stream<Item = CreateOutcome> + Send + Unpin + 'static + use<S>
     where
         S: Stream<Item = Person> + Send + 'static,
     {
@@ -139,6 +142,7 @@ impl BatchCreate {
                 }
             })
             .flatten()
+            .boxed()
     }
 
     async fn create_chunk(&self, first: u64, persons: Vec<Person>) -> Vec<CreateOutcome> {

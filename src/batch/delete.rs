@@ -79,7 +79,10 @@ impl BatchDelete {
     }
 
     /// Delete `names`, one chunk in memory and one request in flight at a time.
-    pub fn run<I>(&self, names: I) -> impl Stream<Item = DeleteOutcome> + Send + 'static + use<I>
+    pub fn run<I>(
+        &self,
+        names: I,
+    ) -> impl Stream<Item = DeleteOutcome> + Send + Unpin + 'static + use<I>
     where
         I: IntoIterator<Item = String>,
         I::IntoIter: Send + 'static,
@@ -96,7 +99,7 @@ impl BatchDelete {
     pub fn run_stream<S>(
         &self,
         input: S,
-    ) -> impl Stream<Item = DeleteOutcome> + Send + 'static + use<S>
+    ) -> impl Stream<Item = DeleteOutcome> + Send + Unpin + 'static + use<S>
     where
         S: Stream<Item = String> + Send + 'static,
     {
@@ -112,6 +115,7 @@ impl BatchDelete {
                 }
             })
             .flatten()
+            .boxed()
     }
 
     async fn delete_chunk(&self, names: Vec<String>) -> Vec<DeleteOutcome> {

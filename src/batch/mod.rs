@@ -380,7 +380,8 @@ struct Prepared {
 macro_rules! common_builders {
     () => {
         /// Keep this job under a per-user rate limit (default: none; the client's retry policy
-        /// backs off on 429s). Give jobs for the same user clones of one [`RateLimit`].
+        /// backs off on 429s). Give jobs for the same user clones of one
+        /// [`RateLimit`](crate::batch::RateLimit).
         pub fn rate_limit(mut self, limit: crate::batch::RateLimit) -> Self {
             self.common.limit = Some(limit);
             self
@@ -525,7 +526,7 @@ impl BatchUpdate {
 
     /// Run over `items`, at most two chunks in memory and one request in flight at a time; every contact
     /// gets exactly one outcome.
-    pub fn run<I>(&self, items: I) -> impl Stream<Item = Outcome> + Send + 'static + use<I>
+    pub fn run<I>(&self, items: I) -> impl Stream<Item = Outcome> + Send + Unpin + 'static + use<I>
     where
         I: IntoIterator<Item = (String, Person)>,
         I::IntoIter: Send + 'static,
@@ -540,7 +541,10 @@ impl BatchUpdate {
 
     /// Run over a stream of contacts (for example pages of a listing, mapped to updates), with
     /// the same guarantees as [`run`](Self::run).
-    pub fn run_stream<S>(&self, input: S) -> impl Stream<Item = Outcome> + Send + 'static + use<S>
+    pub fn run_stream<S>(
+        &self,
+        input: S,
+    ) -> impl Stream<Item = Outcome> + Send + Unpin + 'static + use<S>
     where
         S: Stream<Item = (String, Person)> + Send + 'static,
     {
@@ -568,6 +572,7 @@ impl BatchUpdate {
             Some((stream::iter(outcomes), (job, chunks, next, spent)))
         })
         .flatten()
+        .boxed()
     }
 
     /// Run and collect every outcome with the totals of this run.

@@ -21,7 +21,7 @@ impl BatchUpdate {
         &self,
         names: I,
         f: F,
-    ) -> impl Stream<Item = Outcome> + Send + 'static + use<I, F>
+    ) -> impl Stream<Item = Outcome> + Send + Unpin + 'static + use<I, F>
     where
         I: IntoIterator<Item = String>,
         I::IntoIter: Send + 'static,
@@ -42,6 +42,7 @@ impl BatchUpdate {
             Some((stream::iter(outcomes), (job, iter, f)))
         })
         .flatten()
+        .boxed()
     }
 
     async fn modify_chunk(
