@@ -10,11 +10,28 @@ use std::process::{Command, Output};
 fn example(name: &str) -> PathBuf {
     static BUILT: std::sync::Once = std::sync::Once::new();
     BUILT.call_once(|| {
-        let status = Command::new(env!("CARGO"))
+        let mut cargo = Command::new(env!("CARGO"));
+        cargo
             .args(["build", "--quiet", "--workspace", "--examples"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .unwrap();
+            .current_dir(env!("CARGO_MANIFEST_DIR"));
+        // Variables cargo set for this test process only; some build scripts (ring's) track
+        // them, and inheriting them would rebuild everything.
+        for (k, _) in std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v))) {
+            if k.starts_with("CARGO_PKG_")
+                || k.starts_with("CARGO_MANIFEST_")
+                || [
+                    "CARGO_CRATE_NAME",
+                    "CARGO_BIN_NAME",
+                    "CARGO_PRIMARY_PACKAGE",
+                    "OUT_DIR",
+                ]
+                .contains(&k.as_str())
+                || k == "CARGO_TARGET_TMPDIR"
+            {
+                cargo.env_remove(k);
+            }
+        }
+        let status = cargo.status().unwrap();
         assert!(status.success());
     });
     let exe = std::env::current_exe().unwrap();
