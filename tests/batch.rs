@@ -600,3 +600,70 @@ async fn input_is_pulled_a_chunk_ahead_not_all_at_once() {
     }
     assert_eq!(seen, 1_000);
 }
+
+#[tokio::test]
+async fn a_contact_relinked_by_its_update_is_found_under_its_new_name() {
+    use google_people_emulator::Config;
+    let mut config = Config::default();
+    config.profile_link_domain = Some("profiles.example".into());
+    let emu = Emulator::start_with(config).await.unwrap();
+    let client = Client::builder()
+        .base_url(emu.base_url())
+        .access_token(emu.issue_token(USER))
+        .retry_policy(RetryPolicy::default().with_delays(
+            Duration::from_millis(1),
+            Duration::from_millis(5),
+            Duration::from_millis(1),
+        ))
+        .build()
+        .unwrap();
+    let names = emu.seed_contacts(USER, 300);
+    // The first batch's answer is lost after it committed: the replay finds the relinked
+    // contacts gone and the others at a new etag, so all are reconciled by reading back.
+    emu.add_fault(
+        FaultRule::new(Fault::LoseResponseAfterCommit)
+            .method("people.batchUpdateContacts")
+            .nth(1),
+    );
+    let email = |i: usize| {
+        let domain = if i % 3 == 0 {
+            "profiles.example"
+        } else {
+            "other.example"
+        };
+        format!("x{i}@{domain}")
+    };
+    let input: Vec<(String, Person)> = names
+        .iter()
+        .enumerate()
+        .map(|(i, rn)| {
+            let etag = emu.contact(USER, rn).unwrap()["etag"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            let p = Person::new()
+                .set_etag(etag)
+                .set_email_addresses([EmailAddress::new().set_value(email(i))]);
+            (rn.clone(), p)
+        })
+        .collect();
+    let job = BatchUpdate::new(&client, [PersonField::EmailAddresses])
+        .unwrap()
+        .read_mask([PersonField::EmailAddresses]);
+    let outcomes: Vec<Outcome> = job.run(input).collect().await;
+    assert_eq!(outcomes.len(), 300);
+    for (i, rn) in names.iter().enumerate() {
+        let o = outcomes.iter().find(|o| o.requested() == rn).unwrap();
+        let Outcome::Updated { resource_name, .. } = o else {
+            panic!("{i}: {o:?}")
+        };
+        if i % 3 == 0 {
+            assert_ne!(resource_name, rn, "{i}: relinked");
+            assert!(emu.contact(USER, rn).is_none());
+        } else {
+            assert_eq!(resource_name, rn);
+        }
+        let now = emu.contact(USER, resource_name).unwrap();
+        assert_eq!(now["emailAddresses"][0]["value"], email(i).as_str());
+    }
+}

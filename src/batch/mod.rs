@@ -793,6 +793,19 @@ impl BatchUpdate {
                 }
             }
         }
+        // A contact linked to a profile by this very update has a new resource name, and the old
+        // one is no longer found: look for it by its previous names.
+        let moved: Vec<String> = names
+            .iter()
+            .filter(|rn| !stored.contains_key(*rn))
+            .cloned()
+            .collect();
+        if failure.is_none() && !moved.is_empty() {
+            match self.find_moved(&moved, mask).await {
+                Ok(found) => stored.extend(found),
+                Err(e) => failure = Some(e.to_string()),
+            }
+        }
         let outcomes: Vec<Outcome> = pending
             .iter()
             .map(move |(rn, sent)| {
@@ -823,6 +836,53 @@ impl BatchUpdate {
             })
             .collect();
         outcomes
+    }
+
+    /// Contacts now known under another resource name, found by listing the user's contacts
+    /// and reading `metadata.previousResourceNames`; keyed by the old name. Costs a full listing,
+    /// so it runs only for contacts an uncertain write may have relinked.
+    async fn find_moved(
+        &self,
+        old: &[String],
+        mask: FieldMask<PersonField>,
+    ) -> Result<BTreeMap<String, Person>, Error> {
+        let wanted: HashSet<&str> = old.iter().map(String::as_str).collect();
+        let mut found = BTreeMap::new();
+        let mut pages = Box::pin(
+            self.common
+                .client
+                .people()
+                .connections()
+                .list("people/me")
+                .person_fields(mask)
+                .page_size(1000)
+                .by_page(),
+        );
+        loop {
+            if let Some(limit) = &self.common.limit {
+                limit.acquire(limit::BATCH_GET.0, limit::BATCH_GET.1).await;
+            }
+            let Some(page) = pages.next().await else {
+                break;
+            };
+            self.common.stats.requests.fetch_add(1, Ordering::Relaxed);
+            for person in page?.connections.unwrap_or_default() {
+                let previous = person
+                    .metadata
+                    .as_ref()
+                    .and_then(|m| m.previous_resource_names.clone())
+                    .unwrap_or_default();
+                for name in previous {
+                    if wanted.contains(name.as_str()) {
+                        found.insert(name, person.clone());
+                    }
+                }
+            }
+            if found.len() == wanted.len() {
+                break;
+            }
+        }
+        Ok(found)
     }
 
     /// Whether `now` holds every value `sent` carries for the masked fields (keys the server adds,
