@@ -4,7 +4,7 @@
 //!
 //! `cargo bench --bench batch`. Criterion reports both; the last line comes from a separate loop
 //! in the same run that alternates helper and raw runs (so machine noise hits both alike) and
-//! takes the median of each:
+//! takes the median of each (15 runs each; `BATCH_BENCH_SAMPLES=1` prints them all):
 //! `batch: contacts=<n> requests=<n> helper_s=<f> raw_s=<f> ratio=<helper/raw>`.
 //! The helper's time includes building the typed requests and serializing them; the raw loop's
 //! bodies are serialized before the clock starts.
@@ -163,7 +163,7 @@ fn main() {
     c.final_summary();
 
     let (mut helper, mut raw, mut requests) = (Vec::new(), Vec::new(), 0);
-    for i in 0..9 {
+    for i in 0..15 {
         // Alternate which goes first, so neither always runs on a warmer machine.
         for helper_turn in [i % 2 == 0, i % 2 == 1] {
             round += 1;
@@ -175,6 +175,9 @@ fn main() {
                 raw.push(setup.raw(round).as_secs_f64());
             }
         }
+    }
+    if std::env::var_os("BATCH_BENCH_SAMPLES").is_some() {
+        eprintln!("helper samples: {helper:.3?}\nraw samples: {raw:.3?}");
     }
     let (h, r) = (median(helper), median(raw));
     println!(
