@@ -626,7 +626,7 @@ async fn a_contact_relinked_by_its_update_is_found_under_its_new_name() {
             .nth(1),
     );
     let email = |i: usize| {
-        let domain = if i % 3 == 0 {
+        let domain = if i.is_multiple_of(3) {
             "profiles.example"
         } else {
             "other.example"
@@ -657,7 +657,7 @@ async fn a_contact_relinked_by_its_update_is_found_under_its_new_name() {
         let Outcome::Updated { resource_name, .. } = o else {
             panic!("{i}: {o:?}")
         };
-        if i % 3 == 0 {
+        if i.is_multiple_of(3) {
             assert_ne!(resource_name, rn, "{i}: relinked");
             assert!(emu.contact(USER, rn).is_none());
         } else {

@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 
 use futures_util::stream::{self, Stream, StreamExt as _};
 
-use super::{Common, ContactError, Kind, MAX_CHUNK, common_builders, limit, rejected_contacts};
+use super::{
+    Common, ContactError, Kind, MAX_CHUNK, check_chunk, common_builders, limit, rejected_contacts,
+};
 use crate::runtime::{Error, FieldMask};
 use crate::{BatchCreateContactsRequest, Client, ContactToCreate, Person, PersonField};
 
@@ -93,12 +95,7 @@ impl BatchCreate {
 
     /// Contacts per request, 1 to 200.
     pub fn chunk_size(mut self, n: usize) -> Result<Self, Error> {
-        if !(1..=MAX_CHUNK).contains(&n) {
-            return Err(Error::invalid_request(format!(
-                "chunk size {n} is outside 1..=200"
-            )));
-        }
-        self.chunk = n;
+        self.chunk = check_chunk(n, MAX_CHUNK)?;
         Ok(self)
     }
 

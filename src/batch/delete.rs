@@ -5,8 +5,8 @@ use std::collections::{BTreeSet, HashSet};
 use futures_util::stream::{self, Stream, StreamExt as _};
 
 use super::{
-    Common, ContactError, Kind, MAX_DELETE_CHUNK, common_builders, fetch, limit, name_problem,
-    rejected_contacts,
+    Common, ContactError, Kind, MAX_DELETE_CHUNK, check_chunk, common_builders, fetch, limit,
+    name_problem, rejected_contacts,
 };
 use crate::runtime::{Error, FieldMask};
 use crate::{BatchDeleteContactsRequest, Client, PersonField};
@@ -69,12 +69,7 @@ impl BatchDelete {
 
     /// Resource names per request, 1 to 500.
     pub fn chunk_size(mut self, n: usize) -> Result<Self, Error> {
-        if !(1..=MAX_DELETE_CHUNK).contains(&n) {
-            return Err(Error::invalid_request(format!(
-                "chunk size {n} is outside 1..=500"
-            )));
-        }
-        self.chunk = n;
+        self.chunk = check_chunk(n, MAX_DELETE_CHUNK)?;
         Ok(self)
     }
 

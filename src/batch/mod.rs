@@ -450,6 +450,17 @@ where
         .await
 }
 
+/// A chunk size within `1..=max`.
+fn check_chunk(n: usize, max: usize) -> Result<usize, Error> {
+    if (1..=max).contains(&n) {
+        Ok(n)
+    } else {
+        Err(Error::invalid_request(format!(
+            "chunk size {n} is outside 1..={max}"
+        )))
+    }
+}
+
 /// `people/c<digits>`.
 pub(crate) fn valid_contact_name(rn: &str) -> bool {
     rn.strip_prefix("people/c")
@@ -508,12 +519,7 @@ impl BatchUpdate {
 
     /// Contacts per request, 1 to 200.
     pub fn chunk_size(mut self, n: usize) -> Result<Self, Error> {
-        if !(1..=MAX_CHUNK).contains(&n) {
-            return Err(Error::invalid_request(format!(
-                "chunk size {n} is outside 1..=200"
-            )));
-        }
-        self.chunk = n;
+        self.chunk = check_chunk(n, MAX_CHUNK)?;
         Ok(self)
     }
 
