@@ -80,15 +80,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let client = builder.build()?;
         // Each user's contacts, as listed with their etags, with the new nickname.
         let mut items: Vec<(String, Person)> = Vec::new();
-        let mut listing = Box::pin(
-            client
-                .people()
-                .connections()
-                .list("people/me")
-                .person_fields([PersonField::Nicknames])
-                .page_size(1000)
-                .by_item(),
-        );
+        let mut listing = client
+            .people()
+            .connections()
+            .list("people/me")
+            .person_fields([PersonField::Nicknames])
+            .page_size(1000)
+            .by_item();
         while let Some(person) = listing.next().await {
             let mut person = person?;
             let rn = person.resource_name.clone().unwrap_or_default();

@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt as _;
 use google_people::auth::{Adc, CONTACTS_SCOPE, ServiceAccount, ServiceAccountKey};
-use google_people::batch::{BatchUpdate, ContactError, Outcome};
+use google_people::batch::{BatchUpdate, ContactError, Outcome, RateLimit};
 use google_people::runtime::{FieldMask, RetryPolicy, TokenSource};
 use google_people::{Client, Name, Organization, Person, PersonField, PhoneNumber};
 use google_people_emulator::{Emulator, Fault, FaultRule};
@@ -424,7 +424,7 @@ fn update_for(listed: &Person, row: &Row, mask: &FieldMask<PersonField>) -> (Per
 struct Target {
     client: Client,
     user: String,
-    _emulator: Option<Emulator>,
+    emulator: Option<Emulator>,
 }
 
 async fn connect(args: &Args) -> Result<Target, BoxError> {
@@ -474,7 +474,7 @@ async fn connect(args: &Args) -> Result<Target, BoxError> {
         return Ok(Target {
             client,
             user: "people/me".into(),
-            _emulator: None,
+            emulator: None,
         });
     }
 
@@ -501,7 +501,7 @@ async fn connect(args: &Args) -> Result<Target, BoxError> {
     Ok(Target {
         client,
         user: DEMO_USER.into(),
-        _emulator: Some(emu),
+        emulator: Some(emu),
     })
 }
 
@@ -558,15 +558,13 @@ async fn run(args: Args) -> Result<(), BoxError> {
         .clone()
         .with(PersonField::EmailAddresses)
         .with(PersonField::Names);
-    let mut pages = Box::pin(
-        client
-            .people()
-            .connections()
-            .list("people/me")
-            .person_fields(read_mask)
-            .page_size(1000)
-            .by_page(),
-    );
+    let mut pages = client
+        .people()
+        .connections()
+        .list("people/me")
+        .person_fields(read_mask)
+        .page_size(1000)
+        .by_page();
     let mut by_email: HashMap<String, Vec<Person>> = HashMap::new();
     let (mut listed, mut list_requests) = (0, 0u64);
     while let Some(page) = pages.next().await {
@@ -642,7 +640,7 @@ async fn run(args: Args) -> Result<(), BoxError> {
 
     // 3. Meanwhile, in the emulator, the world moves: faults and edits made elsewhere.
     if args.inject_faults
-        && let Some(emu) = &target._emulator
+        && let Some(emu) = &target.emulator
     {
         const BATCH: &str = "people.batchUpdateContacts";
         emu.add_fault(
@@ -682,7 +680,14 @@ async fn run(args: Args) -> Result<(), BoxError> {
             ProgressStyle::with_template("{bar:40} {pos}/{len} contacts, {msg}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
-        let job = BatchUpdate::new(client, mask.clone())?.on_progress({
+        // Live, stay under the per-user quotas (60 critical reads and 30 writes a minute by
+        // default; a batch costs 6 of each) instead of meeting 429s.
+        let limit = target.emulator.is_none().then(RateLimit::default);
+        let mut job = BatchUpdate::new(client, mask.clone())?;
+        if let Some(limit) = &limit {
+            job = job.rate_limit(limit.clone());
+        }
+        let job = job.on_progress({
             let bar = bar.clone();
             move |p| {
                 bar.set_position(p.done);
@@ -707,7 +712,10 @@ async fn run(args: Args) -> Result<(), BoxError> {
             }
         }
         if !conflicts.is_empty() {
-            let retry = BatchUpdate::new(client, mask.clone())?;
+            let mut retry = BatchUpdate::new(client, mask.clone())?;
+            if let Some(limit) = limit {
+                retry = retry.rate_limit(limit);
+            }
             let rows_by_name: Arc<HashMap<String, Row>> = Arc::new(
                 conflicts
                     .iter()

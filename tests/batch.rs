@@ -590,7 +590,7 @@ async fn input_is_pulled_a_chunk_ahead_not_all_at_once() {
         })
     };
     let job = BatchUpdate::new(&client, [PersonField::Names]).unwrap();
-    let mut outcomes = Box::pin(job.run(input));
+    let mut outcomes = job.run(input);
     let mut seen = 0usize;
     while let Some(o) = outcomes.next().await {
         assert!(o.is_updated());

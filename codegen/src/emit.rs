@@ -947,14 +947,14 @@ impl Emitter<'_> {
                 let it = self.ty(item_ty);
                 quote! {
                     /// Every item of every page, fetching pages as the stream is polled.
-                    pub fn by_item(self) -> impl #rt::Stream<Item = Result<#it, #rt::Error>> + Send + 'static {
+                    pub fn by_item(self) -> impl #rt::Stream<Item = Result<#it, #rt::Error>> + Send + Unpin + 'static {
                         #rt::paginate::items(self.by_page(), |page: #page_ty| page.#f.unwrap_or_default())
                     }
                 }
             });
             quote! {
                 /// Every page, following `nextPageToken` until the last page.
-                pub fn by_page(self) -> impl #rt::Stream<Item = Result<#page_ty, #rt::Error>> + Send + 'static {
+                pub fn by_page(self) -> impl #rt::Stream<Item = Result<#page_ty, #rt::Error>> + Send + Unpin + 'static {
                     #rt::paginate::pages(self, |mut call: Self, token: Option<String>| {
                         if let Some(token) = token {
                             call.#tok = #set_token;

@@ -854,16 +854,15 @@ impl BatchUpdate {
     ) -> Result<BTreeMap<String, Person>, Error> {
         let wanted: HashSet<&str> = old.iter().map(String::as_str).collect();
         let mut found = BTreeMap::new();
-        let mut pages = Box::pin(
-            self.common
-                .client
-                .people()
-                .connections()
-                .list("people/me")
-                .person_fields(mask)
-                .page_size(1000)
-                .by_page(),
-        );
+        let mut pages = self
+            .common
+            .client
+            .people()
+            .connections()
+            .list("people/me")
+            .person_fields(mask)
+            .page_size(1000)
+            .by_page();
         loop {
             if let Some(limit) = &self.common.limit {
                 limit.acquire(limit::BATCH_GET.0, limit::BATCH_GET.1).await;

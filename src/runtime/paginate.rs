@@ -3,7 +3,7 @@
 
 use std::future::Future;
 
-use futures_util::stream::{self, Stream, TryStreamExt as _};
+use futures_util::stream::{self, Stream, StreamExt as _, TryStreamExt as _};
 
 use super::Error;
 
@@ -19,7 +19,7 @@ enum State<C, F> {
 pub fn pages<C, P, F, Fut>(
     call: C,
     fetch: F,
-) -> impl Stream<Item = Result<P, Error>> + Send + 'static
+) -> impl Stream<Item = Result<P, Error>> + Send + Unpin + 'static
 where
     C: Clone + Send + 'static,
     P: Send + 'static,
@@ -48,13 +48,15 @@ where
             Err(e) => Some((Err(e), State::Done)),
         }
     })
+    // Boxed once per listing, so callers can `.next().await` without pinning.
+    .boxed()
 }
 
 /// The items of every page, in order.
 pub fn items<P, T, S, F>(
     pages: S,
     mut items_of: F,
-) -> impl Stream<Item = Result<T, Error>> + Send + 'static
+) -> impl Stream<Item = Result<T, Error>> + Send + Unpin + 'static
 where
     S: Stream<Item = Result<P, Error>> + Send + 'static,
     F: FnMut(P) -> Vec<T> + Send + 'static,
@@ -64,4 +66,5 @@ where
     pages
         .map_ok(move |p| stream::iter(items_of(p).into_iter().map(Ok)))
         .try_flatten()
+        .boxed()
 }

@@ -732,7 +732,7 @@ impl ProjectsItemsListCall {
         self,
     ) -> impl ::google_people::runtime::Stream<
         Item = Result<ItemList, ::google_people::runtime::Error>,
-    > + Send + 'static {
+    > + Send + Unpin + 'static {
         ::google_people::runtime::paginate::pages(
             self,
             |mut call: Self, token: Option<String>| {
@@ -752,7 +752,7 @@ impl ProjectsItemsListCall {
         self,
     ) -> impl ::google_people::runtime::Stream<
         Item = Result<Item, ::google_people::runtime::Error>,
-    > + Send + 'static {
+    > + Send + Unpin + 'static {
         ::google_people::runtime::paginate::items(
             self.by_page(),
             |page: ItemList| page.items.unwrap_or_default(),

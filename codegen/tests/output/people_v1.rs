@@ -10086,7 +10086,7 @@ impl ContactGroupsListCall {
         self,
     ) -> impl crate::runtime::Stream<
         Item = Result<ListContactGroupsResponse, crate::runtime::Error>,
-    > + Send + 'static {
+    > + Send + Unpin + 'static {
         crate::runtime::paginate::pages(
             self,
             |mut call: Self, token: Option<String>| {
@@ -10106,7 +10106,7 @@ impl ContactGroupsListCall {
         self,
     ) -> impl crate::runtime::Stream<
         Item = Result<ContactGroup, crate::runtime::Error>,
-    > + Send + 'static {
+    > + Send + Unpin + 'static {
         crate::runtime::paginate::items(
             self.by_page(),
             |page: ListContactGroupsResponse| page.contact_groups.unwrap_or_default(),
@@ -10660,7 +10660,7 @@ impl OtherContactsListCall {
         self,
     ) -> impl crate::runtime::Stream<
         Item = Result<ListOtherContactsResponse, crate::runtime::Error>,
-    > + Send + 'static {
+    > + Send + Unpin + 'static {
         crate::runtime::paginate::pages(
             self,
             |mut call: Self, token: Option<String>| {
@@ -10680,7 +10680,7 @@ impl OtherContactsListCall {
         self,
     ) -> impl crate::runtime::Stream<
         Item = Result<Person, crate::runtime::Error>,
-    > + Send + 'static {
+    > + Send + Unpin + 'static {
         crate::runtime::paginate::items(
             self.by_page(),
             |page: ListOtherContactsResponse| page.other_contacts.unwrap_or_default(),
@@ -12276,7 +12276,7 @@ impl PeopleListDirectoryPeopleCall {
         self,
     ) -> impl crate::runtime::Stream<
         Item = Result<ListDirectoryPeopleResponse, crate::runtime::Error>,
-    > + Send + 'static {
+    > + Send + Unpin + 'static {
         crate::runtime::paginate::pages(
             self,
             |mut call: Self, token: Option<String>| {
@@ -12296,7 +12296,7 @@ impl PeopleListDirectoryPeopleCall {
         self,
     ) -> impl crate::runtime::Stream<
         Item = Result<Person, crate::runtime::Error>,
-    > + Send + 'static {
+    > + Send + Unpin + 'static {
         crate::runtime::paginate::items(
             self.by_page(),
             |page: ListDirectoryPeopleResponse| page.people.unwrap_or_default(),
@@ -12643,7 +12643,7 @@ impl PeopleSearchDirectoryPeopleCall {
         self,
     ) -> impl crate::runtime::Stream<
         Item = Result<SearchDirectoryPeopleResponse, crate::runtime::Error>,
-    > + Send + 'static {
+    > + Send + Unpin + 'static {
         crate::runtime::paginate::pages(
             self,
             |mut call: Self, token: Option<String>| {
@@ -12663,7 +12663,7 @@ impl PeopleSearchDirectoryPeopleCall {
         self,
     ) -> impl crate::runtime::Stream<
         Item = Result<Person, crate::runtime::Error>,
-    > + Send + 'static {
+    > + Send + Unpin + 'static {
         crate::runtime::paginate::items(
             self.by_page(),
             |page: SearchDirectoryPeopleResponse| page.people.unwrap_or_default(),
@@ -13227,7 +13227,7 @@ impl PeopleConnectionsListCall {
         self,
     ) -> impl crate::runtime::Stream<
         Item = Result<ListConnectionsResponse, crate::runtime::Error>,
-    > + Send + 'static {
+    > + Send + Unpin + 'static {
         crate::runtime::paginate::pages(
             self,
             |mut call: Self, token: Option<String>| {
@@ -13247,7 +13247,7 @@ impl PeopleConnectionsListCall {
         self,
     ) -> impl crate::runtime::Stream<
         Item = Result<Person, crate::runtime::Error>,
-    > + Send + 'static {
+    > + Send + Unpin + 'static {
         crate::runtime::paginate::items(
             self.by_page(),
             |page: ListConnectionsResponse| page.connections.unwrap_or_default(),
