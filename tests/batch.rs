@@ -667,3 +667,59 @@ async fn a_contact_relinked_by_its_update_is_found_under_its_new_name() {
         assert_eq!(now["emailAddresses"][0]["value"], email(i).as_str());
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_users_as_one_stream() {
+    use google_people::batch::{UserJob, stream_users};
+    let mut config = google_people_emulator::Config::default();
+    config.contention_status = Some(409);
+    let emu = Emulator::start_with(config).await.unwrap();
+    emu.add_fault(
+        FaultRule::new(Fault::Latency(Duration::from_millis(3)))
+            .method("people.batchUpdateContacts"),
+    );
+    let mut jobs = Vec::new();
+    let mut handles = Vec::new();
+    for u in 0..12 {
+        let user = format!("streamed{u}@example.com");
+        let names = emu.seed_contacts(&user, 250);
+        let client = Client::builder()
+            .base_url(emu.base_url())
+            .access_token(emu.issue_token(&user))
+            .retry_policy(RetryPolicy::never())
+            .build()
+            .unwrap();
+        let items: Vec<(String, Person)> = names
+            .iter()
+            .map(|rn| {
+                let etag = emu.contact(&user, rn).unwrap()["etag"]
+                    .as_str()
+                    .unwrap()
+                    .to_string();
+                let p = Person::new()
+                    .set_etag(etag)
+                    .set_nicknames([Nickname::new().set_value(user.clone())]);
+                (rn.clone(), p)
+            })
+            .collect();
+        let job = BatchUpdate::new(&client, [PersonField::Nicknames]).unwrap();
+        handles.push((user.clone(), job.clone()));
+        jobs.push(UserJob { user, job, items });
+    }
+    let mut per_user = std::collections::HashMap::<String, usize>::new();
+    let mut outcomes = stream_users(jobs, 4);
+    while let Some((user, o)) = outcomes.next().await {
+        assert!(o.is_updated(), "{user}: {o:?}");
+        assert_eq!(
+            emu.contact(&user, o.requested()).unwrap()["nicknames"][0]["value"],
+            user.as_str()
+        );
+        *per_user.entry(user).or_default() += 1;
+    }
+    assert_eq!(per_user.len(), 12);
+    for (user, job) in &handles {
+        assert_eq!(per_user[user], 250);
+        let s = job.summary();
+        assert_eq!((s.succeeded, s.requests), (250, 2), "{user}");
+    }
+}

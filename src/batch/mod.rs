@@ -15,8 +15,8 @@
 //!   holds every value it was sent is reported updated, any other is a conflict.
 //! - [`BatchUpdate::modify`] is read-modify-write: fetch, change with a closure, write back, and on
 //!   a conflict fetch and change again (a bounded number of times).
-//! - [`RateLimit`] keeps a user's job under the per-minute quotas; [`run_users`] runs many users
-//!   in parallel, each strictly sequential.
+//! - [`RateLimit`] keeps a user's job under the per-minute quotas; [`stream_users`] and
+//!   [`run_users`] run many users in parallel, each strictly sequential.
 //! - Progress: a callback after every chunk ([`BatchUpdate::on_progress`]); `tracing` spans at
 //!   `debug` per request carry counts only, and contact data is never logged above `trace`.
 //!
@@ -448,6 +448,29 @@ where
         .buffer_unordered(concurrency.max(1))
         .collect()
         .await
+}
+
+/// Run many users' jobs as one stream of `(user, outcome)`, at most `concurrency` users at once,
+/// each user's requests strictly sequential; memory stays bounded by the users in progress
+/// whatever the number of contacts. Keep a clone of a user's job to read its
+/// [`summary`](BatchUpdate::summary) afterwards.
+pub fn stream_users<U, I>(
+    users: U,
+    concurrency: usize,
+) -> impl Stream<Item = (String, Outcome)> + Send + Unpin + 'static + use<U, I>
+where
+    U: IntoIterator<Item = UserJob<I>>,
+    U::IntoIter: Send + 'static,
+    I: IntoIterator<Item = (String, Person)>,
+    I::IntoIter: Send + 'static,
+{
+    stream::iter(users)
+        .map(|u| {
+            let user = u.user;
+            u.job.run(u.items).map(move |o| (user.clone(), o))
+        })
+        .flatten_unordered(concurrency.max(1))
+        .boxed()
 }
 
 /// A chunk size within `1..=max`.
