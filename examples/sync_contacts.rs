@@ -522,8 +522,19 @@ async fn main() {
             std::process::exit(2);
         }
     };
+    let live = args.live;
     if let Err(e) = run(args).await {
         eprintln!("error: {e}");
+        if live
+            && e.downcast_ref::<google_people::Error>()
+                .is_some_and(|e| e.is_auth())
+        {
+            eprintln!(
+                "hint: pass --credentials FILE (a service account key or authorized_user JSON, \
+                 see `cargo run --example authorize`), set GOOGLE_APPLICATION_CREDENTIALS, or run \
+                 `gcloud auth application-default login`"
+            );
+        }
         std::process::exit(1);
     }
 }
