@@ -723,3 +723,28 @@ async fn many_users_as_one_stream() {
         assert_eq!((s.succeeded, s.requests), (250, 2), "{user}");
     }
 }
+
+#[tokio::test]
+async fn a_stream_is_polled_only_between_requests() {
+    use std::sync::{Arc, Mutex};
+    let (emu, client) = setup().await;
+    let names = emu.seed_contacts(USER, 600);
+    let job = BatchUpdate::new(&client, [PersonField::Names]).unwrap();
+    // When each chunk's first contact is pulled, how many requests had completed.
+    let seen: Arc<Mutex<Vec<u64>>> = Arc::default();
+    let input = {
+        let (job, seen) = (job.clone(), seen.clone());
+        futures_util::stream::iter(updates(&emu, &names, "Seq").into_iter().enumerate()).map(
+            move |(i, item)| {
+                if i % 200 == 0 {
+                    seen.lock().unwrap().push(job.summary().requests);
+                }
+                item
+            },
+        )
+    };
+    let n = job.run_stream(input).count().await;
+    assert_eq!(n, 600);
+    // Stream input (which may itself read from the API) waits for each request to finish.
+    assert_eq!(*seen.lock().unwrap(), [0, 1, 2]);
+}

@@ -565,14 +565,30 @@ impl BatchUpdate {
             common: self.common.with_hint(iter.size_hint()),
             ..self.clone()
         };
-        job.run_stream(stream::iter(iter))
+        // An iterator does no I/O: the next chunk can be pulled while a request is out.
+        job.chunked(stream::iter(iter), true)
     }
 
     /// Run over a stream of contacts (for example pages of a listing, mapped to updates), with
-    /// the same guarantees as [`run`](Self::run).
+    /// the same guarantees as [`run`](Self::run). The stream is polled only between requests, so
+    /// a stream that reads from the API (the user's own listing) never has a request in flight
+    /// at the same time as a batch.
     pub fn run_stream<S>(
         &self,
         input: S,
+    ) -> impl Stream<Item = Outcome> + Send + Unpin + 'static + use<S>
+    where
+        S: Stream<Item = (String, Person)> + Send + 'static,
+    {
+        self.chunked(input, false)
+    }
+
+    /// The outcome stream over `input`; with `overlap`, the next chunk is pulled, validated and
+    /// serialized while the current request is with the server.
+    fn chunked<S>(
+        &self,
+        input: S,
+        overlap: bool,
     ) -> impl Stream<Item = Outcome> + Send + Unpin + 'static + use<S>
     where
         S: Stream<Item = (String, Person)> + Send + 'static,
@@ -583,19 +599,24 @@ impl BatchUpdate {
             .chunks(self.chunk)
             .boxed();
         let state = (self.clone(), chunks, None::<Prepared>, Vec::new());
-        stream::unfold(state, |(job, mut chunks, ready, spent)| async move {
+        stream::unfold(state, move |(job, mut chunks, ready, spent)| async move {
             let current = match ready {
                 Some(p) => p,
                 None => job.prepare(chunks.next().await?),
             };
             // While this chunk's request is with the server, drop the last chunk's persons and
             // validate and serialize the next chunk: client work overlaps server work, and the
-            // requests stay strictly one at a time.
-            let (done, next) = futures_util::future::join(job.finish(current), async {
+            // batch requests stay strictly one at a time.
+            let (done, next) = if overlap {
+                futures_util::future::join(job.finish(current), async {
+                    drop(spent);
+                    chunks.next().await.map(|c| job.prepare(c))
+                })
+                .await
+            } else {
                 drop(spent);
-                chunks.next().await.map(|c| job.prepare(c))
-            })
-            .await;
+                (job.finish(current).await, None)
+            };
             let (outcomes, spent) = done;
             job.common.record(outcomes.iter().map(Outcome::kind));
             Some((stream::iter(outcomes), (job, chunks, next, spent)))
