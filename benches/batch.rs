@@ -32,8 +32,10 @@ struct Setup {
 
 impl Setup {
     fn new() -> Self {
+        // One worker for the emulator (and the connections' tasks), the calling thread for the
+        // client: on a 2-core machine neither side waits for a core, so the ratio is less noisy.
         let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
+            .worker_threads(1)
             .enable_all()
             .build()
             .unwrap();
