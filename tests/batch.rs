@@ -45,6 +45,42 @@ fn updates(emu: &Emulator, names: &[String], family: &str) -> Vec<(String, Perso
         .collect()
 }
 
+/// `n` new contacts for `user`, and a job (on a client with no retries) setting every one's
+/// nickname to `value`.
+fn nickname_job(
+    emu: &Emulator,
+    user: &str,
+    n: usize,
+    value: &str,
+) -> (Vec<String>, batch::UserJob<Vec<(String, Person)>>) {
+    let names = emu.seed_contacts(user, n);
+    let client = Client::builder()
+        .base_url(emu.base_url())
+        .access_token(emu.issue_token(user))
+        .retry_policy(RetryPolicy::never())
+        .build()
+        .unwrap();
+    let items = names
+        .iter()
+        .map(|rn| {
+            let etag = emu.contact(user, rn).unwrap()["etag"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            let person = Person::new()
+                .set_etag(etag)
+                .set_nicknames([Nickname::new().set_value(value)]);
+            (rn.clone(), person)
+        })
+        .collect();
+    let job = batch::UserJob {
+        user: user.to_string(),
+        job: BatchUpdate::new(&client, [PersonField::Nicknames]).unwrap(),
+        items,
+    };
+    (names, job)
+}
+
 fn family_of(emu: &Emulator, rn: &str) -> String {
     emu.contact(USER, rn).unwrap()["names"][0]["familyName"]
         .as_str()
@@ -245,7 +281,7 @@ async fn random_503s_and_streams_lose_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn many_users_in_parallel_stay_sequential_per_user() {
-    use google_people::batch::{UserJob, run_users};
+    use google_people::batch::run_users;
     // Any overlap of two requests of one user would be answered 409 ABORTED.
     let mut config = google_people_emulator::Config::default();
     config.contention_status = Some(409);
@@ -258,33 +294,8 @@ async fn many_users_in_parallel_stay_sequential_per_user() {
     let mut expected = Vec::new();
     for u in 0..20 {
         let user = format!("user{u}@example.com");
-        let names = emu.seed_contacts(&user, 450);
-        let client = Client::builder()
-            .base_url(emu.base_url())
-            .access_token(emu.issue_token(&user))
-            .retry_policy(RetryPolicy::never())
-            .build()
-            .unwrap();
-        let items: Vec<(String, Person)> = names
-            .iter()
-            .map(|rn| {
-                let etag = emu.contact(&user, rn).unwrap()["etag"]
-                    .as_str()
-                    .unwrap()
-                    .to_string();
-                (
-                    rn.clone(),
-                    Person::new()
-                        .set_etag(etag)
-                        .set_nicknames([Nickname::new().set_value(format!("{u}"))]),
-                )
-            })
-            .collect();
-        jobs.push(UserJob {
-            user: user.clone(),
-            job: BatchUpdate::new(&client, [PersonField::Nicknames]).unwrap(),
-            items,
-        });
+        let (names, job) = nickname_job(&emu, &user, 450, &format!("{u}"));
+        jobs.push(job);
         expected.push((user, names));
     }
     let results = run_users(jobs, 5).await;
@@ -670,7 +681,7 @@ async fn a_contact_relinked_by_its_update_is_found_under_its_new_name() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn many_users_as_one_stream() {
-    use google_people::batch::{UserJob, stream_users};
+    use google_people::batch::stream_users;
     let mut config = google_people_emulator::Config::default();
     config.contention_status = Some(409);
     let emu = Emulator::start_with(config).await.unwrap();
@@ -682,29 +693,10 @@ async fn many_users_as_one_stream() {
     let mut handles = Vec::new();
     for u in 0..12 {
         let user = format!("streamed{u}@example.com");
-        let names = emu.seed_contacts(&user, 250);
-        let client = Client::builder()
-            .base_url(emu.base_url())
-            .access_token(emu.issue_token(&user))
-            .retry_policy(RetryPolicy::never())
-            .build()
-            .unwrap();
-        let items: Vec<(String, Person)> = names
-            .iter()
-            .map(|rn| {
-                let etag = emu.contact(&user, rn).unwrap()["etag"]
-                    .as_str()
-                    .unwrap()
-                    .to_string();
-                let p = Person::new()
-                    .set_etag(etag)
-                    .set_nicknames([Nickname::new().set_value(user.clone())]);
-                (rn.clone(), p)
-            })
-            .collect();
-        let job = BatchUpdate::new(&client, [PersonField::Nicknames]).unwrap();
-        handles.push((user.clone(), job.clone()));
-        jobs.push(UserJob { user, job, items });
+        let (_, user_job) = nickname_job(&emu, &user, 250, &user);
+        let job = user_job.job.clone();
+        handles.push((user, job));
+        jobs.push(user_job);
     }
     let mut per_user = std::collections::HashMap::<String, usize>::new();
     let mut outcomes = stream_users(jobs, 4);
