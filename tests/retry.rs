@@ -289,3 +289,189 @@ async fn server_hints_and_429_minimums_are_honoured() {
         "a 429 waits at least the minimum"
     );
 }
+
+/// A 503 with these headers and this body.
+fn unavailable(headers: &[(&str, &str)], body: &str) -> Reply {
+    Reply::Raw(
+        503,
+        "application/json",
+        headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        body.as_bytes().to_vec(),
+    )
+}
+
+const UNAVAILABLE: &str =
+    r#"{"error": {"code": 503, "message": "later", "status": "UNAVAILABLE"}}"#;
+
+#[tokio::test]
+async fn server_hints_of_any_size_or_shape_never_panic() {
+    let server = TestServer::start().await;
+    let client = Client::builder()
+        .base_url(&server.base_url)
+        .access_token("t")
+        .retry_policy(fast())
+        .build()
+        .unwrap();
+    let retry_info = |delay: &str| {
+        format!(
+            r#"{{"error": {{"code": 503, "message": "later", "status": "UNAVAILABLE", "details": [
+              {{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": {delay}}}]}}}}"#
+        )
+    };
+    // Hints beyond the policy's budget (10 s): the server's error at once, no panic, no sleep.
+    let beyond = [
+        unavailable(&[("retry-after", "18446744073709551615")], UNAVAILABLE),
+        unavailable(&[("retry-after", "99999999999999999999999")], UNAVAILABLE),
+        unavailable(
+            &[("retry-after", "Fri, 31 Dec 9999 23:59:59 GMT")],
+            UNAVAILABLE,
+        ),
+        unavailable(&[], &retry_info(r#""18446744073709551615.999999999s""#)),
+        unavailable(&[], &retry_info(r#""1e300s""#)),
+        unavailable(
+            &[],
+            &retry_info(r#"{"seconds": "18446744073709551615", "nanos": 2000000000}"#),
+        ),
+        unavailable(
+            &[],
+            &retry_info(r#"{"seconds": 9.3e18, "nanos": 999999999}"#),
+        ),
+    ];
+    for (i, reply) in beyond.into_iter().enumerate() {
+        // The first attempt answers late, so `elapsed` is not zero when the hint is added.
+        server.reply(Reply::Delay(Duration::from_millis(1100), Box::new(reply)));
+        let start = Instant::now();
+        let e = client.people().get("people/me").send().await.unwrap_err();
+        assert_eq!(e.status(), Some(503), "case {i}: {e}");
+        assert!(
+            start.elapsed() < Duration::from_secs(3),
+            "case {i}: gave up at once"
+        );
+        assert_eq!(server.requests().len(), i + 1, "case {i}: not retried");
+    }
+
+    // Hints that mean "now" or nothing: retried with the policy's own backoff.
+    let now = [
+        unavailable(&[("retry-after", "0")], UNAVAILABLE),
+        unavailable(&[("retry-after", "-5")], UNAVAILABLE),
+        unavailable(&[("retry-after", "soon")], UNAVAILABLE),
+        unavailable(&[("retry-after", "1.5")], UNAVAILABLE),
+        unavailable(
+            &[("retry-after", "Sun, 06 Nov 1994 08:49:37 GMT")],
+            UNAVAILABLE,
+        ),
+        unavailable(&[], &retry_info(r#""-3s""#)),
+        unavailable(&[], &retry_info(r#"{"seconds": -1}"#)),
+        unavailable(&[], &retry_info(r#"[]"#)),
+    ];
+    for (i, reply) in now.into_iter().enumerate() {
+        let before = server.requests().len();
+        server.reply(reply).json(200, "{}");
+        let start = Instant::now();
+        client.people().get("people/me").send().await.unwrap();
+        assert_eq!(server.requests().len(), before + 2, "case {i}: one retry");
+        assert!(start.elapsed() < Duration::from_secs(2), "case {i}");
+    }
+}
+
+#[tokio::test]
+async fn a_hint_within_the_budget_is_waited_for() {
+    let server = TestServer::start().await;
+    let client = Client::builder()
+        .base_url(&server.base_url)
+        .access_token("t")
+        .retry_policy(fast())
+        .build()
+        .unwrap();
+    let soon = httpdate_in(2);
+    server
+        .reply(unavailable(&[("retry-after", &soon)], UNAVAILABLE))
+        .json(200, "{}");
+    let start = Instant::now();
+    client.people().get("people/me").send().await.unwrap();
+    assert!(
+        start.elapsed() >= Duration::from_millis(900),
+        "an HTTP-date two seconds ahead was honoured ({:?})",
+        start.elapsed()
+    );
+}
+
+/// An IMF-fixdate `secs` seconds from now.
+fn httpdate_in(secs: u64) -> String {
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + secs;
+    let (days, rem) = (t / 86_400, t % 86_400);
+    // Civil from days (Howard Hinnant).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    let months = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][(days % 7) as usize];
+    format!(
+        "{weekday}, {d:02} {} {y} {:02}:{:02}:{:02} GMT",
+        months[(m - 1) as usize],
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[tokio::test]
+async fn mangled_success_bodies_are_retried_only_when_replay_is_safe() {
+    let server = TestServer::start().await;
+    let client = Client::builder()
+        .base_url(&server.base_url)
+        .access_token("t")
+        .retry_policy(fast().with_budget(6, Duration::from_secs(10)))
+        .build()
+        .unwrap();
+    let person = r#"{"resourceName": "people/c1", "etag": "%e1"}"#;
+    // Cut with a matching Content-Length (the transport sees nothing wrong), an HTML 502, a body
+    // cut by the transport, and one that is not JSON at all: a read retries through all four.
+    server
+        .json(200, &person[..20])
+        .reply(Reply::Raw(
+            502,
+            "text/html",
+            vec![],
+            b"<html><body>Bad Gateway</body></html>".to_vec(),
+        ))
+        .reply(Reply::Truncated(200, person.into()))
+        .reply(Reply::Raw(200, "text/html", vec![], b"<html>".to_vec()))
+        .json(200, person);
+    let p = client
+        .people()
+        .get("people/c1")
+        .person_fields([PersonField::Names])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(p.etag.as_deref(), Some("%e1"));
+    assert_eq!(server.requests().len(), 5);
+
+    // A create whose success body is mangled was applied: it is not sent again, and the error
+    // says it may have been.
+    server.json(200, &person[..20]);
+    let e = client
+        .people()
+        .create_contact(Person::new())
+        .send()
+        .await
+        .unwrap_err();
+    assert!(e.is_decode() && e.may_have_reached_server(), "{e:?}");
+    assert_eq!(server.requests().len(), 6);
+}

@@ -106,7 +106,7 @@ impl Emitter<'_> {
 
     // ----- types -------------------------------------------------------------------------------
 
-    fn ty(&self, t: &Ty) -> TokenStream {
+    pub(crate) fn ty(&self, t: &Ty) -> TokenStream {
         let rt = &self.rt;
         match t {
             Ty::String => quote!(String),
@@ -797,7 +797,7 @@ impl Emitter<'_> {
         if p.repeated { format!("[{one}]") } else { one }
     }
 
-    fn resource_chain(&self, m: &MethodDef) -> Vec<String> {
+    pub(crate) fn resource_chain(&self, m: &MethodDef) -> Vec<String> {
         // Find the resource holding this method and walk up through parents.
         let mut chain = Vec::new();
         let mut target = None;
@@ -888,16 +888,19 @@ impl Emitter<'_> {
         // Request building.
         let method_id = &m.id;
         let verb = format_ident!("{}", pascal_verb(&m.http_method));
-        let mut checks = Vec::new();
+        // Path parameters first (their pattern, then the path itself, which refuses `.` and `..`
+        // segments), so that a bad resource name is the error reported whatever else is wrong.
+        let mut path_checks = Vec::new();
         for p in m.params.iter().filter(|p| p.in_path) {
             let id = ident(&p.ident);
             let json = &p.json;
             let val = self.str_ref(&p.ty, quote!(&self.#id));
             match &p.pattern {
-                Some(pat) => checks.push(quote!(#rt::check_pattern(#json, #val, #pat)?;)),
-                None => checks.push(quote!(#rt::check_not_empty(#json, #val)?;)),
+                Some(pat) => path_checks.push(quote!(#rt::check_pattern(#json, #val, #pat)?;)),
+                None => path_checks.push(quote!(#rt::check_not_empty(#json, #val)?;)),
             }
         }
+        let mut checks = Vec::new();
         for p in m.params.iter().filter(|p| p.repeated) {
             if let Some(max) = p.max_items {
                 let id = ident(&p.ident);
@@ -997,8 +1000,10 @@ impl Emitter<'_> {
 
                 /// Checks the parameters and builds the request without sending it.
                 pub fn request(&self) -> Result<#rt::Request, #rt::Error> {
+                    #(#path_checks)*
+                    let path = #path_expr;
                     #(#checks)*
-                    let mut request = #rt::Request::new(#rt::HttpMethod::#verb, BASE_URL, #path_expr, #method_id);
+                    let mut request = #rt::Request::new(#rt::HttpMethod::#verb, BASE_URL, path, #method_id);
                     #(#query)*
                     if let Some(v) = &self.fields { request.query("fields", v.as_str()); }
                     if let Some(v) = &self.quota_user { request.query("quotaUser", v.as_str()); }
@@ -1054,11 +1059,15 @@ impl Emitter<'_> {
             if let Some(p) = m.params.iter().find(|p| p.json == name) {
                 let id = ident(&p.ident);
                 let val = self.str_ref(&p.ty, quote!(&self.#id));
-                parts.push(quote!(#rt::push_path_param(&mut path, #val, #reserved);));
+                let json = &p.json;
+                parts.push(quote!(#rt::push_path_param(&mut path, #json, #val, #reserved)?;));
             }
             rest = &rest[i + j + 1..];
         }
         if !rest.is_empty() {
+            if parts.is_empty() {
+                return quote!(String::from(#rest));
+            }
             parts.push(quote!(path.push_str(#rest);));
         }
         quote!({

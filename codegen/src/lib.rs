@@ -15,6 +15,7 @@ mod emit;
 pub mod ir;
 pub mod model;
 pub mod naming;
+mod probe;
 
 use std::fmt;
 
@@ -105,6 +106,14 @@ pub fn parse(json: &str) -> Result<Document, Error> {
 /// Generate the tokens of a client module for a parsed document.
 pub fn generate(doc: &Document, opts: &Options) -> Result<TokenStream, Error> {
     let api = ir::lower(doc)?;
+    Ok(emitter(doc, &api, opts)?.emit())
+}
+
+fn emitter<'a>(
+    doc: &'a Document,
+    api: &'a ir::Api,
+    opts: &'a Options,
+) -> Result<emit::Emitter<'a>, Error> {
     let rt: TokenStream = syn::parse_str::<syn::Path>(&opts.runtime_path)
         .map_err(|e| {
             Error::at(
@@ -113,16 +122,14 @@ pub fn generate(doc: &Document, opts: &Options) -> Result<TokenStream, Error> {
             )
         })?
         .into_token_stream();
-    let origin = origin_of(doc);
-    let emitter = emit::Emitter {
+    Ok(emit::Emitter {
         doc,
-        api: &api,
+        api,
         rt,
         opts,
-        origin,
+        origin: origin_of(doc),
         inherent: opts.runtime_path.starts_with("crate::") || opts.runtime_path == "crate",
-    };
-    Ok(emitter.emit())
+    })
 }
 
 /// Parse, generate and format: the Rust source of the client module, opening with a `DO NOT EDIT`
@@ -130,6 +137,21 @@ pub fn generate(doc: &Document, opts: &Options) -> Result<TokenStream, Error> {
 pub fn render(json: &str, opts: &Options) -> Result<String, Error> {
     let doc = parse(json)?;
     let tokens = generate(&doc, opts)?;
+    format_file(&doc, tokens)
+}
+
+/// The path probes of a document, for tests: `pub fn path_probes(client, value)` returning, for
+/// every method with path parameters, its id and the request its call builder makes with each
+/// path parameter set to `value`. The file expects the generated client's names in scope (`use
+/// my_crate::*;` before `include!`) and `opts.runtime_path` naming the runtime from there.
+pub fn render_path_probes(json: &str, opts: &Options) -> Result<String, Error> {
+    let doc = parse(json)?;
+    let api = ir::lower(&doc)?;
+    let tokens = emitter(&doc, &api, opts)?.emit_path_probes();
+    format_file(&doc, tokens)
+}
+
+fn format_file(doc: &Document, tokens: TokenStream) -> Result<String, Error> {
     let file: syn::File = syn::parse2(tokens).map_err(|e| {
         Error::at(
             String::new(),

@@ -114,10 +114,18 @@ impl Client {
         self.inner.retries.load(Ordering::Relaxed)
     }
 
-    /// Send a request and decode the JSON response.
-    pub async fn execute<T: DeserializeOwned>(&self, request: Request) -> Result<T, Error> {
-        let body = self.send_raw(&request).await?;
-        decode(&body)
+    /// Send a request and decode the JSON response. The body is decoded within the retry loop:
+    /// a truncated or undecodable success body of a request that is safe to replay (a read, an
+    /// etag-guarded update) is retried like a 5xx; for a create it is an error that says the
+    /// request may have been applied.
+    pub async fn execute<T: DeserializeOwned + Send>(&self, request: Request) -> Result<T, Error> {
+        let mut out = None;
+        self.send_checked(&request, &mut |body: &[u8]| {
+            out = Some(decode::<T>(body)?);
+            Ok(())
+        })
+        .await?;
+        out.ok_or_else(|| Error::invalid_request("the response was not decoded"))
     }
 
     /// Send a request whose response has no body to decode.
@@ -125,45 +133,62 @@ impl Client {
         self.send_raw(&request).await.map(drop)
     }
 
-    /// Send a request and return the body of a successful response. Every generated call ends
-    /// here. Failures are retried as the [`RetryPolicy`] allows for the request's
-    /// [`Replay`](super::Replay) safety; a 401 invalidates the token and the request is sent once
-    /// more with a fresh one.
+    /// Send a request and return the body of a successful response. Failures are retried as the
+    /// [`RetryPolicy`] allows for the request's [`Replay`](super::Replay) safety; a 401
+    /// invalidates the token and the request is sent once more with a fresh one.
     pub async fn send_raw(&self, request: &Request) -> Result<bytes::Bytes, Error> {
+        let mut out = None;
+        self.send_checked(request, &mut |body: &[u8]| {
+            out = Some(bytes::Bytes::copy_from_slice(body));
+            Ok(())
+        })
+        .await?;
+        Ok(out.unwrap_or_default())
+    }
+
+    /// The one execution path: send, hand a successful body to `accept` (which decodes it), and
+    /// retry a failure of either as the policy allows. Not generic, so the retry loop is compiled
+    /// once whatever the response types.
+    async fn send_checked(
+        &self,
+        request: &Request,
+        accept: &mut (dyn FnMut(&[u8]) -> Result<(), Error> + Send),
+    ) -> Result<(), Error> {
         let start = std::time::Instant::now();
         let mut attempts = 0;
         let mut may_have_applied = false;
         loop {
             attempts += 1;
-            match self.send_authorized(request).await {
-                Ok(body) => return Ok(body),
-                Err(mut e) => {
-                    if may_have_applied {
-                        e.mark_may_have_applied();
-                    }
-                    match self.inner.retry.next_delay(
-                        attempts,
-                        start.elapsed(),
-                        &e,
-                        request.replay(),
-                    ) {
-                        Some(delay) => {
-                            // Counts and codes only: an error's text may quote contact data.
-                            tracing::debug!(
-                                method = request.method_id(),
-                                attempt = attempts,
-                                status = e.status(),
-                                kind = ?e.kind(),
-                                delay_ms = delay.as_millis() as u64,
-                                "retrying"
-                            );
-                            may_have_applied |= e.may_have_reached_server();
-                            self.inner.retries.fetch_add(1, Ordering::Relaxed);
-                            tokio::time::sleep(delay).await;
-                        }
-                        None => return Err(e),
-                    }
+            let result = match self.send_authorized(request).await {
+                Ok(body) => accept(&body),
+                Err(e) => Err(e),
+            };
+            let Err(mut e) = result else {
+                return Ok(());
+            };
+            if may_have_applied {
+                e.mark_may_have_applied();
+            }
+            match self
+                .inner
+                .retry
+                .next_delay(attempts, start.elapsed(), &e, request.replay())
+            {
+                Some(delay) => {
+                    // Counts and codes only: an error's text may quote contact data.
+                    tracing::debug!(
+                        method = request.method_id(),
+                        attempt = attempts,
+                        status = e.status(),
+                        kind = ?e.kind(),
+                        delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                        "retrying"
+                    );
+                    may_have_applied |= e.may_have_reached_server();
+                    self.inner.retries.fetch_add(1, Ordering::Relaxed);
+                    tokio::time::sleep(delay).await;
                 }
+                None => return Err(e),
             }
         }
     }
@@ -214,8 +239,8 @@ impl Client {
             v.set_sensitive(true);
             rb = rb.header(AUTHORIZATION, v);
         }
-        if let Some(b) = request.body() {
-            rb = rb.header(CONTENT_TYPE, "application/json").body(b.to_vec());
+        if let Some(b) = request.body_bytes() {
+            rb = rb.header(CONTENT_TYPE, "application/json").body(b);
         } else if matches!(
             request.method(),
             super::HttpMethod::Post | super::HttpMethod::Put | super::HttpMethod::Patch
@@ -233,6 +258,17 @@ impl Client {
     }
 
     fn url_for(&self, request: &Request) -> Result<reqwest::Url, Error> {
+        // Generated calls refuse these before building the request; a hand-built one is checked
+        // here, since joining would resolve them to another endpoint.
+        if request
+            .path()
+            .split('/')
+            .any(super::request::is_dot_segment)
+        {
+            return Err(Error::invalid_request(
+                "the request path has a `.` or `..` segment: it would address another endpoint",
+            ));
+        }
         let base = self
             .inner
             .base_url
@@ -284,14 +320,20 @@ fn to_reqwest_method(m: super::HttpMethod) -> reqwest::Method {
     }
 }
 
-/// `Retry-After` in seconds (the HTTP-date form is not used by Google APIs and is ignored).
-fn parse_retry_after(v: &HeaderValue) -> Option<Duration> {
-    v.to_str()
-        .ok()?
-        .trim()
-        .parse::<u64>()
-        .ok()
-        .map(Duration::from_secs)
+/// `Retry-After`: delay-seconds, or an HTTP-date (a date in the past means no wait). Anything
+/// else (negative, fractional, garbage) is ignored. Huge values saturate; the retry policy's budget
+/// decides whether such a wait is made at all.
+pub(crate) fn parse_retry_after(v: &HeaderValue) -> Option<Duration> {
+    let text = v.to_str().ok()?.trim();
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        // Longer than u64: as long as it gets.
+        return Some(Duration::from_secs(text.parse::<u64>().unwrap_or(u64::MAX)));
+    }
+    let at = super::httpdate::parse(text)?;
+    Some(
+        at.duration_since(std::time::SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
 }
 
 /// Whether a URL's host is a loopback address (`127.0.0.0/8`, `::1`, `localhost`).

@@ -171,7 +171,7 @@ impl Error {
             }
         };
         if api.retry_after.is_none() {
-            api.retry_after = retry_after;
+            api.retry_after = retry_after.map(|d| d.min(MAX_HINT));
         }
         e.inner.api = Some(api);
         e
@@ -296,11 +296,13 @@ impl Error {
     }
 
     /// Whether trying the same request again may succeed: transport errors, timeouts, 408, 429,
-    /// 500, 502, 503, 504. Whether a retry is *safe* depends on the method (a create is not
-    /// idempotent); the retry policy decides that.
+    /// 500, 502, 503, 504, and a successful status whose body was truncated or did not decode (a
+    /// proxy or a broken connection mangled it). Whether a retry is *safe* depends on the method
+    /// (a create is not idempotent, and a 5xx or a mangled body may come after processing); the
+    /// retry policy decides that.
     pub fn is_retryable(&self) -> bool {
         match self.inner.kind {
-            ErrorKind::Transport | ErrorKind::Timeout => true,
+            ErrorKind::Transport | ErrorKind::Timeout | ErrorKind::Decode => true,
             ErrorKind::Api => matches!(self.status(), Some(408 | 429 | 500 | 502 | 503 | 504)),
             _ => false,
         }
@@ -574,11 +576,36 @@ fn opt_str(v: &Value, k: &str) -> Option<String> {
     v.get(k).and_then(Value::as_str).map(str::to_owned)
 }
 
-/// Parse a protobuf JSON duration: `"1.5s"`.
+/// The longest delay a server hint is read as: a year (more is the same as "not within any retry
+/// budget", and keeps every later addition far from overflow).
+const MAX_HINT: Duration = Duration::from_secs(86_400 * 365);
+
+/// Parse a protobuf JSON duration: `"1.5s"`. Negative, non-finite or malformed values are
+/// `None`; huge ones saturate at [`MAX_HINT`].
 pub(crate) fn parse_duration(s: &str) -> Option<Duration> {
     let secs = s.strip_suffix('s')?;
     let f: f64 = secs.parse().ok()?;
-    (f.is_finite() && f >= 0.0).then(|| Duration::from_secs_f64(f.min(86_400.0 * 365.0)))
+    (f.is_finite() && f >= 0.0).then(|| Duration::from_secs_f64(f.min(MAX_HINT.as_secs_f64())))
+}
+
+/// A `google.protobuf.Duration` as sent: the JSON string form, or the `{seconds, nanos}` object
+/// some servers and proxies emit (seconds as a number or a string). Saturates at [`MAX_HINT`].
+fn duration_value(v: &Value) -> Option<Duration> {
+    match v {
+        Value::String(s) => parse_duration(s),
+        Value::Object(o) => {
+            let secs = match o.get("seconds") {
+                None => 0.0,
+                Some(Value::String(s)) => s.parse::<f64>().ok()?,
+                Some(n) => n.as_f64()?,
+            };
+            let nanos = o.get("nanos").map_or(Some(0.0), Value::as_f64)?;
+            let total = secs + nanos / 1e9;
+            (total.is_finite() && total >= 0.0)
+                .then(|| Duration::from_secs_f64(total.min(MAX_HINT.as_secs_f64())))
+        }
+        _ => None,
+    }
 }
 
 impl ApiError {
@@ -691,11 +718,7 @@ impl ErrorDetail {
                     })
                     .unwrap_or_default(),
             }),
-            "RetryInfo" => match v
-                .get("retryDelay")
-                .and_then(Value::as_str)
-                .and_then(parse_duration)
-            {
+            "RetryInfo" => match v.get("retryDelay").and_then(duration_value) {
                 Some(d) => Self::RetryInfo(RetryInfo { retry_delay: d }),
                 None => Self::Other(v.clone()),
             },

@@ -8,6 +8,7 @@
 
 mod client;
 mod error;
+mod httpdate;
 mod mask;
 #[doc(hidden)]
 pub mod paginate;

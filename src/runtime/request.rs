@@ -56,7 +56,7 @@ pub struct Request {
     path: String,
     method_id: &'static str,
     query: Vec<(&'static str, String)>,
-    body: Option<Vec<u8>>,
+    body: Option<bytes::Bytes>,
 }
 
 impl fmt::Debug for Request {
@@ -67,7 +67,7 @@ impl fmt::Debug for Request {
             .field("path", &self.path)
             .field("method_id", &self.method_id)
             .field("query", &self.query)
-            .field("body_bytes", &self.body.as_ref().map(Vec::len))
+            .field("body_bytes", &self.body.as_ref().map(bytes::Bytes::len))
             .finish()
     }
 }
@@ -100,13 +100,13 @@ impl Request {
         let bytes = serde_json::to_vec(body).map_err(|e| {
             Error::invalid_request(format!("the request body does not serialize: {e}"))
         })?;
-        self.body = Some(bytes);
+        self.body = Some(bytes.into());
         Ok(())
     }
 
     /// Set an already serialized JSON body.
-    pub fn raw_json_body(&mut self, body: Vec<u8>) {
-        self.body = Some(body);
+    pub fn raw_json_body(&mut self, body: impl Into<bytes::Bytes>) {
+        self.body = Some(body.into());
     }
 
     /// The HTTP method.
@@ -143,6 +143,11 @@ impl Request {
     pub fn body(&self) -> Option<&[u8]> {
         self.body.as_deref()
     }
+
+    /// The JSON body, shared: each attempt sends it without copying.
+    pub(crate) fn body_bytes(&self) -> Option<bytes::Bytes> {
+        self.body.clone()
+    }
 }
 
 /// Characters escaped in a `{+reserved}` expansion: everything but unreserved and reserved ones,
@@ -177,14 +182,60 @@ const SIMPLE_EXPANSION: &AsciiSet = &NON_ALPHANUMERIC
 
 /// Append a path parameter, escaped per RFC 6570: `reserved` (`{+name}`) keeps `/` and the other
 /// reserved characters, simple expansion escapes them.
+///
+/// A value with a `.` or `..` segment (also percent-encoded, `%2e%2e`) is refused: URL
+/// resolution would collapse it and send the request to another endpoint (`people/..` would
+/// become `GET /v1/`). This is the one place generated code builds paths, so every path
+/// parameter of every method is covered.
 #[doc(hidden)]
-pub fn push_path_param(path: &mut String, value: &str, reserved: bool) {
+pub fn push_path_param(
+    path: &mut String,
+    name: &str,
+    value: &str,
+    reserved: bool,
+) -> Result<(), Error> {
+    check_segments(name, value, reserved)?;
     let set = if reserved {
         RESERVED_EXPANSION
     } else {
         SIMPLE_EXPANSION
     };
     path.extend(utf8_percent_encode(value, set));
+    Ok(())
+}
+
+/// Refuse a path parameter that is, or (in a `{+reserved}` expansion, which keeps `/`) contains,
+/// a `.` or `..` segment, in any case or percent-encoding.
+fn check_segments(name: &str, value: &str, reserved: bool) -> Result<(), Error> {
+    let bad = if reserved {
+        value.split('/').any(is_dot_segment)
+    } else {
+        is_dot_segment(value)
+    };
+    if bad {
+        return Err(Error::invalid_request(format!(
+            "`{name}` is {value:?}, which has a `.` or `..` path segment: it would address another endpoint"
+        )));
+    }
+    Ok(())
+}
+
+/// `.` or `..`, written plainly or percent-encoded (`%2e`, `%2E`, `.%2e`, ...).
+pub(crate) fn is_dot_segment(segment: &str) -> bool {
+    let mut rest = segment.as_bytes();
+    let mut dots = 0;
+    while !rest.is_empty() {
+        match rest {
+            [b'.', tail @ ..] => rest = tail,
+            [b'%', b'2', b'e' | b'E', tail @ ..] => rest = tail,
+            _ => return false,
+        }
+        dots += 1;
+        if dots > 2 {
+            return false;
+        }
+    }
+    dots > 0
 }
 
 /// Reject an empty path parameter.
@@ -220,4 +271,54 @@ pub fn check_max_items(name: &str, len: usize, max: usize) -> Result<(), Error> 
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dot_segments_are_found_in_every_spelling() {
+        for bad in [".", "..", "%2e", "%2E", "%2e%2e", ".%2E", "%2e."] {
+            assert!(is_dot_segment(bad), "{bad}");
+        }
+        for ok in [
+            "",
+            "...",
+            "c1",
+            ".c",
+            "a.",
+            "%2f",
+            "%2",
+            "%2e%2e%2e",
+            "%252e",
+        ] {
+            assert!(!is_dot_segment(ok), "{ok}");
+        }
+    }
+
+    #[test]
+    fn path_params_with_dot_segments_are_refused() {
+        let mut path = String::from("v1/");
+        for bad in [
+            "people/..",
+            "people/.",
+            "..",
+            "people/%2e%2E",
+            "a/../b",
+            "people/./c1",
+        ] {
+            let e = push_path_param(&mut path, "resourceName", bad, true).unwrap_err();
+            assert!(e.is_invalid_request(), "{bad}");
+            assert!(e.to_string().contains("resourceName"), "{e}");
+        }
+        for bad in ["..", ".", "%2e%2e"] {
+            assert!(push_path_param(&mut path, "userId", bad, false).is_err());
+        }
+        assert_eq!(path, "v1/");
+        // Simple expansion escapes `/`, so a dot inside a value is no segment of its own.
+        push_path_param(&mut path, "userId", "a/..", false).unwrap();
+        push_path_param(&mut path, "resourceName", "/people/c1.x", true).unwrap();
+        assert_eq!(path, "v1/a%2F../people/c1.x");
+    }
 }

@@ -115,11 +115,16 @@ impl RetryPolicy {
     pub fn backoff(&self, retry: u32) -> Duration {
         let factor = self.multiplier.max(1.0).powi(retry.min(64) as i32);
         let secs = (self.initial_delay.as_secs_f64() * factor).min(self.max_delay.as_secs_f64());
-        Duration::from_secs_f64(secs.max(0.0))
+        // Saturating: a policy with a huge `max_delay` must not panic here.
+        Duration::try_from_secs_f64(secs.max(0.0)).unwrap_or(self.max_delay)
     }
 
     /// Whether to retry after `attempts` attempts that took `elapsed`, failing last with `err`,
     /// for a request of the given replay safety; and how long to wait first.
+    ///
+    /// A server's hint (`Retry-After`, `RetryInfo`) is honoured as given, but never past the
+    /// policy's budget: a hint that would start the next attempt after `max_elapsed` ends the
+    /// retries with the server's error. All arithmetic saturates, so no hint can overflow.
     pub fn next_delay(
         &self,
         attempts: u32,
@@ -149,7 +154,8 @@ impl RetryPolicy {
         if err.is_rate_limited() {
             delay = delay.max(self.rate_limit_min_delay);
         }
-        (elapsed + delay <= self.max_elapsed).then_some(delay)
+        let start_next = elapsed.checked_add(delay)?;
+        (start_next <= self.max_elapsed).then_some(delay)
     }
 }
 

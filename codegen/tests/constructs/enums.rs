@@ -514,14 +514,11 @@ impl ThingsListCall {
     pub fn request(
         &self,
     ) -> Result<::google_people::runtime::Request, ::google_people::runtime::Error> {
+        let path = String::from("v1/things");
         let mut request = ::google_people::runtime::Request::new(
             ::google_people::runtime::HttpMethod::Get,
             BASE_URL,
-            {
-                let mut path = String::new();
-                path.push_str("v1/things");
-                path
-            },
+            path,
             "enums.things.list",
         );
         if let Some(v) = &self.order {

@@ -458,21 +458,23 @@ impl ProjectsItemsBatchUpdateCall {
             "project",
             String::as_str(&self.project),
         )?;
+        let path = {
+            let mut path = String::new();
+            path.push_str("v2/projects/");
+            ::google_people::runtime::push_path_param(
+                &mut path,
+                "project",
+                String::as_str(&self.project),
+                false,
+            )?;
+            path.push_str("/items:batchUpdate");
+            path
+        };
         self.body.validate()?;
         let mut request = ::google_people::runtime::Request::new(
             ::google_people::runtime::HttpMethod::Post,
             BASE_URL,
-            {
-                let mut path = String::new();
-                path.push_str("v2/projects/");
-                ::google_people::runtime::push_path_param(
-                    &mut path,
-                    String::as_str(&self.project),
-                    false,
-                );
-                path.push_str("/items:batchUpdate");
-                path
-            },
+            path,
             "methods.projects.items.batchUpdate",
         );
         if let Some(v) = &self.fields {
@@ -520,19 +522,21 @@ impl ProjectsItemsDeleteCall {
             String::as_str(&self.name),
             "^projects/[^/]+/items/[^/]+$",
         )?;
+        let path = {
+            let mut path = String::new();
+            path.push_str("v2/");
+            ::google_people::runtime::push_path_param(
+                &mut path,
+                "name",
+                String::as_str(&self.name),
+                true,
+            )?;
+            path
+        };
         let mut request = ::google_people::runtime::Request::new(
             ::google_people::runtime::HttpMethod::Delete,
             BASE_URL,
-            {
-                let mut path = String::new();
-                path.push_str("v2/");
-                ::google_people::runtime::push_path_param(
-                    &mut path,
-                    String::as_str(&self.name),
-                    true,
-                );
-                path
-            },
+            path,
             "methods.projects.items.delete",
         );
         if let Some(v) = &self.fields {
@@ -588,19 +592,21 @@ impl ProjectsItemsGetCall {
             String::as_str(&self.name),
             "^projects/[^/]+/items/[^/]+$",
         )?;
+        let path = {
+            let mut path = String::new();
+            path.push_str("v2/");
+            ::google_people::runtime::push_path_param(
+                &mut path,
+                "name",
+                String::as_str(&self.name),
+                true,
+            )?;
+            path
+        };
         let mut request = ::google_people::runtime::Request::new(
             ::google_people::runtime::HttpMethod::Get,
             BASE_URL,
-            {
-                let mut path = String::new();
-                path.push_str("v2/");
-                ::google_people::runtime::push_path_param(
-                    &mut path,
-                    String::as_str(&self.name),
-                    true,
-                );
-                path
-            },
+            path,
             "methods.projects.items.get",
         );
         if let Some(v) = &self.read_mask {
@@ -683,21 +689,23 @@ impl ProjectsItemsListCall {
             "project",
             String::as_str(&self.project),
         )?;
+        let path = {
+            let mut path = String::new();
+            path.push_str("v2/projects/");
+            ::google_people::runtime::push_path_param(
+                &mut path,
+                "project",
+                String::as_str(&self.project),
+                false,
+            )?;
+            path.push_str("/items");
+            path
+        };
         ::google_people::runtime::check_max_items("ids", self.ids.len(), 5)?;
         let mut request = ::google_people::runtime::Request::new(
             ::google_people::runtime::HttpMethod::Get,
             BASE_URL,
-            {
-                let mut path = String::new();
-                path.push_str("v2/projects/");
-                ::google_people::runtime::push_path_param(
-                    &mut path,
-                    String::as_str(&self.project),
-                    false,
-                );
-                path.push_str("/items");
-                path
-            },
+            path,
             "methods.projects.items.list",
         );
         request.query("filter", String::as_str(&self.filter));
@@ -823,19 +831,21 @@ impl ProjectsItemsVersionsPatchCall {
         &self,
     ) -> Result<::google_people::runtime::Request, ::google_people::runtime::Error> {
         ::google_people::runtime::check_not_empty("name", String::as_str(&self.name))?;
+        let path = {
+            let mut path = String::new();
+            path.push_str("v2/");
+            ::google_people::runtime::push_path_param(
+                &mut path,
+                "name",
+                String::as_str(&self.name),
+                true,
+            )?;
+            path
+        };
         let mut request = ::google_people::runtime::Request::new(
             ::google_people::runtime::HttpMethod::Patch,
             BASE_URL,
-            {
-                let mut path = String::new();
-                path.push_str("v2/");
-                ::google_people::runtime::push_path_param(
-                    &mut path,
-                    String::as_str(&self.name),
-                    true,
-                );
-                path
-            },
+            path,
             "methods.projects.items.versions.patch",
         );
         if let Some(v) = &self.update_mask {
@@ -880,14 +890,11 @@ impl PingCall {
     pub fn request(
         &self,
     ) -> Result<::google_people::runtime::Request, ::google_people::runtime::Error> {
+        let path = String::from("ping");
         let mut request = ::google_people::runtime::Request::new(
             ::google_people::runtime::HttpMethod::Get,
             BASE_URL,
-            {
-                let mut path = String::new();
-                path.push_str("ping");
-                path
-            },
+            path,
             "methods.ping",
         );
         if let Some(v) = &self.fields {

@@ -699,20 +699,22 @@ impl TypeMoveCall {
         &self,
     ) -> Result<::google_people::runtime::Request, ::google_people::runtime::Error> {
         ::google_people::runtime::check_not_empty("self", String::as_str(&self.self_))?;
+        let path = {
+            let mut path = String::new();
+            path.push_str("v1/type/");
+            ::google_people::runtime::push_path_param(
+                &mut path,
+                "self",
+                String::as_str(&self.self_),
+                false,
+            )?;
+            path.push_str(":move");
+            path
+        };
         let mut request = ::google_people::runtime::Request::new(
             ::google_people::runtime::HttpMethod::Post,
             BASE_URL,
-            {
-                let mut path = String::new();
-                path.push_str("v1/type/");
-                ::google_people::runtime::push_path_param(
-                    &mut path,
-                    String::as_str(&self.self_),
-                    false,
-                );
-                path.push_str(":move");
-                path
-            },
+            path,
             "names.type.move",
         );
         if let Some(v) = &self.fields_2 {

@@ -9713,6 +9713,7 @@ impl ContactGroupsBatchGetCall {
     }
     /// Checks the parameters and builds the request without sending it.
     pub fn request(&self) -> Result<crate::runtime::Request, crate::runtime::Error> {
+        let path = String::from("v1/contactGroups:batchGet");
         crate::runtime::check_max_items(
             "resourceNames",
             self.resource_names.len(),
@@ -9721,11 +9722,7 @@ impl ContactGroupsBatchGetCall {
         let mut request = crate::runtime::Request::new(
             crate::runtime::HttpMethod::Get,
             BASE_URL,
-            {
-                let mut path = String::new();
-                path.push_str("v1/contactGroups:batchGet");
-                path
-            },
+            path,
             "people.contactGroups.batchGet",
         );
         if let Some(v) = &self.group_fields {
@@ -9786,14 +9783,11 @@ impl ContactGroupsCreateCall {
     }
     /// Checks the parameters and builds the request without sending it.
     pub fn request(&self) -> Result<crate::runtime::Request, crate::runtime::Error> {
+        let path = String::from("v1/contactGroups");
         let mut request = crate::runtime::Request::new(
             crate::runtime::HttpMethod::Post,
             BASE_URL,
-            {
-                let mut path = String::new();
-                path.push_str("v1/contactGroups");
-                path
-            },
+            path,
             "people.contactGroups.create",
         );
         if let Some(v) = &self.fields {
@@ -9849,19 +9843,21 @@ impl ContactGroupsDeleteCall {
             String::as_str(&self.resource_name),
             "^contactGroups/[^/]+$",
         )?;
+        let path = {
+            let mut path = String::new();
+            path.push_str("v1/");
+            crate::runtime::push_path_param(
+                &mut path,
+                "resourceName",
+                String::as_str(&self.resource_name),
+                true,
+            )?;
+            path
+        };
         let mut request = crate::runtime::Request::new(
             crate::runtime::HttpMethod::Delete,
             BASE_URL,
-            {
-                let mut path = String::new();
-                path.push_str("v1/");
-                crate::runtime::push_path_param(
-                    &mut path,
-                    String::as_str(&self.resource_name),
-                    true,
-                );
-                path
-            },
+            path,
             "people.contactGroups.delete",
         );
         if let Some(v) = &self.delete_contacts {
@@ -9941,19 +9937,21 @@ impl ContactGroupsGetCall {
             String::as_str(&self.resource_name),
             "^contactGroups/[^/]+$",
         )?;
+        let path = {
+            let mut path = String::new();
+            path.push_str("v1/");
+            crate::runtime::push_path_param(
+                &mut path,
+                "resourceName",
+                String::as_str(&self.resource_name),
+                true,
+            )?;
+            path
+        };
         let mut request = crate::runtime::Request::new(
             crate::runtime::HttpMethod::Get,
             BASE_URL,
-            {
-                let mut path = String::new();
-                path.push_str("v1/");
-                crate::runtime::push_path_param(
-                    &mut path,
-                    String::as_str(&self.resource_name),
-                    true,
-                );
-                path
-            },
+            path,
             "people.contactGroups.get",
         );
         if let Some(v) = &self.group_fields {
@@ -10043,14 +10041,11 @@ impl ContactGroupsListCall {
     }
     /// Checks the parameters and builds the request without sending it.
     pub fn request(&self) -> Result<crate::runtime::Request, crate::runtime::Error> {
+        let path = String::from("v1/contactGroups");
         let mut request = crate::runtime::Request::new(
             crate::runtime::HttpMethod::Get,
             BASE_URL,
-            {
-                let mut path = String::new();
-                path.push_str("v1/contactGroups");
-                path
-            },
+            path,
             "people.contactGroups.list",
         );
         if let Some(v) = &self.group_fields {
@@ -10150,19 +10145,21 @@ impl ContactGroupsUpdateCall {
             String::as_str(&self.resource_name),
             "^contactGroups/[^/]+$",
         )?;
+        let path = {
+            let mut path = String::new();
+            path.push_str("v1/");
+            crate::runtime::push_path_param(
+                &mut path,
+                "resourceName",
+                String::as_str(&self.resource_name),
+                true,
+            )?;
+            path
+        };
         let mut request = crate::runtime::Request::new(
             crate::runtime::HttpMethod::Put,
             BASE_URL,
-            {
-                let mut path = String::new();
-                path.push_str("v1/");
-                crate::runtime::push_path_param(
-                    &mut path,
-                    String::as_str(&self.resource_name),
-                    true,
-                );
-                path
-            },
+            path,
             "people.contactGroups.update",
         );
         if let Some(v) = &self.fields {
@@ -10259,20 +10256,22 @@ impl ContactGroupsMembersModifyCall {
             String::as_str(&self.resource_name),
             "^contactGroups/[^/]+$",
         )?;
+        let path = {
+            let mut path = String::new();
+            path.push_str("v1/");
+            crate::runtime::push_path_param(
+                &mut path,
+                "resourceName",
+                String::as_str(&self.resource_name),
+                true,
+            )?;
+            path.push_str("/members:modify");
+            path
+        };
         let mut request = crate::runtime::Request::new(
             crate::runtime::HttpMethod::Post,
             BASE_URL,
-            {
-                let mut path = String::new();
-                path.push_str("v1/");
-                crate::runtime::push_path_param(
-                    &mut path,
-                    String::as_str(&self.resource_name),
-                    true,
-                );
-                path.push_str("/members:modify");
-                path
-            },
+            path,
             "people.contactGroups.members.modify",
         );
         if let Some(v) = &self.fields {
@@ -10431,20 +10430,22 @@ impl OtherContactsCopyOtherContactToMyContactsGroupCall {
             String::as_str(&self.resource_name),
             "^otherContacts/[^/]+$",
         )?;
+        let path = {
+            let mut path = String::new();
+            path.push_str("v1/");
+            crate::runtime::push_path_param(
+                &mut path,
+                "resourceName",
+                String::as_str(&self.resource_name),
+                true,
+            )?;
+            path.push_str(":copyOtherContactToMyContactsGroup");
+            path
+        };
         let mut request = crate::runtime::Request::new(
             crate::runtime::HttpMethod::Post,
             BASE_URL,
-            {
-                let mut path = String::new();
-                path.push_str("v1/");
-                crate::runtime::push_path_param(
-                    &mut path,
-                    String::as_str(&self.resource_name),
-                    true,
-                );
-                path.push_str(":copyOtherContactToMyContactsGroup");
-                path
-            },
+            path,
             "people.otherContacts.copyOtherContactToMyContactsGroup",
         );
         if let Some(v) = &self.fields {
@@ -10611,14 +10612,11 @@ impl OtherContactsListCall {
     }
     /// Checks the parameters and builds the request without sending it.
     pub fn request(&self) -> Result<crate::runtime::Request, crate::runtime::Error> {
+        let path = String::from("v1/otherContacts");
         let mut request = crate::runtime::Request::new(
             crate::runtime::HttpMethod::Get,
             BASE_URL,
-            {
-                let mut path = String::new();
-                path.push_str("v1/otherContacts");
-                path
-            },
+            path,
             "people.otherContacts.list",
         );
         if let Some(v) = &self.page_size {
@@ -10742,14 +10740,11 @@ impl OtherContactsSearchCall {
     }
     /// Checks the parameters and builds the request without sending it.
     pub fn request(&self) -> Result<crate::runtime::Request, crate::runtime::Error> {
+        let path = String::from("v1/otherContacts:search");
         let mut request = crate::runtime::Request::new(
             crate::runtime::HttpMethod::Get,
             BASE_URL,
-            {
-                let mut path = String::new();
-                path.push_str("v1/otherContacts:search");
-                path
-            },
+            path,
             "people.otherContacts.search",
         );
         if let Some(v) = &self.page_size {
@@ -11230,15 +11225,12 @@ impl PeopleBatchCreateContactsCall {
     }
     /// Checks the parameters and builds the request without sending it.
     pub fn request(&self) -> Result<crate::runtime::Request, crate::runtime::Error> {
+        let path = String::from("v1/people:batchCreateContacts");
         self.body.validate()?;
         let mut request = crate::runtime::Request::new(
             crate::runtime::HttpMethod::Post,
             BASE_URL,
-            {
-                let mut path = String::new();
-                path.push_str("v1/people:batchCreateContacts");
-                path
-            },
+            path,
             "people.people.batchCreateContacts",
         );
         if let Some(v) = &self.fields {
@@ -11291,15 +11283,12 @@ impl PeopleBatchDeleteContactsCall {
     }
     /// Checks the parameters and builds the request without sending it.
     pub fn request(&self) -> Result<crate::runtime::Request, crate::runtime::Error> {
+        let path = String::from("v1/people:batchDeleteContacts");
         self.body.validate()?;
         let mut request = crate::runtime::Request::new(
             crate::runtime::HttpMethod::Post,
             BASE_URL,
-            {
-                let mut path = String::new();
-                path.push_str("v1/people:batchDeleteContacts");
-                path
-            },
+            path,
             "people.people.batchDeleteContacts",
         );
         if let Some(v) = &self.fields {
@@ -11350,15 +11339,12 @@ impl PeopleBatchUpdateContactsCall {
     }
     /// Checks the parameters and builds the request without sending it.
     pub fn request(&self) -> Result<crate::runtime::Request, crate::runtime::Error> {
+        let path = String::from("v1/people:batchUpdateContacts");
         self.body.validate()?;
         let mut request = crate::runtime::Request::new(
             crate::runtime::HttpMethod::Post,
             BASE_URL,
-            {
-                let mut path = String::new();
-                path.push_str("v1/people:batchUpdateContacts");
-                path
-            },
+            path,
             "people.people.batchUpdateContacts",
         );
         if let Some(v) = &self.fields {
@@ -11492,14 +11478,11 @@ impl PeopleCreateContactCall {
     }
     /// Checks the parameters and builds the request without sending it.
     pub fn request(&self) -> Result<crate::runtime::Request, crate::runtime::Error> {
+        let path = String::from("v1/people:createContact");
         let mut request = crate::runtime::Request::new(
             crate::runtime::HttpMethod::Post,
             BASE_URL,
-            {
-                let mut path = String::new();
-                path.push_str("v1/people:createContact");
-                path
-            },
+            path,
             "people.people.createContact",
         );
         if let Some(v) = &self.person_fields {
@@ -11559,20 +11542,22 @@ impl PeopleDeleteContactCall {
             String::as_str(&self.resource_name),
             "^people/[^/]+$",
         )?;
+        let path = {
+            let mut path = String::new();
+            path.push_str("v1/");
+            crate::runtime::push_path_param(
+                &mut path,
+                "resourceName",
+                String::as_str(&self.resource_name),
+                true,
+            )?;
+            path.push_str(":deleteContact");
+            path
+        };
         let mut request = crate::runtime::Request::new(
             crate::runtime::HttpMethod::Delete,
             BASE_URL,
-            {
-                let mut path = String::new();
-                path.push_str("v1/");
-                crate::runtime::push_path_param(
-                    &mut path,
-                    String::as_str(&self.resource_name),
-                    true,
-                );
-                path.push_str(":deleteContact");
-                path
-            },
+            path,
             "people.people.deleteContact",
         );
         if let Some(v) = &self.fields {
@@ -11701,20 +11686,22 @@ impl PeopleDeleteContactPhotoCall {
             String::as_str(&self.resource_name),
             "^people/[^/]+$",
         )?;
+        let path = {
+            let mut path = String::new();
+            path.push_str("v1/");
+            crate::runtime::push_path_param(
+                &mut path,
+                "resourceName",
+                String::as_str(&self.resource_name),
+                true,
+            )?;
+            path.push_str(":deleteContactPhoto");
+            path
+        };
         let mut request = crate::runtime::Request::new(
             crate::runtime::HttpMethod::Delete,
             BASE_URL,
-            {
-                let mut path = String::new();
-                path.push_str("v1/");
-                crate::runtime::push_path_param(
-                    &mut path,
-                    String::as_str(&self.resource_name),
-                    true,
-                );
-                path.push_str(":deleteContactPhoto");
-                path
-            },
+            path,
             "people.people.deleteContactPhoto",
         );
         if let Some(v) = &self.person_fields {
@@ -11865,19 +11852,21 @@ impl PeopleGetCall {
             String::as_str(&self.resource_name),
             "^people/[^/]+$",
         )?;
+        let path = {
+            let mut path = String::new();
+            path.push_str("v1/");
+            crate::runtime::push_path_param(
+                &mut path,
+                "resourceName",
+                String::as_str(&self.resource_name),
+                true,
+            )?;
+            path
+        };
         let mut request = crate::runtime::Request::new(
             crate::runtime::HttpMethod::Get,
             BASE_URL,
-            {
-                let mut path = String::new();
-                path.push_str("v1/");
-                crate::runtime::push_path_param(
-                    &mut path,
-                    String::as_str(&self.resource_name),
-                    true,
-                );
-                path
-            },
+            path,
             "people.people.get",
         );
         if let Some(v) = &self.person_fields {
@@ -12037,6 +12026,7 @@ impl PeopleGetBatchGetCall {
     }
     /// Checks the parameters and builds the request without sending it.
     pub fn request(&self) -> Result<crate::runtime::Request, crate::runtime::Error> {
+        let path = String::from("v1/people:batchGet");
         crate::runtime::check_max_items(
             "resourceNames",
             self.resource_names.len(),
@@ -12045,11 +12035,7 @@ impl PeopleGetBatchGetCall {
         let mut request = crate::runtime::Request::new(
             crate::runtime::HttpMethod::Get,
             BASE_URL,
-            {
-                let mut path = String::new();
-                path.push_str("v1/people:batchGet");
-                path
-            },
+            path,
             "people.people.getBatchGet",
         );
         if let Some(v) = &self.person_fields {
@@ -12222,14 +12208,11 @@ impl PeopleListDirectoryPeopleCall {
     }
     /// Checks the parameters and builds the request without sending it.
     pub fn request(&self) -> Result<crate::runtime::Request, crate::runtime::Error> {
+        let path = String::from("v1/people:listDirectoryPeople");
         let mut request = crate::runtime::Request::new(
             crate::runtime::HttpMethod::Get,
             BASE_URL,
-            {
-                let mut path = String::new();
-                path.push_str("v1/people:listDirectoryPeople");
-                path
-            },
+            path,
             "people.people.listDirectoryPeople",
         );
         for v in &self.merge_sources {
@@ -12419,14 +12402,11 @@ impl PeopleSearchContactsCall {
     }
     /// Checks the parameters and builds the request without sending it.
     pub fn request(&self) -> Result<crate::runtime::Request, crate::runtime::Error> {
+        let path = String::from("v1/people:searchContacts");
         let mut request = crate::runtime::Request::new(
             crate::runtime::HttpMethod::Get,
             BASE_URL,
-            {
-                let mut path = String::new();
-                path.push_str("v1/people:searchContacts");
-                path
-            },
+            path,
             "people.people.searchContacts",
         );
         if let Some(v) = &self.page_size {
@@ -12592,14 +12572,11 @@ impl PeopleSearchDirectoryPeopleCall {
     }
     /// Checks the parameters and builds the request without sending it.
     pub fn request(&self) -> Result<crate::runtime::Request, crate::runtime::Error> {
+        let path = String::from("v1/people:searchDirectoryPeople");
         let mut request = crate::runtime::Request::new(
             crate::runtime::HttpMethod::Get,
             BASE_URL,
-            {
-                let mut path = String::new();
-                path.push_str("v1/people:searchDirectoryPeople");
-                path
-            },
+            path,
             "people.people.searchDirectoryPeople",
         );
         for v in &self.merge_sources {
@@ -12848,20 +12825,22 @@ impl PeopleUpdateContactCall {
             String::as_str(&self.resource_name),
             "^people/[^/]+$",
         )?;
+        let path = {
+            let mut path = String::new();
+            path.push_str("v1/");
+            crate::runtime::push_path_param(
+                &mut path,
+                "resourceName",
+                String::as_str(&self.resource_name),
+                true,
+            )?;
+            path.push_str(":updateContact");
+            path
+        };
         let mut request = crate::runtime::Request::new(
             crate::runtime::HttpMethod::Patch,
             BASE_URL,
-            {
-                let mut path = String::new();
-                path.push_str("v1/");
-                crate::runtime::push_path_param(
-                    &mut path,
-                    String::as_str(&self.resource_name),
-                    true,
-                );
-                path.push_str(":updateContact");
-                path
-            },
+            path,
             "people.people.updateContact",
         );
         if let Some(v) = &self.person_fields {
@@ -12933,20 +12912,22 @@ impl PeopleUpdateContactPhotoCall {
             String::as_str(&self.resource_name),
             "^people/[^/]+$",
         )?;
+        let path = {
+            let mut path = String::new();
+            path.push_str("v1/");
+            crate::runtime::push_path_param(
+                &mut path,
+                "resourceName",
+                String::as_str(&self.resource_name),
+                true,
+            )?;
+            path.push_str(":updateContactPhoto");
+            path
+        };
         let mut request = crate::runtime::Request::new(
             crate::runtime::HttpMethod::Patch,
             BASE_URL,
-            {
-                let mut path = String::new();
-                path.push_str("v1/");
-                crate::runtime::push_path_param(
-                    &mut path,
-                    String::as_str(&self.resource_name),
-                    true,
-                );
-                path.push_str(":updateContactPhoto");
-                path
-            },
+            path,
             "people.people.updateContactPhoto",
         );
         if let Some(v) = &self.fields {
@@ -13166,20 +13147,22 @@ impl PeopleConnectionsListCall {
             String::as_str(&self.resource_name),
             "^people/[^/]+$",
         )?;
+        let path = {
+            let mut path = String::new();
+            path.push_str("v1/");
+            crate::runtime::push_path_param(
+                &mut path,
+                "resourceName",
+                String::as_str(&self.resource_name),
+                true,
+            )?;
+            path.push_str("/connections");
+            path
+        };
         let mut request = crate::runtime::Request::new(
             crate::runtime::HttpMethod::Get,
             BASE_URL,
-            {
-                let mut path = String::new();
-                path.push_str("v1/");
-                crate::runtime::push_path_param(
-                    &mut path,
-                    String::as_str(&self.resource_name),
-                    true,
-                );
-                path.push_str("/connections");
-                path
-            },
+            path,
             "people.people.connections.list",
         );
         if let Some(v) = &self.page_size {
