@@ -510,6 +510,9 @@ enum Fate {
     Updated,
     Unchanged,
     Failed(String),
+    /// The update may or may not have been applied (its answer was lost and the contact could not
+    /// be read back).
+    Unknown(String),
     NotFound(String),
 }
 
@@ -719,7 +722,8 @@ async fn run(args: Args) -> Result<(), BoxError> {
                     conflicts.push(requested)
                 }
                 Outcome::Failed { error, .. } => fates[i] = Some(Fate::Failed(error.to_string())),
-                _ => fates[i] = Some(Fate::Failed("unexpected outcome".into())),
+                Outcome::Unknown { error, .. } => fates[i] = Some(Fate::Unknown(error)),
+                _ => fates[i] = Some(Fate::Unknown("an outcome this tool does not know".into())),
             }
         }
         if !conflicts.is_empty() {
@@ -752,7 +756,8 @@ async fn run(args: Args) -> Result<(), BoxError> {
                         ContactError::Conflict => "changed elsewhere while syncing".into(),
                         e => e.to_string(),
                     }),
-                    _ => Fate::Failed("unexpected outcome".into()),
+                    Outcome::Unknown { error, .. } => Fate::Unknown(error),
+                    _ => Fate::Unknown("an outcome this tool does not know".into()),
                 });
             }
         }
@@ -764,12 +769,14 @@ async fn run(args: Args) -> Result<(), BoxError> {
     let updated = count(|f| matches!(f, Fate::Updated));
     let unchanged = count(|f| matches!(f, Fate::Unchanged));
     let failed = count(|f| matches!(f, Fate::Failed(_)));
+    let unknown = count(|f| matches!(f, Fate::Unknown(_)));
     let not_found = count(|f| matches!(f, Fate::NotFound(_)));
     let would = if args.dry_run { " (dry run)" } else { "" };
     let mut report = String::from("line,email,status,reason\n");
     for (row, fate) in rows.iter().zip(&fates) {
         let (status, reason) = match fate {
             Some(Fate::Failed(r)) => ("failed", r.as_str()),
+            Some(Fate::Unknown(r)) => ("unknown", r.as_str()),
             Some(Fate::NotFound(r)) => ("not found", r.as_str()),
             _ => continue,
         };
@@ -795,12 +802,13 @@ async fn run(args: Args) -> Result<(), BoxError> {
     }
     println!("  unchanged  {unchanged:>6}");
     println!("  failed     {failed:>6}");
+    println!("  unknown    {unknown:>6}");
     println!("  not found  {not_found:>6}");
     println!("  requests   {requests:>6}");
     println!("  retries    {:>6}", client.retry_count() - retries_before);
     println!("  elapsed    {:>5.2}s", start.elapsed().as_secs_f64());
     println!(
-        "Rows that failed or matched no contact, with the reason: {}",
+        "Rows that failed, are unknown or matched no contact, with the reason: {}",
         shown(&args.report)
     );
     Ok(())

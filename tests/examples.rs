@@ -109,6 +109,7 @@ fn a_small_sync_updates_matches_and_reports_the_rest() {
         "contact3 already holds those values"
     );
     assert_eq!(figure(&stdout, "failed"), 0);
+    assert_eq!(figure(&stdout, "unknown"), 0);
     assert_eq!(figure(&stdout, "not found"), 1);
     assert_eq!(figure(&stdout, "requests"), 2, "one page, one batch");
     let report = std::fs::read_to_string(report).unwrap();
@@ -143,18 +144,20 @@ fn injected_faults_still_add_up() {
     let (out, stdout, stderr) = run(&["--inject-faults", "--report", report.to_str().unwrap()]);
     assert!(out.status.success(), "{stdout}\n{stderr}");
     assert!(stdout.contains("Injected faults"), "{stdout}");
-    let (updated, unchanged, failed, not_found) = (
+    let (updated, unchanged, failed, unknown, not_found) = (
         figure(&stdout, "updated"),
         figure(&stdout, "unchanged"),
         figure(&stdout, "failed"),
+        figure(&stdout, "unknown"),
         figure(&stdout, "not found"),
     );
     assert_eq!(
-        updated + unchanged + failed + not_found,
+        updated + unchanged + failed + unknown + not_found,
         figure(&stdout, "rows")
     );
     assert_eq!(
-        failed, 0,
+        (failed, unknown),
+        (0, 0),
         "retries and re-reads recover every contact:\n{stdout}"
     );
     assert_eq!(updated, 541);

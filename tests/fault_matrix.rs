@@ -1,7 +1,8 @@
 //! The batch helper's fault matrix: 10,000 contacts per case against the emulator over HTTP. In
 //! every case each contact gets exactly one outcome, and the emulator's final state is checked
 //! contact by contact against it: nothing lost, nothing applied twice, nothing reported failed
-//! that was applied, nothing reported updated that was not.
+//! that was applied, nothing reported updated that was not, and an unknown outcome applied at
+//! most once. Faults hit the writes and, where a case says so, the read-backs that settle them.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -87,7 +88,7 @@ fn verify(
     outcomes: &[Outcome],
     edits: &HashMap<String, u64>,
     extra: usize,
-) -> (usize, usize) {
+) -> (usize, usize, usize) {
     assert_eq!(
         outcomes.len(),
         before.names.len() + extra,
@@ -111,7 +112,7 @@ fn verify(
         );
     }
     assert_eq!(invalid, extra);
-    let (mut updated, mut failed) = (0, 0);
+    let (mut updated, mut failed, mut unknown) = (0, 0, 0);
     for rn in &before.names {
         let o = by_name
             .get(rn.as_str())
@@ -132,10 +133,17 @@ fn verify(
                 assert_eq!(writes, external, "{rn}: reported failed but applied: {o:?}");
                 assert!(!ours, "{rn}: reported failed but holds the values: {o:?}");
             }
+            Outcome::Unknown { .. } => {
+                unknown += 1;
+                assert!(
+                    writes == external || writes == external + 1,
+                    "{rn}: unknown, but applied {writes} times"
+                );
+            }
             o => panic!("unexpected {o:?}"),
         }
     }
-    (updated, failed)
+    (updated, failed, unknown)
 }
 
 /// Seed, run with `faults`, verify; returns (updated, failed, batch requests, summary).
@@ -157,11 +165,13 @@ async fn case(
     let job = BatchUpdate::new(&client, [PersonField::Names]).unwrap();
     let (outcomes, summary) = job.run_all(input).await;
     emu.clear_faults();
-    let (updated, failed) = verify(&emu, USER, &before, "M", &outcomes, &HashMap::new(), 0);
+    let (updated, failed, unknown) =
+        verify(&emu, USER, &before, "M", &outcomes, &HashMap::new(), 0);
     assert_eq!(
-        (summary.succeeded, summary.failed),
-        (updated as u64, failed as u64)
+        (summary.succeeded, summary.failed, summary.unknown),
+        (updated as u64, failed as u64, unknown as u64)
     );
+    assert_eq!(unknown, 0, "every case here can read the truth back");
     (
         updated,
         failed,
@@ -262,6 +272,57 @@ async fn truncated_and_html_bodies() {
     assert_eq!((updated, failed), (N, 0));
 }
 
+/// Every fault kind at 10% on every request, writes and the read-backs that settle them alike.
+fn everywhere(seed: u64) -> Vec<FaultRule> {
+    let kinds = [
+        Fault::Status(429),
+        Fault::Status(503),
+        Fault::ResetBeforeWrite,
+        Fault::LoseResponseAfterCommit,
+        Fault::TruncatedJson,
+        Fault::Html502,
+        Fault::Html502AfterCommit,
+        Fault::Latency(Duration::from_millis(600)),
+    ];
+    kinds
+        .into_iter()
+        .enumerate()
+        .map(|(i, f)| FaultRule::new(f).random(100, seed + i as u64))
+        .collect()
+}
+
+#[tokio::test]
+async fn every_fault_at_ten_percent_on_writes_and_read_backs() {
+    let (updated, failed, _, summary) =
+        case(everywhere(101), Some(Duration::from_millis(300))).await;
+    assert!(summary.retries > 20, "{summary:?}");
+    assert!(
+        summary.requests > 60,
+        "uncertain writes were read back: {summary:?}"
+    );
+    // Nothing here is a real rejection: every contact ends updated, with the truth read back.
+    assert_eq!((updated, failed), (N, 0), "{summary:?}");
+}
+
+#[tokio::test]
+async fn read_backs_that_fail_at_first_are_settled_at_the_end() {
+    // Every write's answer is lost (after commit) and the first 5 read-backs fail: each chunk's
+    // own read-back gives up, and the job's final re-read settles them all.
+    let (updated, failed, _, summary) = case(
+        vec![
+            FaultRule::new(Fault::LoseResponseAfterCommit)
+                .method(BATCH)
+                .random(300, 41),
+            FaultRule::new(Fault::Status(503))
+                .method("people.getBatchGet")
+                .first(30),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!((updated, failed), (N, 0), "{summary:?}");
+}
+
 #[tokio::test]
 async fn slow_responses_past_the_timeout() {
     let (updated, failed, _, summary) = case(
@@ -324,7 +385,8 @@ async fn concurrent_external_edits_cause_real_conflicts() {
     editor.await.unwrap();
     emu.clear_faults();
     let edits = edits.lock().unwrap().clone();
-    let (updated, failed) = verify(&emu, USER, &before, "C", &outcomes, &edits, 0);
+    let (updated, failed, unknown) = verify(&emu, USER, &before, "C", &outcomes, &edits, 0);
+    assert_eq!(unknown, 0);
     assert!(failed >= early.len(), "{failed}");
     assert_eq!(updated + failed, N);
     let by_name: HashMap<&str, &Outcome> = outcomes.iter().map(|o| (o.requested(), o)).collect();
@@ -374,7 +436,9 @@ async fn a_batch_with_some_invalid_contacts() {
         .unwrap()
         .run_all(input)
         .await;
-    let (updated, failed) = verify(&emu, USER, &before, "I", &outcomes, &HashMap::new(), extra);
+    let (updated, failed, unknown) =
+        verify(&emu, USER, &before, "I", &outcomes, &HashMap::new(), extra);
+    assert_eq!(unknown, 0);
     assert_eq!(failed, server_rejects.len());
     assert_eq!(updated, N - server_rejects.len());
     assert_eq!(summary.failed as usize, failed + extra);
@@ -434,8 +498,13 @@ async fn a_hundred_users_in_parallel() {
     let mut total = 0;
     for (user, before) in &befores {
         let (_, outcomes, summary) = results.iter().find(|r| &r.0 == user).unwrap();
-        let (updated, failed) = verify(&emu, user, before, "U", outcomes, &HashMap::new(), 0);
-        assert_eq!((updated, failed), (N / 100, 0), "{user}: {summary:?}");
+        let (updated, failed, unknown) =
+            verify(&emu, user, before, "U", outcomes, &HashMap::new(), 0);
+        assert_eq!(
+            (updated, failed, unknown),
+            (N / 100, 0, 0),
+            "{user}: {summary:?}"
+        );
         total += updated;
     }
     assert_eq!(total, N, "and never two requests of one user at once (409)");

@@ -19,6 +19,9 @@ pub enum Fault {
     TruncatedJson,
     /// Answer 502 with an HTML page, as a proxy would; nothing is written.
     Html502,
+    /// Handle the request (a mutation is committed), then answer 502 with an HTML page, as a proxy
+    /// whose upstream answered too late would.
+    Html502AfterCommit,
 }
 
 /// When a rule fires, counting only the requests it matches.
@@ -131,7 +134,8 @@ fn splitmix(mut x: u64) -> u64 {
 impl FaultRule {
     /// Parse a rule from the binary's `--fault` syntax:
     /// `KIND[,method=M][,user=U][,nth=N|first=N|random=PERMILLE:SEED]`, where KIND is an HTTP
-    /// status (`503`), `latency=MS`, `reset`, `lost`, `truncated` or `html502`.
+    /// status (`503`), `latency=MS`, `reset`, `lost`, `truncated`, `html502` or
+    /// `html502-after` (after the request was handled).
     /// Example: `503,method=people.batchUpdateContacts,nth=2`.
     pub fn parse(spec: &str) -> Result<Self, String> {
         let mut parts = spec.split(',').map(str::trim);
@@ -144,6 +148,7 @@ impl FaultRule {
             "lost" => Fault::LoseResponseAfterCommit,
             "truncated" => Fault::TruncatedJson,
             "html502" => Fault::Html502,
+            "html502-after" => Fault::Html502AfterCommit,
             k if k.starts_with("latency=") => {
                 let ms: u64 = k["latency=".len()..]
                     .parse()
@@ -154,7 +159,7 @@ impl FaultRule {
                 Ok(code) if (400..600).contains(&code) => Fault::Status(code),
                 _ => {
                     return Err(format!(
-                        "unknown fault kind {k:?}: use an HTTP status (400-599), latency=MS, reset, lost, truncated or html502"
+                        "unknown fault kind {k:?}: use an HTTP status (400-599), latency=MS, reset, lost, truncated, html502 or html502-after"
                     ));
                 }
             },

@@ -596,14 +596,7 @@ async fn serve(state: Arc<State>, req: Request<Incoming>) -> Result<Resp, Droppe
         Some(Fault::Latency(d)) => tokio::time::sleep(*d).await,
         Some(Fault::Status(code)) => return Ok(error_response(&ApiError::for_status(*code))),
         Some(Fault::ResetBeforeWrite) => return Err(Dropped),
-        Some(Fault::Html502) => {
-            let html = "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1><p>The proxy received an invalid response from an upstream server.</p></body></html>";
-            return Ok(Response::builder()
-                .status(502)
-                .header("content-type", "text/html; charset=UTF-8")
-                .body(Full::new(Bytes::from_static(html.as_bytes())))
-                .expect("valid response"));
-        }
+        Some(Fault::Html502) => return Ok(html_502()),
         _ => {}
     }
 
@@ -635,6 +628,7 @@ async fn serve(state: Arc<State>, req: Request<Incoming>) -> Result<Resp, Droppe
     };
     match fault {
         Some(Fault::LoseResponseAfterCommit) => Err(Dropped),
+        Some(Fault::Html502AfterCommit) => Ok(html_502()),
         Some(Fault::TruncatedJson) => {
             let bytes = serde_json::to_vec(&value).unwrap_or_default();
             let cut = Bytes::from(bytes[..bytes.len() / 2].to_vec());
@@ -646,6 +640,16 @@ async fn serve(state: Arc<State>, req: Request<Incoming>) -> Result<Resp, Droppe
         }
         _ => Ok(json_response(status, &value, &[])),
     }
+}
+
+/// A proxy's 502 page.
+fn html_502() -> Response<Full<Bytes>> {
+    let html = "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1><p>The proxy received an invalid response from an upstream server.</p></body></html>";
+    Response::builder()
+        .status(502)
+        .header("content-type", "text/html; charset=UTF-8")
+        .body(Full::new(Bytes::from_static(html.as_bytes())))
+        .expect("valid response")
 }
 
 /// Marks a mutation of a user as in flight until dropped.

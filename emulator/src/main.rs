@@ -12,7 +12,7 @@ const USAGE: &str =
   --seed N      create N generated contacts for the user
   --user EMAIL  the user the printed token belongs to (default user@example.com)
   --fault SPEC  inject a fault: KIND[,method=M][,user=U][,nth=N|first=N|random=PERMILLE:SEED]
-                KIND is an HTTP status (503), latency=MS, reset, lost, truncated or html502;
+                KIND is an HTTP status (503), latency=MS, reset, lost, truncated, html502 or html502-after;
                 e.g. --fault 503,method=people.batchUpdateContacts,nth=2";
 
 #[tokio::main]
