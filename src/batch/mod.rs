@@ -2,7 +2,7 @@
 //! `batchCreateContacts`, `batchDeleteContacts`) in chunks, one request at a time per user, with
 //! exactly one outcome for every contact.
 //!
-//! - Input is any iterator ([`run`](BatchUpdate::run)) or [`Stream`]
+//! - Input is any iterator ([`run`](BatchUpdate::run)) or [`Stream`](futures_util::Stream)
 //!   ([`run_stream`](BatchUpdate::run_stream)); output is a stream of per-contact outcomes. Memory
 //!   holds two chunks (the one with the server, and the next, prepared meanwhile) whatever the
 //!   number of contacts.
