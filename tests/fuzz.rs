@@ -257,31 +257,10 @@ fn check_any(name: &str, bytes: &[u8]) -> &'static [&'static str] {
 
 /// Every response type the document's methods return.
 fn response_types() -> BTreeSet<String> {
-    let doc: Value = serde_json::from_str(
-        &std::fs::read_to_string(format!(
-            "{}/discovery/people.v1.json",
-            env!("CARGO_MANIFEST_DIR")
-        ))
-        .unwrap(),
-    )
-    .unwrap();
-    let mut out = BTreeSet::new();
-    let mut stack = vec![&doc];
-    while let Some(node) = stack.pop() {
-        if let Some(r) = node["resources"].as_object() {
-            stack.extend(r.values());
-        }
-        for m in node["methods"]
-            .as_object()
-            .into_iter()
-            .flat_map(|m| m.values())
-        {
-            if let Some(t) = m["response"]["$ref"].as_str() {
-                out.insert(t.to_string());
-            }
-        }
-    }
-    out
+    support::discovery_methods()
+        .iter()
+        .filter_map(|m| m["response"]["$ref"].as_str().map(str::to_owned))
+        .collect()
 }
 
 #[test]

@@ -7,7 +7,6 @@ mod support;
 
 use google_people::runtime::{ErrorKind, HttpMethod, Request};
 use google_people::*;
-use serde_json::Value;
 use support::TestServer;
 
 include!(concat!(env!("OUT_DIR"), "/path_probes.rs"));
@@ -15,30 +14,17 @@ include!(concat!(env!("OUT_DIR"), "/path_probes.rs"));
 /// Every method of the document with a path parameter: id and the literal prefix of its pattern
 /// (`people/` for `^people/[^/]+$`).
 fn methods_with_path_params() -> Vec<(String, String)> {
-    let doc: Value =
-        serde_json::from_str(&std::fs::read_to_string("discovery/people.v1.json").unwrap())
-            .unwrap();
     let mut out = Vec::new();
-    let mut stack = vec![&doc];
-    while let Some(node) = stack.pop() {
-        if let Some(resources) = node["resources"].as_object() {
-            stack.extend(resources.values());
-        }
-        for m in node["methods"]
-            .as_object()
-            .into_iter()
-            .flat_map(|m| m.values())
-        {
-            let params = m["parameters"].as_object().unwrap();
-            for p in params.values().filter(|p| p["location"] == "path") {
-                let pattern = p["pattern"].as_str().unwrap_or("");
-                let prefix: String = pattern
-                    .trim_start_matches('^')
-                    .chars()
-                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '/')
-                    .collect();
-                out.push((m["id"].as_str().unwrap().to_string(), prefix));
-            }
+    for m in support::discovery_methods() {
+        let params = m["parameters"].as_object().unwrap();
+        for p in params.values().filter(|p| p["location"] == "path") {
+            let pattern = p["pattern"].as_str().unwrap_or("");
+            let prefix: String = pattern
+                .trim_start_matches('^')
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '/')
+                .collect();
+            out.push((m["id"].as_str().unwrap().to_string(), prefix));
         }
     }
     out.sort();

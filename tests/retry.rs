@@ -24,6 +24,16 @@ fn fast() -> RetryPolicy {
         .with_jitter(false)
 }
 
+/// A client of the scripted test server with this policy.
+fn client_on(server: &TestServer, policy: RetryPolicy) -> Client {
+    Client::builder()
+        .base_url(&server.base_url)
+        .access_token("t")
+        .retry_policy(policy)
+        .build()
+        .unwrap()
+}
+
 async fn setup(policy: RetryPolicy) -> (Emulator, Client) {
     let emu = Emulator::start().await.unwrap();
     let client = Client::builder()
@@ -309,12 +319,7 @@ const UNAVAILABLE: &str =
 #[tokio::test]
 async fn server_hints_of_any_size_or_shape_never_panic() {
     let server = TestServer::start().await;
-    let client = Client::builder()
-        .base_url(&server.base_url)
-        .access_token("t")
-        .retry_policy(fast())
-        .build()
-        .unwrap();
+    let client = client_on(&server, fast());
     let retry_info = |delay: &str| {
         format!(
             r#"{{"error": {{"code": 503, "message": "later", "status": "UNAVAILABLE", "details": [
@@ -380,12 +385,7 @@ async fn server_hints_of_any_size_or_shape_never_panic() {
 #[tokio::test]
 async fn a_hint_within_the_budget_is_waited_for() {
     let server = TestServer::start().await;
-    let client = Client::builder()
-        .base_url(&server.base_url)
-        .access_token("t")
-        .retry_policy(fast())
-        .build()
-        .unwrap();
+    let client = client_on(&server, fast());
     let soon = httpdate_in(2);
     server
         .reply(unavailable(&[("retry-after", &soon)], UNAVAILABLE))
@@ -433,12 +433,7 @@ fn httpdate_in(secs: u64) -> String {
 #[tokio::test]
 async fn mangled_success_bodies_are_retried_only_when_replay_is_safe() {
     let server = TestServer::start().await;
-    let client = Client::builder()
-        .base_url(&server.base_url)
-        .access_token("t")
-        .retry_policy(fast().with_budget(6, Duration::from_secs(10)))
-        .build()
-        .unwrap();
+    let client = client_on(&server, fast().with_budget(6, Duration::from_secs(10)));
     let person = r#"{"resourceName": "people/c1", "etag": "%e1"}"#;
     // Cut with a matching Content-Length (the transport sees nothing wrong), an HTML 502, a body
     // cut by the transport, and one that is not JSON at all: a read retries through all four.

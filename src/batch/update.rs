@@ -305,9 +305,11 @@ impl BatchUpdate {
         mut request: Option<Result<Request, Error>>,
         mut step: Step,
     ) -> Settled {
-        let mut outcomes = Vec::new();
-        let mut spent = Vec::with_capacity(pending.len());
-        let mut unsettled = Vec::new();
+        let mut done = Settled {
+            outcomes: Vec::new(),
+            spent: Vec::with_capacity(pending.len()),
+            unsettled: Vec::new(),
+        };
         // Whether an earlier attempt for these contacts may have applied: then an etag mismatch
         // or a refusal proves nothing about them.
         let mut doubt = matches!(step, Step::Read { .. });
@@ -319,19 +321,13 @@ impl BatchUpdate {
                     let request = match next {
                         Ok(r) => r,
                         Err(e) => {
-                            let why = e.to_string();
-                            if doubt {
-                                unsettled.extend(
-                                    pending
-                                        .drain(..)
-                                        .map(|(rn, p)| Unsettled::new(rn, p, why.clone(), false)),
-                                );
-                            } else {
-                                outcomes.extend(pending.drain(..).map(|(rn, _)| Outcome::Failed {
-                                    requested: rn,
-                                    error: ContactError::InvalidInput(why.clone()),
-                                }));
-                            }
+                            refuse_all(
+                                &mut pending,
+                                doubt,
+                                &e,
+                                ContactError::InvalidInput,
+                                &mut done,
+                            );
                             break;
                         }
                     };
@@ -349,13 +345,13 @@ impl BatchUpdate {
                         Ok(resp) => {
                             let mut results = resp.update_result.unwrap_or_default();
                             for (rn, sent) in pending.drain(..) {
-                                spent.push(sent);
+                                done.spent.push(sent);
                                 let person = results.remove(&rn).and_then(|r| r.person);
                                 let resource_name = person
                                     .as_ref()
                                     .and_then(|p| p.resource_name.clone())
                                     .unwrap_or_else(|| rn.clone());
-                                outcomes.push(Outcome::Updated {
+                                done.outcomes.push(Outcome::Updated {
                                     requested: rn,
                                     resource_name,
                                     person: person.map(Box::new),
@@ -389,29 +385,14 @@ impl BatchUpdate {
                         };
                     } else if named.is_empty() {
                         // Refused as a whole, in a way that proves this attempt applied nothing.
-                        let why = e.to_string();
-                        if doubt {
-                            unsettled.extend(
-                                pending
-                                    .drain(..)
-                                    .map(|(rn, p)| Unsettled::new(rn, p, why.clone(), false)),
-                            );
-                        } else {
-                            outcomes.extend(pending.drain(..).map(|(rn, p)| {
-                                spent.push(p);
-                                Outcome::Failed {
-                                    requested: rn,
-                                    error: ContactError::Request(why.clone()),
-                                }
-                            }));
-                        }
+                        refuse_all(&mut pending, doubt, &e, ContactError::Request, &mut done);
                     } else {
                         // Some contacts were at fault (a rejection that every attempt would have
                         // met); the batch is atomic, so resend the rest.
                         let named: std::collections::BTreeMap<String, ContactError> =
                             named.into_iter().collect();
                         pending.retain(|(rn, _)| !named.contains_key(rn));
-                        outcomes.extend(
+                        done.outcomes.extend(
                             named
                                 .into_iter()
                                 .map(|(requested, error)| Outcome::Failed { requested, error }),
@@ -427,22 +408,22 @@ impl BatchUpdate {
                             .unwrap_or_else(|| Verdict::Unread("not read back".into()));
                         match verdict {
                             Verdict::Updated { resource_name } => {
-                                spent.push(person);
-                                outcomes.push(Outcome::Updated {
+                                done.spent.push(person);
+                                done.outcomes.push(Outcome::Updated {
                                     requested: rn,
                                     resource_name,
                                     person: None,
                                 });
                             }
                             Verdict::Conflict => {
-                                spent.push(person);
-                                outcomes.push(Outcome::Failed {
+                                done.spent.push(person);
+                                done.outcomes.push(Outcome::Failed {
                                     requested: rn,
                                     error: ContactError::Conflict,
                                 });
                             }
                             Verdict::Unwritten => resend.push((rn, person)),
-                            Verdict::Unread(why) => unsettled.push(Unsettled::new(
+                            Verdict::Unread(why) => done.unsettled.push(Unsettled::new(
                                 rn,
                                 person,
                                 format!(
@@ -461,7 +442,7 @@ impl BatchUpdate {
                         resends += 1;
                         pending = resend;
                     } else {
-                        unsettled.extend(resend.into_iter().map(|(rn, p)| {
+                        done.unsettled.extend(resend.into_iter().map(|(rn, p)| {
                             Unsettled::new(
                                 rn,
                                 p,
@@ -473,11 +454,7 @@ impl BatchUpdate {
                 }
             }
         }
-        Settled {
-            outcomes,
-            spent,
-            unsettled,
-        }
+        done
     }
 
     /// The `batchUpdateContacts` request for `contacts`, serialized straight from the slice.
@@ -522,5 +499,30 @@ impl BatchUpdate {
         .map_err(|e| Error::invalid_request(format!("a contact does not serialize: {e}")))?;
         request.raw_json_body(body);
         Ok(request)
+    }
+}
+
+/// Every pending contact refused as a whole by `error`, in a way that proves this attempt applied
+/// nothing: failed with `kind` of its message, unless an earlier attempt may have applied (then
+/// the refusal proves nothing, and they are unsettled).
+fn refuse_all(
+    pending: &mut Vec<(String, Box<Person>)>,
+    doubt: bool,
+    error: &Error,
+    kind: fn(String) -> ContactError,
+    done: &mut Settled,
+) {
+    let why = error.to_string();
+    for (rn, person) in pending.drain(..) {
+        if doubt {
+            done.unsettled
+                .push(Unsettled::new(rn, person, why.clone(), false));
+        } else {
+            done.spent.push(person);
+            done.outcomes.push(Outcome::Failed {
+                requested: rn,
+                error: kind(why.clone()),
+            });
+        }
     }
 }

@@ -232,3 +232,24 @@ pub fn fixture(name: &str) -> String {
     ))
     .unwrap()
 }
+
+/// Every method of the vendored discovery document, nested resources included.
+pub fn discovery_methods() -> Vec<serde_json::Value> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/discovery/people.v1.json");
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut out = Vec::new();
+    let mut stack = vec![&doc];
+    while let Some(node) = stack.pop() {
+        if let Some(resources) = node["resources"].as_object() {
+            stack.extend(resources.values());
+        }
+        out.extend(
+            node["methods"]
+                .as_object()
+                .into_iter()
+                .flat_map(|m| m.values().cloned()),
+        );
+    }
+    out
+}
