@@ -423,3 +423,38 @@ async fn installed_app_flow_checks_state_and_pkce() {
     assert_eq!(emu.contacts("henry@example.com").len(), 2);
     std::fs::remove_file(&path).unwrap();
 }
+
+#[tokio::test]
+async fn a_token_endpoints_huge_or_odd_lifetime_never_panics() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    // A token endpoint answering one body per connection, in order.
+    let bodies = [
+        r#"{"access_token": "ya29.a", "expires_in": 18446744073709551615}"#,
+        r#"{"access_token": "ya29.b", "expires_in": -5}"#,
+        r#"{"access_token": "ya29.c", "expires_in": "soon"}"#,
+        r#"{"access_token": "ya29.d", "expires_in": 0}"#,
+    ];
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/token", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        for body in bodies {
+            let (mut sock, _) = listener.accept().await.unwrap();
+            let mut buf = vec![0; 4096];
+            let _ = sock.read(&mut buf).await;
+            let reply = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = sock.write_all(reply.as_bytes()).await;
+        }
+    });
+    for expected in ["ya29.a", "ya29.b", "ya29.c", "ya29.d"] {
+        let creds = AuthorizedUser::new("c", "s", "r")
+            .with_token_uri(&url)
+            .unwrap();
+        let token = creds.token().await.unwrap();
+        assert_eq!(token.secret(), expected);
+        // Cached, and asked again without a panic in the cache's clock.
+        let _ = creds.token().await;
+    }
+}

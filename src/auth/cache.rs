@@ -104,7 +104,10 @@ impl<F: Fetch> TokenCache<F> {
                     let early = self.margin.min(f.expires_in / 2);
                     Slot::Ready {
                         token: f.token.clone(),
-                        refresh_at: Instant::now() + f.expires_in - early,
+                        // Saturating: a source's `expires_in` must not overflow the clock.
+                        refresh_at: Instant::now()
+                            .checked_add(f.expires_in.saturating_sub(early))
+                            .unwrap_or_else(|| Instant::now() + Duration::from_secs(86_400)),
                     }
                 }
                 Err(_) => Slot::Empty,

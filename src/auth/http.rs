@@ -72,7 +72,13 @@ pub(crate) async fn token_response(req: reqwest::RequestBuilder) -> Result<Fetch
         .and_then(Value::as_str)
         .filter(|t| !t.is_empty())
         .ok_or_else(|| Error::auth("token endpoint answered without an access_token", None))?;
-    let expires_in = v.get("expires_in").and_then(Value::as_u64).unwrap_or(3600);
+    // Google's tokens last an hour; a server's figure is trusted up to a day (a huge one must
+    // neither overflow the cache's clock nor keep a token forever).
+    let expires_in = v
+        .get("expires_in")
+        .and_then(Value::as_u64)
+        .unwrap_or(3600)
+        .min(86_400);
     Ok(Fetched {
         token: AccessToken::new(token),
         expires_in: Duration::from_secs(expires_in),
