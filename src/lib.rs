@@ -86,6 +86,7 @@
 pub mod auth;
 pub mod batch;
 pub mod runtime;
+pub mod sync;
 
 pub use runtime::{Client, ClientBuilder, Error, ErrorKind, FieldMask};
 

@@ -168,7 +168,14 @@ impl Contact {
                     let items = items
                         .iter()
                         .enumerate()
-                        .map(|(i, item)| self.with_field_metadata(item, i == 0))
+                        .map(|(i, item)| {
+                            let item = if f == "memberships" {
+                                with_group_id(item)
+                            } else {
+                                item.clone()
+                            };
+                            self.with_field_metadata(&item, i == 0)
+                        })
                         .collect();
                     self.fields.insert(f.clone(), Value::Array(items));
                 }
@@ -192,6 +199,32 @@ impl Contact {
         }
         item
     }
+}
+
+/// A membership as the server stores it: a client names the group by `contactGroupResourceName`
+/// (`contactGroupId` is deprecated and output only), and the server fills in the other.
+fn with_group_id(item: &Value) -> Value {
+    let mut item = item.clone();
+    if let Some(m) = item
+        .get_mut("contactGroupMembership")
+        .and_then(Value::as_object_mut)
+    {
+        match (
+            m.get("contactGroupResourceName").and_then(Value::as_str),
+            m.get("contactGroupId").and_then(Value::as_str),
+        ) {
+            (Some(rn), None) => {
+                let id = rn.strip_prefix("contactGroups/").unwrap_or(rn).to_string();
+                m.insert("contactGroupId".into(), json!(id));
+            }
+            (None, Some(id)) => {
+                let rn = format!("contactGroups/{id}");
+                m.insert("contactGroupResourceName".into(), json!(rn));
+            }
+            _ => {}
+        }
+    }
+    item
 }
 
 /// A change for sync tokens: the contact's resource name and whether it was deleted.

@@ -90,6 +90,7 @@ pub const MAX_DELETE_CHUNK: usize = 500;
 struct Stats {
     counts: [AtomicU64; 4],
     requests: AtomicU64,
+    writes: AtomicU64,
     retries: AtomicU64,
     span: Mutex<Option<(Instant, Instant)>>,
 }
@@ -104,6 +105,7 @@ impl Stats {
             failed: n(Kind::Failed),
             unknown: n(Kind::Unknown),
             requests: self.requests.load(Ordering::Relaxed),
+            writes: self.writes.load(Ordering::Relaxed),
             retries: self.retries.load(Ordering::Relaxed),
             elapsed: span.map(|(a, b)| b - a).unwrap_or_default(),
         }
@@ -174,6 +176,9 @@ impl Common {
         let result = request.instrument(span.clone()).await;
         let retries = self.client.retry_count().saturating_sub(before);
         self.stats.requests.fetch_add(1, Ordering::Relaxed);
+        if method != "people.getBatchGet" {
+            self.stats.writes.fetch_add(1, Ordering::Relaxed);
+        }
         self.stats.retries.fetch_add(retries, Ordering::Relaxed);
         span.in_scope(|| match &result {
             Ok(_) => tracing::debug!(retries, "answered"),

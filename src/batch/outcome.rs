@@ -151,6 +151,8 @@ pub struct Summary {
     pub unknown: u64,
     /// Requests sent (mutations and reads; the client's retries are counted in `retries`).
     pub requests: u64,
+    /// Of those, the requests that write (creates, updates, deletes), not the read-backs.
+    pub writes: u64,
     /// Retries made by the client during the job.
     pub retries: u64,
     /// Wall time from the first request to the last outcome.

@@ -1,0 +1,595 @@
+//! Applying a plan through the batch helpers, then reading back the changes the run itself made,
+//! so that the next run starts after them and a create whose answer was lost is found by its key.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use futures_util::StreamExt as _;
+
+use super::outcome::{PlanCounts, RecordOutcome, SyncError, SyncProgress, SyncReport, SyncSummary};
+use super::plan::{Plan, PlannedCreate};
+use super::state::{Entry, UserState, fingerprint};
+use super::{Callback, SyncJob};
+use crate::batch::{BatchCreate, BatchDelete, BatchUpdate, CreateOutcome, DeleteOutcome, Outcome};
+use crate::{
+    ContactGroup, ContactGroupMembership, CreateContactGroupRequest, Membership,
+    ModifyContactGroupMembersRequest, Person, PersonField,
+};
+
+/// Most names one `contactGroups.members.modify` takes (adds and removes together).
+const MEMBERS_PER_MODIFY: usize = 1000;
+
+/// Rounds of creates whose answer was lost and whose contact the read-back did not find.
+const CREATE_ROUNDS: usize = 2;
+
+/// Counts outcomes and reports progress.
+struct Tally {
+    planned: PlanCounts,
+    done: AtomicU64,
+    applied: AtomicU64,
+    failed: AtomicU64,
+    callback: Option<Callback>,
+}
+
+impl Tally {
+    fn record(&self, outcome: &RecordOutcome) {
+        self.done.fetch_add(1, Ordering::Relaxed);
+        match outcome {
+            RecordOutcome::Created { .. }
+            | RecordOutcome::Updated { .. }
+            | RecordOutcome::Deleted { .. }
+            | RecordOutcome::DuplicateRemoved { .. } => {
+                self.applied.fetch_add(1, Ordering::Relaxed);
+            }
+            RecordOutcome::Failed { .. } | RecordOutcome::Unknown { .. } => {
+                self.failed.fetch_add(1, Ordering::Relaxed);
+            }
+            _ => {}
+        }
+    }
+
+    fn report(&self) {
+        if let Some(cb) = &self.callback {
+            (cb.0)(SyncProgress {
+                planned: self.planned,
+                done: self.done.load(Ordering::Relaxed),
+                applied: self.applied.load(Ordering::Relaxed),
+                failed: self.failed.load(Ordering::Relaxed),
+            });
+        }
+    }
+}
+
+/// Execute `plan` for `job`'s user.
+pub(super) async fn apply(job: &SyncJob, plan: Plan) -> Result<SyncReport, SyncError> {
+    let counts = plan.counts();
+    let Plan {
+        creates,
+        updates,
+        deletes,
+        unchanged,
+        skipped,
+        orphans,
+        group,
+        full_listing,
+        requests,
+        mut state,
+        started,
+    } = plan;
+    let tally = Arc::new(Tally {
+        planned: counts,
+        done: AtomicU64::new(0),
+        applied: AtomicU64::new(0),
+        failed: AtomicU64::new(0),
+        callback: job.progress.clone(),
+    });
+    let mut summary = SyncSummary {
+        requests,
+        full_listing,
+        orphans: orphans.len() as u64,
+        ..SyncSummary::default()
+    };
+    let mut outcomes = Vec::with_capacity(
+        creates.len() + updates.len() + unchanged.len() + skipped.len() + deletes.len(),
+    );
+    // The first commit: the state brought up to date by the listing, and its sync token. Whatever
+    // happens from here on, the next run lists the changes since then, this run's writes
+    // included, and finds every contact it created by its key.
+    job.store
+        .save(&job.name, &job.user, &state)
+        .map_err(SyncError::Store)?;
+
+    // The group, created when missing and needed.
+    let mut group_rn = group.as_ref().and_then(|g| g.resource_name.clone());
+    if let Some(g) = &group
+        && group_rn.is_none()
+        && (!creates.is_empty() || !g.add.is_empty())
+    {
+        let body = CreateContactGroupRequest::new()
+            .set_contact_group(ContactGroup::new().set_name(g.name.clone()));
+        summary.requests += 1;
+        summary.writes += 1;
+        let created = job
+            .client
+            .contact_groups()
+            .create(body)
+            .send()
+            .await
+            .map_err(SyncError::Api)?;
+        group_rn = created.resource_name;
+    }
+
+    // Creates, then a read-back of this run's changes: a create whose answer was lost is found by
+    // its key, and only one that is not found is sent again.
+    let mut pending: Vec<PlannedCreate> = creates;
+    let mut round = 0;
+    while !pending.is_empty() {
+        round += 1;
+        let lost = create(
+            job,
+            &mut state,
+            pending,
+            group_rn.as_deref(),
+            &mut summary,
+            &tally,
+            &mut outcomes,
+        )
+        .await;
+        if lost.is_empty() {
+            break;
+        }
+        // Read back the changes since the last commit; what is found was created.
+        catch_up(
+            job,
+            &mut state,
+            group_rn.as_deref(),
+            &mut summary,
+            &tally,
+            &mut outcomes,
+        )
+        .await;
+        let mut again = Vec::new();
+        for (create, error) in lost {
+            match state.contacts.get(&create.id) {
+                Some(e) => push(
+                    &tally,
+                    &mut outcomes,
+                    RecordOutcome::Created {
+                        id: create.id,
+                        resource_name: e.resource_name.clone(),
+                    },
+                ),
+                None if round < CREATE_ROUNDS => again.push(create),
+                None => push(
+                    &tally,
+                    &mut outcomes,
+                    RecordOutcome::Unknown {
+                        id: create.id,
+                        error,
+                    },
+                ),
+            }
+        }
+        pending = again;
+    }
+
+    update(
+        job,
+        &mut state,
+        updates,
+        &mut summary,
+        &tally,
+        &mut outcomes,
+    )
+    .await;
+    for (id, resource_name) in unchanged {
+        push(
+            &tally,
+            &mut outcomes,
+            RecordOutcome::Unchanged { id, resource_name },
+        );
+    }
+    for s in skipped {
+        push(
+            &tally,
+            &mut outcomes,
+            RecordOutcome::Skipped {
+                id: s.id,
+                reason: s.reason,
+            },
+        );
+    }
+    delete(
+        job,
+        &mut state,
+        deletes,
+        &mut summary,
+        &tally,
+        &mut outcomes,
+    )
+    .await;
+    if let (Some(g), Some(rn)) = (&group, &group_rn) {
+        members(job, &mut state, rn, &g.add, &g.remove, &mut summary).await;
+    }
+
+    // Read back this run's own changes, so that the next run starts after them (an unchanged user
+    // then costs one request), and remove any duplicate the read-back shows.
+    if summary.writes > 0 {
+        catch_up(
+            job,
+            &mut state,
+            group_rn.as_deref(),
+            &mut summary,
+            &tally,
+            &mut outcomes,
+        )
+        .await;
+    }
+    job.store
+        .save(&job.name, &job.user, &state)
+        .map_err(SyncError::Store)?;
+
+    for o in &outcomes {
+        match o {
+            RecordOutcome::Created { .. } => summary.created += 1,
+            RecordOutcome::Updated { .. } => summary.updated += 1,
+            RecordOutcome::Unchanged { .. } => summary.unchanged += 1,
+            RecordOutcome::Deleted { .. } => summary.deleted += 1,
+            RecordOutcome::DuplicateRemoved { .. } => summary.duplicates_removed += 1,
+            RecordOutcome::Skipped { .. } => summary.skipped += 1,
+            RecordOutcome::Failed { .. } => summary.failed += 1,
+            RecordOutcome::Unknown { .. } => summary.unknown += 1,
+        }
+    }
+    summary.elapsed = started.elapsed();
+    tally.report();
+    tracing::debug!(
+        job = job.name.as_str(),
+        created = summary.created,
+        updated = summary.updated,
+        deleted = summary.deleted,
+        failed = summary.failed,
+        unknown = summary.unknown,
+        requests = summary.requests,
+        writes = summary.writes,
+        "synced"
+    );
+    Ok(SyncReport { outcomes, summary })
+}
+
+fn push(tally: &Tally, outcomes: &mut Vec<RecordOutcome>, o: RecordOutcome) {
+    tally.record(&o);
+    outcomes.push(o);
+}
+
+/// A batch job's progress, forwarded to the sync's callback.
+fn forward(tally: &Arc<Tally>) -> impl Fn(crate::batch::Progress) + Send + Sync + 'static {
+    let tally = tally.clone();
+    move |_| tally.report()
+}
+
+/// Create `creates`; returns those whose outcome is unknown, with why.
+async fn create(
+    job: &SyncJob,
+    state: &mut UserState,
+    creates: Vec<PlannedCreate>,
+    group: Option<&str>,
+    summary: &mut SyncSummary,
+    tally: &Arc<Tally>,
+    outcomes: &mut Vec<RecordOutcome>,
+) -> Vec<(PlannedCreate, String)> {
+    let fields = job.fields.fields();
+    let fingerprints: Vec<String> = creates
+        .iter()
+        .map(|c| fingerprint(&c.person, fields))
+        .collect();
+    let persons: Vec<Person> = creates
+        .iter()
+        .map(|c| match group {
+            Some(g) => c
+                .person
+                .clone()
+                .set_memberships([membership("contactGroups/myContacts"), membership(g)]),
+            None => c.person.clone(),
+        })
+        .collect();
+    let mut batch = BatchCreate::new(&job.client)
+        .read_mask([PersonField::Metadata])
+        .expect("a non-empty read mask")
+        .on_progress(forward(tally));
+    if let Some(l) = &job.limit {
+        batch = batch.rate_limit(l.clone());
+    }
+    let results: Vec<CreateOutcome> = batch.run(persons).collect().await;
+    let s = batch.summary();
+    summary.requests += s.requests;
+    summary.writes += s.writes;
+    let mut creates: Vec<Option<PlannedCreate>> = creates.into_iter().map(Some).collect();
+    let mut lost = Vec::new();
+    for r in results {
+        let i = r.index() as usize;
+        let Some(c) = creates.get_mut(i).and_then(Option::take) else {
+            continue;
+        };
+        match r {
+            CreateOutcome::Created {
+                resource_name,
+                person,
+                ..
+            } => {
+                state.contacts.insert(
+                    c.id.clone(),
+                    Entry {
+                        resource_name: resource_name.clone(),
+                        etag: person.etag.clone().unwrap_or_default(),
+                        google: Some(fingerprints[i].clone()),
+                        source: Some(fingerprints[i].clone()),
+                        edited: false,
+                        in_group: group.is_some(),
+                    },
+                );
+                push(
+                    tally,
+                    outcomes,
+                    RecordOutcome::Created {
+                        id: c.id,
+                        resource_name,
+                    },
+                );
+            }
+            CreateOutcome::Failed { error, .. } => {
+                push(tally, outcomes, RecordOutcome::Failed { id: c.id, error })
+            }
+            CreateOutcome::Unknown { error, .. } => lost.push((c, error)),
+        }
+    }
+    lost
+}
+
+fn membership(group: &str) -> Membership {
+    Membership::new().set_contact_group_membership(
+        ContactGroupMembership::new().set_contact_group_resource_name(group),
+    )
+}
+
+/// Write the planned updates.
+async fn update(
+    job: &SyncJob,
+    state: &mut UserState,
+    updates: Vec<super::plan::PlannedUpdate>,
+    summary: &mut SyncSummary,
+    tally: &Arc<Tally>,
+    outcomes: &mut Vec<RecordOutcome>,
+) {
+    if updates.is_empty() {
+        return;
+    }
+    let fields = job.fields.fields();
+    let mut by_name: HashMap<String, (String, String)> = HashMap::with_capacity(updates.len());
+    let items: Vec<(String, Person)> = updates
+        .into_iter()
+        .map(|u| {
+            let fp = fingerprint(&u.person, fields);
+            by_name.insert(u.resource_name.clone(), (u.id, fp));
+            (u.resource_name, u.person)
+        })
+        .collect();
+    let mut batch = match BatchUpdate::new(&job.client, job.fields.clone()) {
+        Ok(b) => b
+            .read_mask([PersonField::Metadata])
+            .on_progress(forward(tally)),
+        Err(e) => {
+            // The mask was checked when the job was built; this cannot happen.
+            for (_, (id, _)) in by_name {
+                push(
+                    tally,
+                    outcomes,
+                    RecordOutcome::Failed {
+                        id,
+                        error: crate::batch::ContactError::InvalidInput(e.to_string()),
+                    },
+                );
+            }
+            return;
+        }
+    };
+    if let Some(l) = &job.limit {
+        batch = batch.rate_limit(l.clone());
+    }
+    let results: Vec<Outcome> = batch.run(items).collect().await;
+    let s = batch.summary();
+    summary.requests += s.requests;
+    summary.writes += s.writes;
+    for r in results {
+        let Some((id, fp)) = by_name.remove(r.requested()) else {
+            continue;
+        };
+        match r {
+            Outcome::Updated {
+                resource_name,
+                person,
+                ..
+            } => {
+                if let Some(e) = state.contacts.get_mut(&id) {
+                    e.resource_name = resource_name.clone();
+                    // Without the answer's etag, the next listing shows this write as a change,
+                    // which compares equal.
+                    e.etag = person.and_then(|p| p.etag).unwrap_or_default();
+                    e.google = Some(fp.clone());
+                    e.source = Some(fp);
+                    e.edited = false;
+                }
+                push(
+                    tally,
+                    outcomes,
+                    RecordOutcome::Updated { id, resource_name },
+                );
+            }
+            Outcome::Failed { error, .. } => {
+                push(tally, outcomes, RecordOutcome::Failed { id, error })
+            }
+            Outcome::Unknown { error, .. } => {
+                push(tally, outcomes, RecordOutcome::Unknown { id, error })
+            }
+            other => push(
+                tally,
+                outcomes,
+                RecordOutcome::Unknown {
+                    id,
+                    error: format!("an outcome this version does not know: {other:?}"),
+                },
+            ),
+        }
+    }
+}
+
+/// Delete managed contacts (and extra copies).
+async fn delete(
+    job: &SyncJob,
+    state: &mut UserState,
+    deletes: Vec<super::plan::PlannedDelete>,
+    summary: &mut SyncSummary,
+    tally: &Arc<Tally>,
+    outcomes: &mut Vec<RecordOutcome>,
+) {
+    if deletes.is_empty() {
+        return;
+    }
+    let mut by_name: BTreeMap<String, (String, bool)> = BTreeMap::new();
+    for d in deletes {
+        by_name.insert(d.resource_name, (d.id, d.duplicate));
+    }
+    let mut batch = BatchDelete::new(&job.client).on_progress(forward(tally));
+    if let Some(l) = &job.limit {
+        batch = batch.rate_limit(l.clone());
+    }
+    let results: Vec<DeleteOutcome> = batch
+        .run(by_name.keys().cloned().collect::<Vec<_>>())
+        .collect()
+        .await;
+    let s = batch.summary();
+    summary.requests += s.requests;
+    summary.writes += s.writes;
+    for r in results {
+        let Some((id, duplicate)) = by_name.remove(r.resource_name()) else {
+            continue;
+        };
+        let outcome = match r {
+            DeleteOutcome::Deleted { resource_name } => {
+                if state
+                    .contacts
+                    .get(&id)
+                    .is_some_and(|e| e.resource_name == resource_name)
+                {
+                    state.contacts.remove(&id);
+                }
+                if duplicate {
+                    RecordOutcome::DuplicateRemoved { id, resource_name }
+                } else {
+                    RecordOutcome::Deleted { id, resource_name }
+                }
+            }
+            DeleteOutcome::Failed { error, .. } => RecordOutcome::Failed { id, error },
+            DeleteOutcome::Unknown { error, .. } => RecordOutcome::Unknown { id, error },
+        };
+        push(tally, outcomes, outcome);
+    }
+}
+
+/// Put `add` into the group and take `remove` out of it. A failure is left for the next run (the
+/// state still says the contacts are not members).
+async fn members(
+    job: &SyncJob,
+    state: &mut UserState,
+    group: &str,
+    add: &[String],
+    remove: &[String],
+    summary: &mut SyncSummary,
+) {
+    let by_name = state.ids_by_name();
+    let changes: Vec<(&String, bool)> = add
+        .iter()
+        .map(|rn| (rn, true))
+        .chain(remove.iter().map(|rn| (rn, false)))
+        .collect();
+    for part in changes.chunks(MEMBERS_PER_MODIFY) {
+        let body = ModifyContactGroupMembersRequest::new()
+            .set_resource_names_to_add(part.iter().filter(|c| c.1).map(|c| c.0.clone()))
+            .set_resource_names_to_remove(part.iter().filter(|c| !c.1).map(|c| c.0.clone()));
+        if let Some(l) = &job.limit {
+            l.acquire(1, 1).await;
+        }
+        summary.requests += 1;
+        summary.writes += 1;
+        let sent = job
+            .client
+            .contact_groups()
+            .members()
+            .modify(group, body)
+            .send()
+            .await;
+        let Ok(resp) = sent else {
+            tracing::debug!(
+                job = job.name.as_str(),
+                "group membership change failed; the next run retries"
+            );
+            continue;
+        };
+        let missing: Vec<String> = resp
+            .not_found_resource_names
+            .unwrap_or_default()
+            .into_iter()
+            .chain(
+                resp.can_not_remove_last_contact_group_resource_names
+                    .unwrap_or_default(),
+            )
+            .collect();
+        for (rn, member) in part {
+            if missing.contains(rn) {
+                continue;
+            }
+            if let Some(e) = by_name.get(*rn).and_then(|id| state.contacts.get_mut(id)) {
+                e.in_group = *member;
+            }
+        }
+    }
+}
+
+/// Read the changes since the last commit into the state (this run's own writes, and anything
+/// done meanwhile), remove duplicate copies it shows, and commit the state with the new token. A
+/// failure leaves the state at its last commit, so the next run reads the same changes.
+async fn catch_up(
+    job: &SyncJob,
+    state: &mut UserState,
+    group: Option<&str>,
+    summary: &mut SyncSummary,
+    tally: &Arc<Tally>,
+    outcomes: &mut Vec<RecordOutcome>,
+) {
+    let before = state.clone();
+    let listing = match job.refresh(state, group).await {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::debug!(job = job.name.as_str(), error = %e, "reading back this run's changes failed; the next run reads them");
+            *state = before;
+            return;
+        }
+    };
+    summary.requests += listing.requests;
+    if !listing.duplicates.is_empty() {
+        let deletes = listing
+            .duplicates
+            .into_iter()
+            .map(|(id, resource_name)| super::plan::PlannedDelete {
+                id,
+                resource_name,
+                duplicate: true,
+            })
+            .collect();
+        delete(job, state, deletes, summary, tally, outcomes).await;
+    }
+    if let Err(e) = job.store.save(&job.name, &job.user, state) {
+        tracing::debug!(job = job.name.as_str(), error = %e, "saving the sync state failed");
+    }
+}

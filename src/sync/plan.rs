@@ -1,0 +1,319 @@
+//! Planning: compare the desired records with the user's managed contacts, without writing.
+
+use std::collections::HashSet;
+use std::time::Instant;
+
+use futures_util::{Stream, StreamExt as _};
+use serde_json::Value;
+
+use super::outcome::{PlanCounts, RecordError, SkipReason, SyncError};
+use super::state::{STATE_VERSION, UserState, fingerprint};
+use super::{ConflictPolicy, Record, SyncJob};
+use crate::runtime::MaskField as _;
+use crate::{ClientData, Person};
+
+/// A contact to create.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct PlannedCreate {
+    /// The record's id.
+    pub id: String,
+    /// The person to create: the managed fields and the job's key.
+    pub person: Person,
+    /// The record's contact was deleted in Google and is created again.
+    pub recreate: bool,
+}
+
+/// A contact to update.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct PlannedUpdate {
+    /// The record's id.
+    pub id: String,
+    /// The contact.
+    pub resource_name: String,
+    /// The managed fields to write, with the etag they were compared at.
+    pub person: Person,
+    /// The managed fields were edited in Google (and the policy overwrites them).
+    pub edited_in_google: bool,
+}
+
+/// A managed contact to delete.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PlannedDelete {
+    /// Its id.
+    pub id: String,
+    /// The contact.
+    pub resource_name: String,
+    /// An extra copy of a contact that stays, rather than a contact whose id left the input.
+    pub duplicate: bool,
+}
+
+/// A record left alone by policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PlannedSkip {
+    /// The record's id.
+    pub id: String,
+    /// Why.
+    pub reason: SkipReason,
+}
+
+/// The contact group part of a plan.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct GroupPlan {
+    /// The group's name.
+    pub name: String,
+    /// Its resource name; `None` when it is to be created.
+    pub resource_name: Option<String>,
+    /// Contacts to add to it.
+    pub add: Vec<String>,
+    /// Managed contacts to take out of it (their id left the input and deletes are off).
+    pub remove: Vec<String>,
+}
+
+/// What a sync would do for one user, computed by [`SyncJob::plan`]: nothing has been written.
+/// Give it to [`SyncJob::apply`] to execute it.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Plan {
+    /// Contacts to create.
+    pub creates: Vec<PlannedCreate>,
+    /// Contacts to update.
+    pub updates: Vec<PlannedUpdate>,
+    /// Managed contacts to delete.
+    pub deletes: Vec<PlannedDelete>,
+    /// Records already in sync: (id, resource name).
+    pub unchanged: Vec<(String, String)>,
+    /// Records left alone by policy.
+    pub skipped: Vec<PlannedSkip>,
+    /// Managed contacts whose id left the input, kept because deletes are off: (id, resource
+    /// name).
+    pub orphans: Vec<(String, String)>,
+    /// The contact group, when the job has one.
+    pub group: Option<GroupPlan>,
+    /// Whether planning listed every contact (rather than the changes since the last run).
+    pub full_listing: bool,
+    /// Requests planning made (reads only).
+    pub requests: u64,
+    pub(super) state: UserState,
+    pub(super) started: Instant,
+}
+
+impl Plan {
+    /// How many of each action the plan holds.
+    pub fn counts(&self) -> PlanCounts {
+        let duplicates = self.deletes.iter().filter(|d| d.duplicate).count();
+        PlanCounts {
+            create: self.creates.len(),
+            update: self.updates.len(),
+            delete: self.deletes.len() - duplicates,
+            duplicates,
+            unchanged: self.unchanged.len(),
+            skipped: self.skipped.len(),
+            orphans: self.orphans.len(),
+            group_add: self.group.as_ref().map_or(0, |g| g.add.len()),
+            group_remove: self.group.as_ref().map_or(0, |g| g.remove.len()),
+        }
+    }
+}
+
+/// Plan a sync: load the state, bring it up to date with a listing, and compare every record.
+pub(super) async fn plan<S>(job: &SyncJob, records: S) -> Result<Plan, SyncError>
+where
+    S: Stream<Item = Record> + Send,
+{
+    let started = Instant::now();
+    let span = tracing::debug_span!("people_sync_plan", job = job.name.as_str());
+    let mut state = job
+        .store
+        .load(&job.name, &job.user)
+        .map_err(SyncError::Store)?
+        .filter(|s| s.version == STATE_VERSION)
+        .unwrap_or_else(UserState::new);
+    let mut requests = 0;
+    let group = job.find_group(&mut requests).await?;
+    let listing = job.refresh(&mut state, group.as_deref()).await?;
+    requests += listing.requests;
+    let managed_before = state.contacts.len();
+
+    let fields = job.fields.fields();
+    let nothing = fingerprint(&Person::new(), fields);
+    let mut errors = Vec::new();
+    let mut ids: HashSet<String> = HashSet::new();
+    let mut plan = Plan {
+        creates: Vec::new(),
+        updates: Vec::new(),
+        deletes: Vec::new(),
+        unchanged: Vec::new(),
+        skipped: Vec::new(),
+        orphans: Vec::new(),
+        group: job.group.as_ref().map(|name| GroupPlan {
+            name: name.clone(),
+            resource_name: group.clone(),
+            ..GroupPlan::default()
+        }),
+        full_listing: listing.full,
+        requests,
+        state: UserState::new(),
+        started,
+    };
+    let mut records = std::pin::pin!(records);
+    let mut position = 0u64;
+    while let Some(record) = records.next().await {
+        let at = position;
+        position += 1;
+        let problem = if record.id.is_empty() {
+            Some("the id is empty".to_string())
+        } else if record.id.len() > 1024 {
+            Some("the id is longer than 1024 bytes".to_string())
+        } else if ids.contains(&record.id) {
+            Some("the id appears more than once".to_string())
+        } else {
+            None
+        };
+        let fp = fingerprint(&record.person, fields);
+        let problem = problem
+            .or_else(|| (fp == nothing).then(|| "none of the managed fields is set".to_string()));
+        if let Some(problem) = problem {
+            errors.push(RecordError {
+                position: at,
+                id: record.id,
+                problem,
+            });
+            continue;
+        }
+        ids.insert(record.id.clone());
+        if !errors.is_empty() {
+            // Only validating now: the plan will not be used.
+            continue;
+        }
+        decide(job, &mut state, &mut plan, &listing.gone, record, fp);
+    }
+    if !errors.is_empty() {
+        return Err(SyncError::InvalidRecords(errors));
+    }
+
+    // Managed contacts whose id left the input.
+    for (id, e) in &state.contacts {
+        if ids.contains(id) {
+            continue;
+        }
+        if job.delete_missing {
+            plan.deletes.push(PlannedDelete {
+                id: id.clone(),
+                resource_name: e.resource_name.clone(),
+                duplicate: false,
+            });
+        } else {
+            plan.orphans.push((id.clone(), e.resource_name.clone()));
+            if let Some(g) = &mut plan.group
+                && e.in_group
+            {
+                g.remove.push(e.resource_name.clone());
+            }
+        }
+    }
+    let would_delete = plan.deletes.len();
+    if would_delete > 0
+        && !job.allow_mass_delete
+        && would_delete as f64 > job.max_delete_share * managed_before as f64
+    {
+        return Err(SyncError::MassDelete {
+            would_delete,
+            managed: managed_before,
+            max_share: job.max_delete_share,
+        });
+    }
+    plan.deletes.extend(
+        listing
+            .duplicates
+            .into_iter()
+            .map(|(id, resource_name)| PlannedDelete {
+                id,
+                resource_name,
+                duplicate: true,
+            }),
+    );
+    plan.state = state;
+    tracing::debug!(
+        parent: &span,
+        create = plan.creates.len(),
+        update = plan.updates.len(),
+        delete = plan.deletes.len(),
+        unchanged = plan.unchanged.len(),
+        requests = plan.requests,
+        full = plan.full_listing,
+        "planned"
+    );
+    Ok(plan)
+}
+
+/// Decide what one valid record needs.
+fn decide(
+    job: &SyncJob,
+    state: &mut UserState,
+    plan: &mut Plan,
+    gone: &HashSet<String>,
+    record: Record,
+    fp: String,
+) {
+    let Record { id, person } = record;
+    let Some(e) = state.contacts.get_mut(&id) else {
+        let recreate = gone.contains(&id);
+        if recreate && !job.recreate_deleted {
+            plan.skipped.push(PlannedSkip {
+                id,
+                reason: SkipReason::DeletedInGoogle,
+            });
+            return;
+        }
+        let person = managed_only(job, &person).set_client_data([ClientData::new()
+            .set_key(job.key.clone())
+            .set_value(id.clone())]);
+        plan.creates.push(PlannedCreate {
+            id,
+            person,
+            recreate,
+        });
+        return;
+    };
+    let rn = e.resource_name.clone();
+    if let Some(g) = &mut plan.group
+        && !e.in_group
+    {
+        g.add.push(rn.clone());
+    }
+    if e.google.as_deref() == Some(fp.as_str()) {
+        e.source = Some(fp);
+        e.edited = false;
+        plan.unchanged.push((id, rn));
+    } else if e.edited && job.policy == ConflictPolicy::Keep {
+        e.source = Some(fp);
+        plan.skipped.push(PlannedSkip {
+            id,
+            reason: SkipReason::EditedInGoogle { resource_name: rn },
+        });
+    } else {
+        let mut person = managed_only(job, &person);
+        person.etag = Some(e.etag.clone());
+        plan.updates.push(PlannedUpdate {
+            id,
+            resource_name: rn,
+            person,
+            edited_in_google: e.edited,
+        });
+    }
+}
+
+/// `person` reduced to the managed fields.
+fn managed_only(job: &SyncJob, person: &Person) -> Person {
+    let Ok(Value::Object(mut map)) = serde_json::to_value(person) else {
+        return Person::new();
+    };
+    let keep: HashSet<&str> = job.fields.fields().iter().map(|f| f.as_str()).collect();
+    map.retain(|k, _| keep.contains(k.as_str()));
+    serde_json::from_value(Value::Object(map)).unwrap_or_default()
+}

@@ -1,0 +1,152 @@
+//! What a sync job knows of one user's managed contacts between runs, and the fingerprints it
+//! compares them by.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::runtime::MaskField as _;
+use crate::{Person, PersonField};
+
+/// The version of [`UserState`]'s layout; a state of another version is ignored (a full listing
+/// rebuilds it).
+pub const STATE_VERSION: u32 = 1;
+
+/// One user's sync state: the sync token of the last listing, and every managed contact the job
+/// knows, by external id. It is an optimisation only: losing it costs one full listing, never a
+/// duplicate or a lost change.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UserState {
+    /// [`STATE_VERSION`] when written.
+    pub version: u32,
+    /// The `nextSyncToken` of the last listing this state includes.
+    pub sync_token: Option<String>,
+    /// Managed contacts by external id.
+    pub contacts: BTreeMap<String, Entry>,
+}
+
+/// What the job knows of one managed contact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Entry {
+    /// Its resource name.
+    pub resource_name: String,
+    /// Its etag when last seen or written.
+    pub etag: String,
+    /// Fingerprint of the managed fields Google holds at `etag`, when known.
+    pub google: Option<String>,
+    /// Fingerprint of the source record the job last reconciled it with.
+    pub source: Option<String>,
+    /// The managed fields were changed in Google since the job last wrote them.
+    #[serde(default)]
+    pub edited: bool,
+    /// In the job's contact group at `etag`.
+    #[serde(default)]
+    pub in_group: bool,
+}
+
+impl UserState {
+    /// An empty state of the current version.
+    pub fn new() -> Self {
+        Self {
+            version: STATE_VERSION,
+            ..Self::default()
+        }
+    }
+
+    /// External id by resource name.
+    pub(crate) fn ids_by_name(&self) -> HashMap<String, String> {
+        self.contacts
+            .iter()
+            .map(|(id, e)| (e.resource_name.clone(), id.clone()))
+            .collect()
+    }
+}
+
+/// Keys the server fills in, which a source never sets: left out of fingerprints so that what was
+/// written and what is read back compare equal.
+const DERIVED: &[&str] = &[
+    "metadata",
+    "displayName",
+    "displayNameLastFirst",
+    "formattedType",
+    "formattedProtocol",
+    "canonicalForm",
+];
+
+/// A fingerprint of `person`'s managed fields: a SHA-256 (first 128 bits, hex) of their
+/// canonical JSON, without server-filled keys, empty values or field metadata.
+pub(crate) fn fingerprint(person: &Person, fields: &[PersonField]) -> String {
+    let value = serde_json::to_value(person).unwrap_or(Value::Null);
+    let mut managed = Map::new();
+    if let Value::Object(map) = value {
+        for f in fields {
+            if let Some(v) = map.get(f.as_str()).and_then(normalized) {
+                managed.insert(f.as_str().to_string(), v);
+            }
+        }
+    }
+    let bytes = serde_json::to_vec(&Value::Object(managed)).unwrap_or_default();
+    let digest = ring::digest::digest(&ring::digest::SHA256, &bytes);
+    digest.as_ref()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// `v` without server-filled keys and empty values; `None` when nothing is left. Object keys are
+/// sorted (serde_json's map), array order is kept.
+fn normalized(v: &Value) -> Option<Value> {
+    match v {
+        Value::Null => None,
+        Value::String(s) if s.is_empty() => None,
+        Value::Object(m) => {
+            let out: Map<String, Value> = m
+                .iter()
+                .filter(|(k, _)| !DERIVED.contains(&k.as_str()))
+                .filter_map(|(k, v)| normalized(v).map(|v| (k.clone(), v)))
+                .collect();
+            (!out.is_empty()).then_some(Value::Object(out))
+        }
+        Value::Array(a) => {
+            let out: Vec<Value> = a.iter().filter_map(normalized).collect();
+            (!out.is_empty()).then_some(Value::Array(out))
+        }
+        other => Some(other.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{EmailAddress, FieldMetadata, Name};
+
+    #[test]
+    fn server_filled_keys_and_empty_values_do_not_count() {
+        let fields = [PersonField::Names, PersonField::EmailAddresses];
+        let sent = Person::new()
+            .set_names([Name::new()
+                .set_given_name("Ada")
+                .set_family_name("Lovelace")])
+            .set_email_addresses([EmailAddress::new().set_value("ada@example.com")]);
+        let mut read = sent.clone();
+        read.names.as_mut().unwrap()[0].display_name = Some("Ada Lovelace".into());
+        read.names.as_mut().unwrap()[0].metadata = Some(FieldMetadata::new().set_primary(true));
+        read.email_addresses.as_mut().unwrap()[0].formatted_type = Some("Work".into());
+        read.etag = Some("%abc".into());
+        read.nicknames = Some(vec![]);
+        assert_eq!(fingerprint(&sent, &fields), fingerprint(&read, &fields));
+
+        let other = Person::new()
+            .set_names([Name::new().set_given_name("Ada").set_family_name("Byron")])
+            .set_email_addresses([EmailAddress::new().set_value("ada@example.com")]);
+        assert_ne!(fingerprint(&sent, &fields), fingerprint(&other, &fields));
+        // An unmanaged field does not count.
+        assert_eq!(
+            fingerprint(&sent, &[PersonField::EmailAddresses]),
+            fingerprint(&other, &[PersonField::EmailAddresses])
+        );
+    }
+}

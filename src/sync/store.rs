@@ -1,0 +1,175 @@
+//! Where sync state lives between runs: the [`SyncStore`] trait, an in-memory store for tests,
+//! and the default [`FileStore`], crash-safe by atomic replacement.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use super::state::{STATE_VERSION, UserState};
+use crate::runtime::Error;
+
+/// Persistent per-user sync state. A store is shared by every user of a job (and may be shared
+/// by jobs: states are keyed by job and user). Implementations must make `save` atomic: after a
+/// crash at any point, `load` returns either the old state or the new one, never a mix.
+///
+/// State is an optimisation: a store that loses everything costs each user one full listing,
+/// never a duplicate contact or a lost change.
+pub trait SyncStore: Send + Sync + fmt::Debug {
+    /// The state saved for `user` of `job`, if any.
+    fn load(&self, job: &str, user: &str) -> Result<Option<UserState>, Error>;
+    /// Replace the state of `user` of `job`, atomically.
+    fn save(&self, job: &str, user: &str, state: &UserState) -> Result<(), Error>;
+}
+
+/// A store in memory, shared between clones (for tests, and for one-off runs that need no
+/// incremental next run).
+#[derive(Debug, Clone, Default)]
+pub struct MemoryStore {
+    states: Arc<Mutex<HashMap<(String, String), UserState>>>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl SyncStore for MemoryStore {
+    fn load(&self, job: &str, user: &str) -> Result<Option<UserState>, Error> {
+        let states = self.states.lock().unwrap_or_else(PoisonError::into_inner);
+        Ok(states.get(&(job.to_string(), user.to_string())).cloned())
+    }
+
+    fn save(&self, job: &str, user: &str, state: &UserState) -> Result<(), Error> {
+        let mut states = self.states.lock().unwrap_or_else(PoisonError::into_inner);
+        states.insert((job.to_string(), user.to_string()), state.clone());
+        Ok(())
+    }
+}
+
+/// The default store: one JSON file per job and user under a directory,
+/// `DIR/<job>/<user>.json`, replaced atomically (written to a temporary file in the same
+/// directory, flushed to disk, renamed over the old one, and the directory flushed). A crash at
+/// any point leaves the old state or the new one. Workers of a sharded job can share one
+/// directory: each user belongs to one shard, so no two processes write the same file.
+///
+/// Why files and not an embedded database: the state of a user is read once and written twice per
+/// run, whole; atomic replacement gives exactly the guarantee needed, with nothing more to
+/// compile.
+#[derive(Debug, Clone)]
+pub struct FileStore {
+    dir: PathBuf,
+}
+
+impl FileStore {
+    /// A store under `dir` (created on first save).
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self { dir: dir.into() }
+    }
+
+    /// The file holding `user`'s state for `job`.
+    pub fn path(&self, job: &str, user: &str) -> PathBuf {
+        self.dir
+            .join(file_name(job))
+            .join(format!("{}.json", file_name(user)))
+    }
+}
+
+/// A file name for any text: ASCII letters, digits, `.`, `-`, `_` and `@` kept, anything else
+/// percent-escaped (so `/`, `..` and separators can never leave the directory).
+fn file_name(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'@' => out.push(b as char),
+            b'.' if !out.is_empty() => out.push('.'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    if out.is_empty() {
+        out.push_str("%00");
+    }
+    out
+}
+
+fn io_error(what: &str, path: &Path, e: std::io::Error) -> Error {
+    Error::config(format!("sync state: cannot {what} {}: {e}", path.display()))
+}
+
+impl SyncStore for FileStore {
+    fn load(&self, job: &str, user: &str) -> Result<Option<UserState>, Error> {
+        let path = self.path(job, user);
+        let bytes = match fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io_error("read", &path, e)),
+        };
+        // A state this version cannot read is as good as none: a full listing rebuilds it.
+        Ok(serde_json::from_slice::<UserState>(&bytes)
+            .ok()
+            .filter(|s| s.version == STATE_VERSION))
+    }
+
+    fn save(&self, job: &str, user: &str, state: &UserState) -> Result<(), Error> {
+        let path = self.path(job, user);
+        let dir = path.parent().expect("a state file is in a directory");
+        fs::create_dir_all(dir).map_err(|e| io_error("create", dir, e))?;
+        let tmp = dir.join(format!(
+            ".{}.{}.tmp",
+            path.file_name().and_then(|n| n.to_str()).unwrap_or("state"),
+            std::process::id()
+        ));
+        let bytes = serde_json::to_vec(state)
+            .map_err(|e| Error::config(format!("sync state does not serialize: {e}")))?;
+        let write = || -> std::io::Result<()> {
+            let mut f = fs::File::create(&tmp)?;
+            f.write_all(&bytes)?;
+            f.sync_all()?;
+            drop(f);
+            fs::rename(&tmp, &path)?;
+            // Make the rename itself durable.
+            if let Ok(d) = fs::File::open(dir) {
+                let _ = d.sync_all();
+            }
+            Ok(())
+        };
+        write().map_err(|e| {
+            let _ = fs::remove_file(&tmp);
+            io_error("write", &path, e)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_never_leave_the_directory() {
+        assert_eq!(file_name("ada@example.com"), "ada@example.com");
+        assert_eq!(file_name(".."), "%2E.");
+        assert_eq!(file_name("a/b"), "a%2Fb");
+        assert_eq!(file_name(""), "%00");
+        assert_eq!(file_name("Company directory"), "Company%20directory");
+    }
+
+    #[test]
+    fn a_saved_state_loads_back_and_a_foreign_one_is_ignored() {
+        let dir = std::env::temp_dir().join(format!("gp-store-{}", std::process::id()));
+        let store = FileStore::new(&dir);
+        assert_eq!(store.load("job", "u@x").unwrap(), None);
+        let mut state = UserState::new();
+        state.sync_token = Some("t".into());
+        store.save("job", "u@x", &state).unwrap();
+        assert_eq!(store.load("job", "u@x").unwrap(), Some(state));
+        fs::write(store.path("job", "u@x"), b"{\"version\": 999}").unwrap();
+        assert_eq!(store.load("job", "u@x").unwrap(), None);
+        fs::write(store.path("job", "u@x"), b"{torn").unwrap();
+        assert_eq!(store.load("job", "u@x").unwrap(), None);
+        let _ = fs::remove_dir_all(dir);
+    }
+}

@@ -1,0 +1,597 @@
+//! The sync engine against the emulator, over HTTP: first sync, incremental runs, changes,
+//! deletes, ownership, policies, the safety valve, duplicates, the group, lost answers and bad
+//! input. Every check reads the emulator's stored state, contact by contact.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use google_people::runtime::RetryPolicy;
+use google_people::sync::*;
+use google_people::*;
+use google_people_emulator::{Config, Emulator, Fault, FaultRule};
+use serde_json::{Value, json};
+
+const USER: &str = "sync@example.com";
+const JOB: &str = "directory";
+const KEY: &str = "google-people.sync/directory";
+
+fn client(emu: &Emulator, user: &str) -> Client {
+    Client::builder()
+        .base_url(emu.base_url())
+        .access_token(emu.issue_token(user))
+        .retry_policy(
+            RetryPolicy::default()
+                .with_delays(
+                    Duration::from_millis(2),
+                    Duration::from_millis(20),
+                    Duration::from_millis(5),
+                )
+                .with_budget(8, Duration::from_secs(30)),
+        )
+        .build()
+        .unwrap()
+}
+
+fn fields() -> [PersonField; 3] {
+    [
+        PersonField::Names,
+        PersonField::EmailAddresses,
+        PersonField::PhoneNumbers,
+    ]
+}
+
+fn job(emu: &Emulator, store: &MemoryStore) -> SyncJob {
+    SyncJob::new(&client(emu, USER), JOB, fields())
+        .unwrap()
+        .store(store.clone())
+        .user(USER)
+}
+
+/// Record `i`, in version `v` (a different version changes the family name).
+fn record(i: usize, v: u32) -> Record {
+    Record::new(
+        format!("emp-{i}"),
+        Person::new()
+            .set_names([Name::new()
+                .set_given_name(format!("Given{i}"))
+                .set_family_name(format!("Family{i}-v{v}"))])
+            .set_email_addresses([EmailAddress::new().set_value(format!("emp{i}@corp.example"))])
+            .set_phone_numbers([PhoneNumber::new().set_value(format!("+1 555 {i:07}"))]),
+    )
+}
+
+fn records(n: usize) -> Vec<Record> {
+    (0..n).map(|i| record(i, 1)).collect()
+}
+
+/// The user's managed contacts by external id (every copy), and the unmanaged ones.
+fn managed(emu: &Emulator, user: &str) -> (BTreeMap<String, Vec<Value>>, Vec<Value>) {
+    let mut by_id: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    let mut others = Vec::new();
+    for c in emu.contacts(user) {
+        let id = c["clientData"].as_array().and_then(|a| {
+            a.iter()
+                .find(|d| d["key"] == KEY)
+                .and_then(|d| d["value"].as_str().map(str::to_owned))
+        });
+        match id {
+            Some(id) => by_id.entry(id).or_default().push(c),
+            None => others.push(c),
+        }
+    }
+    (by_id, others)
+}
+
+/// Every record exists exactly once, with its values.
+fn assert_converged(emu: &Emulator, user: &str, want: &[Record]) {
+    let (by_id, _) = managed(emu, user);
+    assert_eq!(by_id.len(), want.len(), "one managed contact per record");
+    for r in want {
+        let copies = &by_id[&r.id];
+        assert_eq!(copies.len(), 1, "{}: {} copies", r.id, copies.len());
+        let c = &copies[0];
+        let family = r.person.names.as_ref().unwrap()[0].family_name.as_deref();
+        assert_eq!(c["names"][0]["familyName"].as_str(), family, "{}", r.id);
+        assert_eq!(
+            c["names"][0]["givenName"].as_str(),
+            r.person.names.as_ref().unwrap()[0].given_name.as_deref()
+        );
+    }
+}
+
+fn mutations(emu: &Emulator) -> u64 {
+    [
+        "people.batchCreateContacts",
+        "people.batchUpdateContacts",
+        "people.batchDeleteContacts",
+        "contactGroups.create",
+        "contactGroups.members.modify",
+    ]
+    .iter()
+    .map(|m| emu.request_count(m, Some(USER)))
+    .sum()
+}
+
+#[tokio::test]
+async fn first_sync_then_incremental_runs_change_exactly_what_changed() {
+    let emu = Emulator::start().await.unwrap();
+    // Contacts the job does not own: never touched.
+    let unmanaged = emu.seed_contacts(USER, 50);
+    let before: HashMap<String, u64> = unmanaged
+        .iter()
+        .map(|rn| (rn.clone(), emu.contact_version(USER, rn).unwrap()))
+        .collect();
+    let store = MemoryStore::new();
+    let n = 5_000;
+    let mut want = records(n);
+
+    let report = job(&emu, &store).run(want.clone()).await.unwrap();
+    let s = &report.summary;
+    assert_eq!((s.created, s.failed, s.unknown), (n as u64, 0, 0), "{s:?}");
+    assert!(s.full_listing);
+    assert_eq!(report.outcomes.len(), n);
+    assert_eq!(
+        emu.request_count("people.batchCreateContacts", Some(USER)),
+        n.div_ceil(200) as u64
+    );
+    assert_converged(&emu, USER, &want);
+
+    // Nothing changed: one request, no write.
+    let total = emu.total_requests();
+    let report = job(&emu, &store).run(want.clone()).await.unwrap();
+    assert_eq!(report.summary.unchanged, n as u64);
+    assert!(!report.summary.full_listing);
+    assert_eq!((report.summary.requests, report.summary.writes), (1, 0));
+    assert_eq!(emu.total_requests() - total, 1, "one request in all");
+
+    // 37 records change: exactly those are written.
+    let versions = |emu: &Emulator| -> HashMap<String, u64> {
+        emu.contacts(USER)
+            .iter()
+            .map(|c| {
+                let rn = c["resourceName"].as_str().unwrap().to_string();
+                let v = emu.contact_version(USER, &rn).unwrap();
+                (rn, v)
+            })
+            .collect()
+    };
+    let v0 = versions(&emu);
+    let changed: Vec<usize> = (0..37).map(|k| k * 131 % n).collect();
+    for &i in &changed {
+        want[i] = record(i, 2);
+    }
+    let updates_before = emu.request_count("people.batchUpdateContacts", Some(USER));
+    let report = job(&emu, &store).run(want.clone()).await.unwrap();
+    assert_eq!(report.summary.updated, 37, "{:?}", report.summary);
+    assert_eq!(report.summary.unchanged, (n - 37) as u64);
+    assert_eq!(
+        emu.request_count("people.batchUpdateContacts", Some(USER)) - updates_before,
+        1
+    );
+    let v1 = versions(&emu);
+    let written = v1.iter().filter(|(rn, v)| v0.get(*rn) != Some(v)).count();
+    assert_eq!(written, 37, "only the changed contacts were written");
+    assert_converged(&emu, USER, &want);
+
+    // 12 records leave the input, deletes allowed: exactly those are deleted.
+    let removed: Vec<Record> = want.drain(100..112).collect();
+    let report = job(&emu, &store)
+        .delete_missing(true)
+        .run(want.clone())
+        .await
+        .unwrap();
+    assert_eq!(report.summary.deleted, 12, "{:?}", report.summary);
+    let deleted: Vec<&str> = report
+        .outcomes
+        .iter()
+        .filter(|o| matches!(o, RecordOutcome::Deleted { .. }))
+        .map(RecordOutcome::id)
+        .collect();
+    for r in &removed {
+        assert!(deleted.contains(&r.id.as_str()));
+    }
+    assert_converged(&emu, USER, &want);
+
+    // And the unmanaged contacts were never written.
+    for (rn, v) in before {
+        assert_eq!(emu.contact_version(USER, &rn), Some(v), "{rn} untouched");
+    }
+    let (_, others) = managed(&emu, USER);
+    assert_eq!(others.len(), 50);
+
+    // Run again: nothing to do.
+    let report = job(&emu, &store).run(want.clone()).await.unwrap();
+    assert_eq!((report.summary.requests, report.summary.writes), (1, 0));
+}
+
+#[tokio::test]
+async fn a_dry_run_sends_no_write_and_an_expired_token_repeats_nothing() {
+    let mut config = Config::default();
+    config.sync_token_ttl = Duration::ZERO;
+    let emu = Emulator::start_with(config).await.unwrap();
+    let store = MemoryStore::new();
+    let want = records(300);
+
+    let plan = job(&emu, &store).plan(want.clone()).await.unwrap();
+    assert_eq!(plan.counts().create, 300);
+    assert_eq!(mutations(&emu), 0, "a plan writes nothing");
+    job(&emu, &store).apply(plan).await.unwrap();
+    assert_converged(&emu, USER, &want);
+
+    // Every sync token has expired: the run lists everything again, and writes nothing.
+    let report = job(&emu, &store).run(want.clone()).await.unwrap();
+    assert!(report.summary.full_listing);
+    assert_eq!(report.summary.unchanged, 300);
+    assert_eq!(report.summary.writes, 0, "{:?}", report.summary);
+    assert_converged(&emu, USER, &want);
+}
+
+#[tokio::test]
+async fn edits_and_deletions_in_google_follow_the_policies() {
+    let emu = Emulator::start().await.unwrap();
+    let store = MemoryStore::new();
+    let want = records(20);
+    let report = job(&emu, &store).run(want.clone()).await.unwrap();
+    let rn_of: HashMap<String, String> = report
+        .outcomes
+        .iter()
+        .filter_map(|o| match o {
+            RecordOutcome::Created { id, resource_name } => {
+                Some((id.clone(), resource_name.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    let edit = |id: &str, family: &str| {
+        emu.edit_contact(
+            USER,
+            &rn_of[id],
+            "names",
+            json!([{"givenName": "Edited", "familyName": family}]),
+        );
+    };
+
+    // Keep: the edit stays and is reported, run after run.
+    edit("emp-1", "KeepMe");
+    // A field the job does not manage: not a conflict, nothing written.
+    emu.edit_contact(
+        USER,
+        &rn_of["emp-2"],
+        "nicknames",
+        json!([{"value": "Nick"}]),
+    );
+    for _ in 0..2 {
+        let report = job(&emu, &store)
+            .conflict_policy(ConflictPolicy::Keep)
+            .run(want.clone())
+            .await
+            .unwrap();
+        assert_eq!(report.summary.skipped, 1, "{:?}", report.summary);
+        assert_eq!(report.summary.writes, 0);
+        assert!(report.outcomes.iter().any(|o| matches!(o,
+            RecordOutcome::Skipped { id, reason: SkipReason::EditedInGoogle { .. } } if id == "emp-1")));
+    }
+    assert_eq!(
+        emu.contact(USER, &rn_of["emp-1"]).unwrap()["names"][0]["familyName"],
+        "KeepMe"
+    );
+    assert_eq!(
+        emu.contact(USER, &rn_of["emp-2"]).unwrap()["nicknames"][0]["value"],
+        "Nick"
+    );
+
+    // Overwrite (the default): the source wins.
+    let report = job(&emu, &store).run(want.clone()).await.unwrap();
+    assert_eq!(report.summary.updated, 1, "{:?}", report.summary);
+    assert_converged(&emu, USER, &want);
+
+    // Deleted in Google: skipped when re-creating is off, re-created by default.
+    client(&emu, USER)
+        .people()
+        .delete_contact(rn_of["emp-3"].clone())
+        .send()
+        .await
+        .unwrap();
+    let report = job(&emu, &store)
+        .recreate_deleted(false)
+        .run(want.clone())
+        .await
+        .unwrap();
+    assert!(
+        report.outcomes.iter().any(|o| matches!(o,
+        RecordOutcome::Skipped { id, reason: SkipReason::DeletedInGoogle } if id == "emp-3")),
+        "{:?}",
+        report.summary
+    );
+    assert_eq!(report.summary.writes, 0);
+    let report = job(&emu, &store).run(want.clone()).await.unwrap();
+    assert_eq!(report.summary.created, 1, "{:?}", report.summary);
+    assert_converged(&emu, USER, &want);
+}
+
+#[tokio::test]
+async fn the_safety_valve_refuses_a_mass_delete() {
+    let emu = Emulator::start().await.unwrap();
+    let store = MemoryStore::new();
+    let want = records(100);
+    job(&emu, &store).run(want.clone()).await.unwrap();
+    let writes = mutations(&emu);
+
+    // An empty input with deletes on: refused, nothing written.
+    let e = job(&emu, &store)
+        .delete_missing(true)
+        .run(Vec::new())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            SyncError::MassDelete {
+                would_delete: 100,
+                managed: 100,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert!(
+        e.to_string().contains("refusing to delete 100 of 100"),
+        "{e}"
+    );
+    // A truncated input (the first half): refused too.
+    let e = job(&emu, &store)
+        .delete_missing(true)
+        .run(want[..50].to_vec())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            SyncError::MassDelete {
+                would_delete: 50,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert_eq!(mutations(&emu), writes);
+    assert_converged(&emu, USER, &want);
+
+    // Under the share: allowed. Beyond it, when explicitly allowed.
+    let report = job(&emu, &store)
+        .delete_missing(true)
+        .run(want[..95].to_vec())
+        .await
+        .unwrap();
+    assert_eq!(report.summary.deleted, 5);
+    let report = job(&emu, &store)
+        .delete_missing(true)
+        .allow_mass_delete(true)
+        .run(Vec::new())
+        .await
+        .unwrap();
+    assert_eq!(report.summary.deleted, 95);
+    assert!(managed(&emu, USER).0.is_empty());
+}
+
+#[tokio::test]
+async fn duplicates_left_by_another_tool_are_resolved_deterministically() {
+    let emu = Emulator::start().await.unwrap();
+    let store = MemoryStore::new();
+    let want = records(10);
+    let copy = |i: usize| {
+        json!({"names": [{"givenName": format!("Given{i}"), "familyName": "Other"}],
+               "clientData": [{"key": KEY, "value": format!("emp-{i}")}]})
+    };
+    let first = emu.insert_contact(USER, &copy(4));
+    let second = emu.insert_contact(USER, &copy(4));
+    let report = job(&emu, &store).run(want.clone()).await.unwrap();
+    let removed: Vec<&RecordOutcome> = report
+        .outcomes
+        .iter()
+        .filter(|o| matches!(o, RecordOutcome::DuplicateRemoved { .. }))
+        .collect();
+    assert_eq!(removed.len(), 1, "{:?}", report.outcomes);
+    // The lowest resource name stays, and is updated to the record's values.
+    assert!(
+        matches!(removed[0], RecordOutcome::DuplicateRemoved { resource_name, .. } if *resource_name == second)
+    );
+    assert!(emu.contact(USER, &first).is_some());
+    assert_eq!(report.summary.created, 9);
+    assert_eq!(report.summary.updated, 1);
+    assert_converged(&emu, USER, &want);
+
+    // A copy made between runs is found by the incremental listing.
+    emu.insert_contact(USER, &copy(7));
+    let report = job(&emu, &store).run(want.clone()).await.unwrap();
+    assert_eq!(report.summary.duplicates_removed, 1, "{:?}", report.summary);
+    assert_converged(&emu, USER, &want);
+}
+
+#[tokio::test]
+async fn the_group_holds_every_managed_contact() {
+    let emu = Emulator::start().await.unwrap();
+    let store = MemoryStore::new();
+    let want = records(30);
+    let with_group = || job(&emu, &store).group("Company directory");
+    let report = with_group().run(want.clone()).await.unwrap();
+    assert_eq!(report.summary.created, 30);
+    let client = client(&emu, USER);
+    let groups = client.contact_groups().list().send().await.unwrap();
+    let group = groups
+        .contact_groups
+        .unwrap_or_default()
+        .into_iter()
+        .find(|g| g.name.as_deref() == Some("Company directory"))
+        .expect("the group was created");
+    let members = |emu: &Emulator| -> usize {
+        emu.contacts(USER)
+            .iter()
+            .filter(|c| {
+                c["memberships"].as_array().is_some_and(|ms| {
+                    ms.iter().any(|m| {
+                        m["contactGroupMembership"]["contactGroupResourceName"]
+                            == json!(group.resource_name.clone().unwrap())
+                    })
+                })
+            })
+            .count()
+    };
+    assert_eq!(members(&emu), 30);
+
+    // Someone takes a contact out of the group: it is put back. Records leave the input (no
+    // deletes): they leave the group.
+    client
+        .contact_groups()
+        .members()
+        .modify(
+            group.resource_name.clone().unwrap(),
+            ModifyContactGroupMembersRequest::new().set_resource_names_to_remove([emu
+                .contacts(USER)[0]["resourceName"]
+                .as_str()
+                .unwrap()
+                .to_string()]),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(members(&emu), 29);
+    let report = with_group().run(want[..28].to_vec()).await.unwrap();
+    assert_eq!(report.summary.orphans, 2);
+    assert_eq!(members(&emu), 28, "{:?}", report.summary);
+    // And a run with nothing to do writes nothing.
+    let report = with_group().run(want[..28].to_vec()).await.unwrap();
+    assert_eq!(report.summary.writes, 0, "{:?}", report.summary);
+}
+
+#[tokio::test]
+async fn lost_create_answers_are_found_by_key_not_created_twice() {
+    let emu = Emulator::start().await.unwrap();
+    let store = MemoryStore::new();
+    let want = records(1_000);
+    emu.add_fault(
+        FaultRule::new(Fault::LoseResponseAfterCommit)
+            .method("people.batchCreateContacts")
+            .random(400, 3),
+    );
+    emu.add_fault(
+        FaultRule::new(Fault::Status(503))
+            .method("people.batchCreateContacts")
+            .random(200, 5),
+    );
+    let report = job(&emu, &store).run(want.clone()).await.unwrap();
+    emu.clear_faults();
+    let s = &report.summary;
+    assert_eq!(s.created + s.unknown, 1_000, "{s:?}");
+    assert_converged(&emu, USER, &want);
+    // Whatever was unknown is settled by the next run, without a duplicate.
+    let report = job(&emu, &store).run(want.clone()).await.unwrap();
+    assert_eq!(report.summary.created + report.summary.unchanged, 1_000);
+    assert_converged(&emu, USER, &want);
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_whole_and_nothing_is_sent() {
+    let emu = Emulator::start().await.unwrap();
+    let store = MemoryStore::new();
+    let mut bad = records(10);
+    bad.push(record(3, 1)); // a repeated id
+    bad.push(Record::new("", record(1, 1).person)); // an empty id
+    bad.push(Record::new(
+        "no-fields",
+        Person::new().set_nicknames([Nickname::new().set_value("x")]),
+    ));
+    let e = job(&emu, &store).run(bad).await.unwrap_err();
+    let SyncError::InvalidRecords(errors) = &e else {
+        panic!("{e}")
+    };
+    let problems: Vec<(u64, &str)> = errors
+        .iter()
+        .map(|e| (e.position, e.problem.as_str()))
+        .collect();
+    assert_eq!(
+        problems,
+        [
+            (10, "the id appears more than once"),
+            (11, "the id is empty"),
+            (12, "none of the managed fields is set")
+        ]
+    );
+    assert_eq!(mutations(&emu), 0);
+    assert!(emu.contacts(USER).is_empty());
+
+    let c = client(&emu, USER);
+    for bad in [
+        vec![PersonField::Names, PersonField::Metadata],
+        vec![PersonField::ClientData],
+        vec![PersonField::Memberships],
+        vec![PersonField::Photos],
+        vec![],
+    ] {
+        assert!(SyncJob::new(&c, JOB, bad.clone()).is_err(), "{bad:?}");
+    }
+    for name in ["", "a/b", "..", &"x".repeat(65)] {
+        assert!(SyncJob::new(&c, name, fields()).is_err(), "{name:?}");
+    }
+}
+
+#[tokio::test]
+async fn two_jobs_never_touch_each_others_contacts() {
+    let emu = Emulator::start().await.unwrap();
+    let store = MemoryStore::new();
+    let hr = records(20);
+    job(&emu, &store).run(hr.clone()).await.unwrap();
+    let crm = SyncJob::new(&client(&emu, USER), "crm", fields())
+        .unwrap()
+        .store(store.clone())
+        .user(USER)
+        .delete_missing(true)
+        .allow_mass_delete(true);
+    let crm_records: Vec<Record> = (100..105).map(|i| record(i, 1)).collect();
+    let report = crm.run(crm_records).await.unwrap();
+    assert_eq!(report.summary.created, 5);
+    // The CRM job, deleting everything it owns, leaves the directory job's contacts alone.
+    let report = crm.run(Vec::new()).await.unwrap();
+    assert_eq!(report.summary.deleted, 5);
+    assert_converged(&emu, USER, &hr);
+}
+
+#[tokio::test]
+async fn many_users_one_stream_and_a_refused_user_does_not_stop_the_others() {
+    let emu = Emulator::start().await.unwrap();
+    let store = MemoryStore::new();
+    let mut users = Vec::new();
+    for u in 0..6 {
+        let user = format!("u{u}@example.com");
+        let client = if u == 3 {
+            // Delegation not granted: every call is refused.
+            Client::builder()
+                .base_url(emu.base_url())
+                .access_token("not-a-token")
+                .build()
+                .unwrap()
+        } else {
+            client(&emu, &user)
+        };
+        let job = SyncJob::new(&client, JOB, fields())
+            .unwrap()
+            .store(store.clone())
+            .user(&user);
+        users.push(UserSync {
+            user,
+            job,
+            records: records(50),
+        });
+    }
+    let results: Vec<_> = futures_util::StreamExt::collect(sync_users(users, 3)).await;
+    assert_eq!(results.len(), 6);
+    for (user, result) in results {
+        if user == "u3@example.com" {
+            let e = result.unwrap_err();
+            assert!(matches!(&e, SyncError::Api(a) if a.is_auth()), "{e}");
+        } else {
+            assert_eq!(result.unwrap().summary.created, 50, "{user}");
+            assert_converged(&emu, &user, &records(50));
+        }
+    }
+}
