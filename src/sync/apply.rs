@@ -9,12 +9,12 @@ use futures_util::StreamExt as _;
 
 use super::outcome::{PlanCounts, RecordOutcome, SyncError, SyncProgress, SyncReport, SyncSummary};
 use super::plan::{Plan, PlannedCreate};
-use super::state::{Entry, UserState, fingerprint};
+use super::state::{Entry, UserState};
 use super::{Callback, SyncJob};
 use crate::batch::{BatchCreate, BatchDelete, BatchUpdate, CreateOutcome, DeleteOutcome, Outcome};
 use crate::{
     ContactGroup, ContactGroupMembership, CreateContactGroupRequest, Membership,
-    ModifyContactGroupMembersRequest, Person, PersonField,
+    ModifyContactGroupMembersRequest, PersonField,
 };
 
 /// Most names one `contactGroups.members.modify` takes (adds and removes together).
@@ -279,21 +279,21 @@ async fn create(
     tally: &Arc<Tally>,
     outcomes: &mut Vec<RecordOutcome>,
 ) -> Vec<(PlannedCreate, String)> {
-    let fields = job.fields.fields();
-    let fingerprints: Vec<String> = creates
-        .iter()
-        .map(|c| fingerprint(&c.person, fields))
-        .collect();
-    let persons: Vec<Person> = creates
-        .iter()
-        .map(|c| match group {
-            Some(g) => c
-                .person
-                .clone()
-                .set_memberships([membership("contactGroups/myContacts"), membership(g)]),
-            None => c.person.clone(),
+    let creates = Arc::new(creates);
+    let group_name = group.map(str::to_owned);
+    let persons = {
+        let creates = creates.clone();
+        // Unpacked one chunk at a time, as the batch helper pulls them.
+        (0..creates.len()).map(move |i| {
+            let person = creates[i].person();
+            match &group_name {
+                Some(g) => {
+                    person.set_memberships([membership("contactGroups/myContacts"), membership(g)])
+                }
+                None => person,
+            }
         })
-        .collect();
+    };
     let mut batch = BatchCreate::new(&job.client)
         .read_mask([PersonField::Metadata])
         .expect("a non-empty read mask")
@@ -301,15 +301,12 @@ async fn create(
     if let Some(l) = &job.limit {
         batch = batch.rate_limit(l.clone());
     }
-    let results: Vec<CreateOutcome> = batch.run(persons).collect().await;
-    let s = batch.summary();
-    summary.requests += s.requests;
-    summary.writes += s.writes;
-    let mut creates: Vec<Option<PlannedCreate>> = creates.into_iter().map(Some).collect();
+    // Outcomes are folded in as they come: a created person is dropped at once, whatever the
+    // number of creates.
+    let mut results = batch.run(persons);
     let mut lost = Vec::new();
-    for r in results {
-        let i = r.index() as usize;
-        let Some(c) = creates.get_mut(i).and_then(Option::take) else {
+    while let Some(r) = results.next().await {
+        let Some(c) = creates.get(r.index() as usize) else {
             continue;
         };
         match r {
@@ -323,8 +320,8 @@ async fn create(
                     Entry {
                         resource_name: resource_name.clone(),
                         etag: person.etag.clone().unwrap_or_default(),
-                        google: Some(fingerprints[i].clone()),
-                        source: Some(fingerprints[i].clone()),
+                        google: Some(c.fingerprint.clone()),
+                        source: Some(c.fingerprint.clone()),
                         edited: false,
                         in_group: group.is_some(),
                     },
@@ -333,17 +330,25 @@ async fn create(
                     tally,
                     outcomes,
                     RecordOutcome::Created {
-                        id: c.id,
+                        id: c.id.clone(),
                         resource_name,
                     },
                 );
             }
-            CreateOutcome::Failed { error, .. } => {
-                push(tally, outcomes, RecordOutcome::Failed { id: c.id, error })
-            }
-            CreateOutcome::Unknown { error, .. } => lost.push((c, error)),
+            CreateOutcome::Failed { error, .. } => push(
+                tally,
+                outcomes,
+                RecordOutcome::Failed {
+                    id: c.id.clone(),
+                    error,
+                },
+            ),
+            CreateOutcome::Unknown { error, .. } => lost.push((c.clone(), error)),
         }
     }
+    let s = batch.summary();
+    summary.requests += s.requests;
+    summary.writes += s.writes;
     lost
 }
 
@@ -365,16 +370,17 @@ async fn update(
     if updates.is_empty() {
         return;
     }
-    let fields = job.fields.fields();
     let mut by_name: HashMap<String, (String, String)> = HashMap::with_capacity(updates.len());
-    let items: Vec<(String, Person)> = updates
+    for u in &updates {
+        by_name.insert(
+            u.resource_name.clone(),
+            (u.id.clone(), u.fingerprint.clone()),
+        );
+    }
+    // Unpacked one chunk at a time, as the batch helper pulls them.
+    let items = updates
         .into_iter()
-        .map(|u| {
-            let fp = fingerprint(&u.person, fields);
-            by_name.insert(u.resource_name.clone(), (u.id, fp));
-            (u.resource_name, u.person)
-        })
-        .collect();
+        .map(|u| (u.resource_name.clone(), u.person()));
     let mut batch = match BatchUpdate::new(&job.client, job.fields.clone()) {
         Ok(b) => b
             .read_mask([PersonField::Metadata])
@@ -397,11 +403,8 @@ async fn update(
     if let Some(l) = &job.limit {
         batch = batch.rate_limit(l.clone());
     }
-    let results: Vec<Outcome> = batch.run(items).collect().await;
-    let s = batch.summary();
-    summary.requests += s.requests;
-    summary.writes += s.writes;
-    for r in results {
+    let mut results = batch.run(items);
+    while let Some(r) = results.next().await {
         let Some((id, fp)) = by_name.remove(r.requested()) else {
             continue;
         };
@@ -442,6 +445,9 @@ async fn update(
             ),
         }
     }
+    let s = batch.summary();
+    summary.requests += s.requests;
+    summary.writes += s.writes;
 }
 
 /// Delete managed contacts (and extra copies).
@@ -567,12 +573,11 @@ async fn catch_up(
     tally: &Arc<Tally>,
     outcomes: &mut Vec<RecordOutcome>,
 ) {
-    let before = state.clone();
+    // A listing that fails leaves the state as it was.
     let listing = match job.refresh(state, group).await {
         Ok(l) => l,
         Err(e) => {
             tracing::debug!(job = job.name.as_str(), error = %e, "reading back this run's changes failed; the next run reads them");
-            *state = before;
             return;
         }
     };

@@ -9,8 +9,34 @@ use serde_json::Value;
 use super::outcome::{PlanCounts, RecordError, SkipReason, SyncError};
 use super::state::{STATE_VERSION, UserState, fingerprint};
 use super::{ConflictPolicy, Record, SyncJob};
+use crate::Person;
 use crate::runtime::MaskField as _;
-use crate::{ClientData, Person};
+
+/// A person kept compactly until it is sent: its JSON (a few hundred bytes, where a `Person`
+/// takes kilobytes), so that a plan of 100,000 creates stays small.
+#[derive(Clone)]
+pub(super) struct Packed(Box<[u8]>);
+
+impl Packed {
+    fn new(value: &Value) -> Self {
+        Self(
+            serde_json::to_vec(value)
+                .unwrap_or_default()
+                .into_boxed_slice(),
+        )
+    }
+
+    pub(super) fn person(&self) -> Person {
+        serde_json::from_slice(&self.0).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Debug for Packed {
+    // Contact data: its size only.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Packed({} bytes)", self.0.len())
+    }
+}
 
 /// A contact to create.
 #[derive(Debug, Clone)]
@@ -18,10 +44,17 @@ use crate::{ClientData, Person};
 pub struct PlannedCreate {
     /// The record's id.
     pub id: String,
-    /// The person to create: the managed fields and the job's key.
-    pub person: Person,
     /// The record's contact was deleted in Google and is created again.
     pub recreate: bool,
+    pub(super) body: Packed,
+    pub(super) fingerprint: String,
+}
+
+impl PlannedCreate {
+    /// The person to create: the managed fields and the job's key.
+    pub fn person(&self) -> Person {
+        self.body.person()
+    }
 }
 
 /// A contact to update.
@@ -32,10 +65,17 @@ pub struct PlannedUpdate {
     pub id: String,
     /// The contact.
     pub resource_name: String,
-    /// The managed fields to write, with the etag they were compared at.
-    pub person: Person,
     /// The managed fields were edited in Google (and the policy overwrites them).
     pub edited_in_google: bool,
+    pub(super) body: Packed,
+    pub(super) fingerprint: String,
+}
+
+impl PlannedUpdate {
+    /// The managed fields to write, with the etag they were compared at.
+    pub fn person(&self) -> Person {
+        self.body.person()
+    }
 }
 
 /// A managed contact to delete.
@@ -270,13 +310,16 @@ fn decide(
             });
             return;
         }
-        let person = managed_only(job, &person).set_client_data([ClientData::new()
-            .set_key(job.key.clone())
-            .set_value(id.clone())]);
+        let mut body = managed_only(job, &person);
+        body.insert(
+            "clientData".into(),
+            serde_json::json!([{"key": job.key, "value": id}]),
+        );
         plan.creates.push(PlannedCreate {
             id,
-            person,
             recreate,
+            body: Packed::new(&Value::Object(body)),
+            fingerprint: fp,
         });
         return;
     };
@@ -297,23 +340,24 @@ fn decide(
             reason: SkipReason::EditedInGoogle { resource_name: rn },
         });
     } else {
-        let mut person = managed_only(job, &person);
-        person.etag = Some(e.etag.clone());
+        let mut body = managed_only(job, &person);
+        body.insert("etag".into(), Value::String(e.etag.clone()));
         plan.updates.push(PlannedUpdate {
             id,
             resource_name: rn,
-            person,
             edited_in_google: e.edited,
+            body: Packed::new(&Value::Object(body)),
+            fingerprint: fp,
         });
     }
 }
 
-/// `person` reduced to the managed fields.
-fn managed_only(job: &SyncJob, person: &Person) -> Person {
+/// `person`'s JSON reduced to the managed fields.
+fn managed_only(job: &SyncJob, person: &Person) -> serde_json::Map<String, Value> {
     let Ok(Value::Object(mut map)) = serde_json::to_value(person) else {
-        return Person::new();
+        return serde_json::Map::new();
     };
     let keep: HashSet<&str> = job.fields.fields().iter().map(|f| f.as_str()).collect();
     map.retain(|k, _| keep.contains(k.as_str()));
-    serde_json::from_value(Value::Object(map)).unwrap_or_default()
+    map
 }

@@ -103,15 +103,15 @@ fn io_error(what: &str, path: &Path, e: std::io::Error) -> Error {
 impl SyncStore for FileStore {
     fn load(&self, job: &str, user: &str) -> Result<Option<UserState>, Error> {
         let path = self.path(job, user);
-        let bytes = match fs::read(&path) {
-            Ok(b) => b,
+        let file = match fs::File::open(&path) {
+            Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(io_error("read", &path, e)),
         };
+        // Streamed: a large state is never held twice (as text and as values).
+        let state = serde_json::from_reader::<_, UserState>(std::io::BufReader::new(file));
         // A state this version cannot read is as good as none: a full listing rebuilds it.
-        Ok(serde_json::from_slice::<UserState>(&bytes)
-            .ok()
-            .filter(|s| s.version == STATE_VERSION))
+        Ok(state.ok().filter(|s| s.version == STATE_VERSION))
     }
 
     fn save(&self, job: &str, user: &str, state: &UserState) -> Result<(), Error> {
@@ -123,11 +123,13 @@ impl SyncStore for FileStore {
             path.file_name().and_then(|n| n.to_str()).unwrap_or("state"),
             std::process::id()
         ));
-        let bytes = serde_json::to_vec(state)
-            .map_err(|e| Error::config(format!("sync state does not serialize: {e}")))?;
         let write = || -> std::io::Result<()> {
-            let mut f = fs::File::create(&tmp)?;
-            f.write_all(&bytes)?;
+            let mut out = std::io::BufWriter::new(fs::File::create(&tmp)?);
+            serde_json::to_writer(&mut out, state)?;
+            out.flush()?;
+            let f = out
+                .into_inner()
+                .map_err(std::io::IntoInnerError::into_error)?;
             f.sync_all()?;
             drop(f);
             fs::rename(&tmp, &path)?;
