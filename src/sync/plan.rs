@@ -173,6 +173,17 @@ where
         .map_err(SyncError::Store)?
         .filter(|s| s.version == STATE_VERSION)
         .unwrap_or_else(UserState::new);
+    let fields_now = job.fields.to_string();
+    if state.fields != fields_now {
+        // Fingerprints over other fields compare with nothing: list everything and take them
+        // again (what the job knows of each contact is kept).
+        state.sync_token = None;
+        for e in state.contacts.values_mut() {
+            e.google = None;
+            e.edited = false;
+        }
+        state.fields = fields_now;
+    }
     let mut requests = 0;
     let group = job.find_group(&mut requests).await?;
     let listing = job.refresh(&mut state, group.as_deref()).await?;

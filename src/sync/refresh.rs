@@ -153,7 +153,13 @@ impl SyncJob {
                         let known = state.contacts.get(&id);
                         let etag = person.etag.clone().unwrap_or_default();
                         let fingerprint = match known {
-                            Some(e) if e.resource_name == rn && e.etag == etag => None,
+                            Some(e)
+                                if e.resource_name == rn
+                                    && e.etag == etag
+                                    && e.google.is_some() =>
+                            {
+                                None
+                            }
                             _ => Some(fingerprint(&person, self.fields.fields())),
                         };
                         let in_group = group.is_some_and(|g| in_group(&person, g));

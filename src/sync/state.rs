@@ -23,6 +23,10 @@ pub struct UserState {
     pub version: u32,
     /// The `nextSyncToken` of the last listing this state includes.
     pub sync_token: Option<String>,
+    /// The managed fields the fingerprints were taken over (`names,emailAddresses`); when a run
+    /// manages others, the fingerprints are taken again from a full listing.
+    #[serde(default)]
+    pub fields: String,
     /// Managed contacts by external id.
     pub contacts: BTreeMap<String, Entry>,
 }

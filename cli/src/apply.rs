@@ -1,38 +1,33 @@
-//! The job this library is for: apply a file of contact changes from another system (CSV or
-//! JSONL: email, given/family name, phone, organization, title) to the matching Google contacts.
-//!
-//! ```text
-//! cargo run --example sync_contacts                         # embedded emulator, sample file
-//! cargo run --example sync_contacts -- --dry-run            # show what would change
-//! cargo run --example sync_contacts -- --inject-faults      # 429s, 503s, lost responses, edits
-//! cargo run --example sync_contacts -- --input changes.csv --live          # your account (ADC)
-//! cargo run --example sync_contacts -- --input changes.csv --credentials key.json --subject user@your.domain
-//! ```
+//! `gpeople apply`: a file of contact changes from another system (CSV or JSONL: email,
+//! given/family name, phone, organization, title) applied to the contacts that match by email.
 //!
 //! It lists the user's contacts (one page stream), matches rows by email (ignoring case), builds
 //! each update from the contact as listed (so fields the row leaves empty keep their values),
 //! sends them through the batch helper (200 a request, one at a time), and gives contacts that
 //! changed elsewhere in between a second chance with a read-modify-write. It ends with a summary
-//! and writes the rows that failed or matched no contact, with the reason, to a CSV report.
-//!
-//! Options: `--input FILE` (`.csv` or `.jsonl`; default: the sample in `examples/data`),
-//! `--report FILE` (default `target/sync_contacts_report.csv`), `--dry-run`, `--inject-faults`
-//! (emulator only), `--contacts N` (emulator: how many contacts to generate, default 3000),
-//! `--live`, `--credentials FILE`, `--subject USER`.
+//! and writes the rows that failed, are unknown or matched no contact, with the reason, to a CSV
+//! report. With no credentials and no input it runs on the embedded emulator with a sample file.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+
+use clap::Args;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt as _;
-use google_people::auth::{Adc, CONTACTS_SCOPE, ServiceAccount, ServiceAccountKey};
 use google_people::batch::{BatchUpdate, ContactError, Outcome, RateLimit};
-use google_people::runtime::{FieldMask, RetryPolicy, TokenSource};
+use google_people::runtime::{FieldMask, RetryPolicy};
 use google_people::{Client, Name, Organization, Person, PersonField, PhoneNumber};
 use google_people_emulator::{Emulator, Fault, FaultRule};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::auth::Credentials;
+use crate::{Failure, Global};
+
+/// The sample change file of the demo.
+const SAMPLE: &str = include_str!("../data/contact_changes.csv");
 
 const DEMO_USER: &str = "demo@example.com";
 const COLUMNS: [&str; 6] = [
@@ -58,61 +53,31 @@ struct Row {
     title: Option<String>,
 }
 
-struct Args {
-    input: PathBuf,
-    report: PathBuf,
-    dry_run: bool,
-    inject_faults: bool,
-    contacts: usize,
-    live: bool,
-    credentials: Option<PathBuf>,
-    subject: Option<String>,
-}
-
-fn parse_args() -> Result<Args, String> {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut a = Args {
-        input: manifest.join("examples/data/contact_changes.csv"),
-        report: manifest.join("target/sync_contacts_report.csv"),
-        dry_run: false,
-        inject_faults: false,
-        contacts: 3_000,
-        live: false,
-        credentials: None,
-        subject: None,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(arg) = it.next() {
-        let mut value = || it.next().ok_or(format!("{arg} needs a value"));
-        match arg.as_str() {
-            "--input" => a.input = value()?.into(),
-            "--report" => a.report = value()?.into(),
-            "--dry-run" => a.dry_run = true,
-            "--inject-faults" => a.inject_faults = true,
-            "--contacts" => {
-                a.contacts = value()?.parse().map_err(|_| "--contacts takes a number")?
-            }
-            "--live" => a.live = true,
-            "--credentials" => a.credentials = Some(value()?.into()),
-            "--subject" => a.subject = Some(value()?),
-            "-h" | "--help" => {
-                return Err(
-                    "usage: sync_contacts [--input FILE] [--report FILE] [--dry-run] \
-                            [--inject-faults] [--contacts N] [--live] [--credentials FILE] \
-                            [--subject USER]"
-                        .into(),
-                );
-            }
-            other => return Err(format!("unknown option {other} (try --help)")),
-        }
-    }
-    if a.credentials.is_some() || a.subject.is_some() {
-        a.live = true;
-    }
-    if a.live && a.inject_faults {
-        return Err("--inject-faults works with the embedded emulator only".into());
-    }
-    Ok(a)
+#[derive(Args, Debug)]
+pub struct ApplyArgs {
+    /// The change file: CSV or JSONL with an email column and any of given_name, family_name,
+    /// phone, organization, title. With no credentials and no input: a demo on the emulator.
+    #[arg(long, value_name = "FILE")]
+    pub input: Option<PathBuf>,
+    /// The user whose contacts to change (with a service account: the user it acts for).
+    #[arg(long, alias = "subject", value_name = "EMAIL")]
+    pub user: Option<String>,
+    /// Show what would change and send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Rows that failed, are unknown or matched no contact are written here (CSV).
+    #[arg(long, default_value = "gpeople-apply-report.csv", value_name = "FILE")]
+    pub report: PathBuf,
+    /// Run on the embedded emulator (a user with generated contacts), with --input or a sample
+    /// change file. Also the default with no credentials and no input.
+    #[arg(long)]
+    pub demo: bool,
+    /// Demo only: 20% each of 429, 503 and lost responses, and edits made elsewhere.
+    #[arg(long)]
+    pub inject_faults: bool,
+    /// Demo only: how many contacts the emulated user has.
+    #[arg(long, default_value_t = 3_000, hide = true)]
+    pub contacts: usize,
 }
 
 /// A path as the user would type it: relative to the current directory when inside it.
@@ -427,61 +392,37 @@ struct Target {
     emulator: Option<Emulator>,
 }
 
-async fn connect(args: &Args) -> Result<Target, BoxError> {
-    if args.live {
-        let scopes = [CONTACTS_SCOPE];
-        let (tokens, from): (Arc<dyn TokenSource>, String) =
-            match (&args.credentials, &args.subject) {
-                (key, Some(subject)) => {
-                    let path = match key {
-                        Some(p) => p.clone(),
-                        None => std::env::var_os("GOOGLE_APPLICATION_CREDENTIALS")
-                            .map(PathBuf::from)
-                            .ok_or("--subject needs a service account key: --credentials FILE")?,
-                    };
-                    let key = ServiceAccountKey::from_file(&path)?;
-                    let from = format!(
-                        "service account {} acting for {subject}",
-                        key.client_email()
-                    );
-                    (
-                        Arc::new(ServiceAccount::new(key, &scopes).subject(subject.clone())),
-                        from,
-                    )
-                }
-                (Some(path), None) => {
-                    let file = path.to_string_lossy().into_owned();
-                    let env = move |k: &str| {
-                        if k == "GOOGLE_APPLICATION_CREDENTIALS" {
-                            Some(file.clone())
-                        } else {
-                            std::env::var(k).ok()
-                        }
-                    };
-                    let (tokens, source) = Adc::discover_in(&env, &scopes)?;
-                    (tokens, format!("{source:?}"))
-                }
-                (None, None) => {
-                    let (tokens, source) = Adc::discover(&scopes)?;
-                    (
-                        tokens,
-                        format!("application default credentials ({source:?})"),
-                    )
-                }
-            };
-        println!("google-people sync_contacts: live People API, credentials from {from}.");
-        let client = Client::builder().token_source_arc(tokens).build()?;
+async fn connect(global: &Global, args: &ApplyArgs, demo: bool) -> Result<Target, BoxError> {
+    if !demo {
+        let credentials = Credentials::load(global.credentials.as_deref())?;
+        let user = match (&args.user, credentials.delegates()) {
+            (Some(u), _) => u.clone(),
+            (None, true) => {
+                return Err("a service account acts for Workspace users: give --user EMAIL".into());
+            }
+            (None, false) => "me".into(),
+        };
+        println!(
+            "gpeople apply: changes for {user}, as {}.",
+            credentials.describe()
+        );
+        let client = credentials.client(&user, global.base_url.as_deref())?;
         return Ok(Target {
             client,
-            user: "people/me".into(),
+            user,
             emulator: None,
         });
     }
 
     println!(
-        "google-people sync_contacts: no credentials given, so this runs against the embedded \
-         People API emulator ({} generated contacts for {DEMO_USER}); --live uses your account.",
-        args.contacts
+        "gpeople apply: a demo on the embedded People API emulator ({} generated contacts for \
+         {DEMO_USER}){}.",
+        args.contacts,
+        if args.input.is_none() {
+            ", with a sample change file"
+        } else {
+            ""
+        }
     );
     let emu = Emulator::start().await?;
     emu.seed_contacts(DEMO_USER, args.contacts);
@@ -516,50 +457,66 @@ enum Fate {
     NotFound(String),
 }
 
-#[tokio::main]
-async fn main() {
-    let args = match parse_args() {
-        Ok(a) => a,
+pub async fn run(global: &Global, args: ApplyArgs) -> Result<u8, Failure> {
+    let demo = args.demo
+        || args.input.is_none()
+            && global.credentials.is_none()
+            && global.base_url.is_none()
+            && std::env::var_os("GOOGLE_APPLICATION_CREDENTIALS").is_none();
+    if args.input.is_none() && !demo {
+        return Err(Failure::usage("--input FILE is required"));
+    }
+    if args.inject_faults && !demo {
+        return Err(Failure::usage("--inject-faults works in the demo only"));
+    }
+    match apply(global, args, demo).await {
+        Ok(code) => Ok(code),
         Err(e) => {
-            eprintln!("{e}");
-            std::process::exit(2);
-        }
-    };
-    let live = args.live;
-    if let Err(e) = run(args).await {
-        eprintln!("error: {e}");
-        if live
-            && e.downcast_ref::<google_people::Error>()
+            let mut message = e.to_string();
+            if e.downcast_ref::<google_people::Error>()
                 .is_some_and(|e| e.is_auth())
-        {
-            eprintln!(
-                "hint: pass --credentials FILE (a service account key or authorized_user JSON, \
-                 see `cargo run --example authorize`), set GOOGLE_APPLICATION_CREDENTIALS, or run \
-                 `gcloud auth application-default login`"
-            );
+            {
+                message.push_str(
+                    "\nhint: pass --credentials FILE (a service account key, or an authorized_user \
+                     file from `gpeople login`), or set GOOGLE_APPLICATION_CREDENTIALS",
+                );
+            }
+            Err(Failure::run(message))
         }
-        std::process::exit(1);
     }
 }
 
-async fn run(args: Args) -> Result<(), BoxError> {
+async fn apply(global: &Global, args: ApplyArgs, demo: bool) -> Result<u8, BoxError> {
     let start = Instant::now();
-    let target = connect(&args).await?;
-    let rows = match read_rows(&args.input) {
+    let input = match &args.input {
+        Some(p) => p.clone(),
+        None => {
+            let p = std::env::temp_dir().join(format!("gpeople-apply-{}.csv", std::process::id()));
+            std::fs::write(&p, SAMPLE)?;
+            p
+        }
+    };
+    let rows = match read_rows(&input) {
         Ok(rows) => rows,
         Err(errors) => {
             eprintln!(
-                "{}: {} problem(s); nothing was sent:",
-                shown(&args.input),
+                "gpeople: {}: {} problem(s); nothing was sent:",
+                shown(&input),
                 errors.len()
             );
             for e in &errors {
                 eprintln!("  {e}");
             }
-            std::process::exit(2);
+            return Ok(2);
         }
     };
-    println!("Read {} rows from {}.", rows.len(), shown(&args.input));
+    let target = connect(global, &args, demo).await?;
+    let shown_input = if args.input.is_some() {
+        shown(&input)
+    } else {
+        "the sample change file".into()
+    };
+    println!("Read {} rows from {shown_input}.", rows.len());
     let mask = mask_for(&rows);
     if mask.is_empty() {
         return Err("the input changes no field (every cell besides email is empty)".into());
@@ -690,7 +647,15 @@ async fn run(args: Args) -> Result<(), BoxError> {
     // 4. Update, 200 a request, with a progress bar.
     let mut requests = list_requests;
     if !args.dry_run && !updates.is_empty() {
-        let bar = ProgressBar::new(updates.len() as u64).with_style(
+        let bar = ProgressBar::with_draw_target(
+            Some(updates.len() as u64),
+            if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+                ProgressDrawTarget::stderr()
+            } else {
+                ProgressDrawTarget::hidden()
+            },
+        )
+        .with_style(
             ProgressStyle::with_template("{bar:40} {pos}/{len} contacts, {msg}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
@@ -811,5 +776,5 @@ async fn run(args: Args) -> Result<(), BoxError> {
         "Rows that failed, are unknown or matched no contact, with the reason: {}",
         shown(&args.report)
     );
-    Ok(())
+    Ok(if failed + unknown > 0 { 1 } else { 0 })
 }

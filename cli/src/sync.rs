@@ -1,0 +1,546 @@
+//! `gpeople sync`: a directory file into the contacts of one user or many, through the library's
+//! sync engine.
+
+use std::fmt::Write as _;
+use std::io::IsTerminal as _;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::Args;
+use futures_util::StreamExt as _;
+use google_people::batch::RateLimit;
+use google_people::sync::{
+    ConflictPolicy, FileStore, Plan, Record, RecordOutcome, Shard, SyncError, SyncJob, SyncSummary,
+};
+use google_people::{Client, FieldMask, PersonField};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::auth::Credentials;
+use crate::{Failure, Global, input, users};
+
+#[derive(Args, Debug)]
+pub struct SyncArgs {
+    /// The directory: CSV with a header row, or JSONL (.jsonl) with one object a line.
+    #[arg(long, value_name = "FILE")]
+    pub input: Option<PathBuf>,
+    /// The column holding each record's stable, unique id.
+    #[arg(long, value_name = "COL")]
+    pub id_column: Option<String>,
+    /// Sync into every user in FILE (one address a line, or a CSV with an email column).
+    #[arg(long, value_name = "FILE", conflicts_with = "user")]
+    pub users: Option<PathBuf>,
+    /// Sync into this user (with a service account: the user it acts for).
+    #[arg(long, alias = "subject", value_name = "EMAIL")]
+    pub user: Option<String>,
+    /// Delete the contacts this job manages whose id is no longer in the input.
+    #[arg(long)]
+    pub delete: bool,
+    /// Allow deleting more than --max-delete-share of a user's managed contacts.
+    #[arg(long)]
+    pub allow_mass_delete: bool,
+    /// The largest share of a user's managed contacts one run may delete.
+    #[arg(long, default_value_t = 0.10, value_name = "SHARE")]
+    pub max_delete_share: f64,
+    /// Keep every managed contact in this contact group (created if missing).
+    #[arg(long, value_name = "NAME")]
+    pub group: Option<String>,
+    /// Print what would change, and send nothing but reads.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Map a column to a field, e.g. --map "First Name=given_name" (repeatable; FIELD may be
+    /// `ignore`). Known fields: given_name, family_name, middle_name, prefix, suffix, email,
+    /// phone, mobile, organization, title, department, street, city, region, postal_code, country,
+    /// notes.
+    #[arg(long = "map", value_name = "COL=FIELD")]
+    pub maps: Vec<String>,
+    /// The job's name: it marks the contacts this sync owns (two jobs never touch each other's).
+    #[arg(long, default_value = "gpeople", value_name = "NAME")]
+    pub job: String,
+    /// Keep managed fields edited in Google (default: the directory overwrites them).
+    #[arg(long)]
+    pub keep_edits: bool,
+    /// Do not re-create managed contacts deleted in Google.
+    #[arg(long)]
+    pub no_recreate: bool,
+    /// Where the state of incremental runs is kept.
+    #[arg(long, env = "GPEOPLE_STATE_DIR", value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// Every record that failed or whose outcome is unknown is written here (CSV).
+    #[arg(long, default_value = "gpeople-sync-report.csv", value_name = "FILE")]
+    pub report: PathBuf,
+    /// This worker's share of the users, I/K. Default: CLOUD_RUN_TASK_INDEX and _COUNT (Cloud Run
+    /// jobs) or JOB_COMPLETION_INDEX with --shard-count (a Kubernetes Indexed Job).
+    #[arg(long, value_name = "I/K")]
+    pub shard: Option<Shard>,
+    /// The number of shards of an Indexed Job (its completions), for JOB_COMPLETION_INDEX.
+    #[arg(long, value_name = "K")]
+    pub shard_count: Option<u32>,
+    /// Users synced at once (each user's requests stay one at a time).
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    pub concurrency: usize,
+}
+
+/// How a run is done, for every user alike.
+pub struct Settings {
+    pub job: String,
+    pub fields: FieldMask<PersonField>,
+    pub delete: bool,
+    pub allow_mass_delete: bool,
+    pub max_delete_share: f64,
+    pub group: Option<String>,
+    pub dry_run: bool,
+    pub policy: ConflictPolicy,
+    pub recreate: bool,
+    pub store: FileStore,
+    pub concurrency: usize,
+    pub limit: bool,
+    pub report: PathBuf,
+}
+
+/// The result of one user's run.
+enum UserResult {
+    Planned(Box<Plan>),
+    Done(SyncSummary, Vec<RecordOutcome>),
+    Refused(String),
+    Failed(String),
+}
+
+/// What a run came to, for the exit code.
+#[derive(Default)]
+pub struct Totals {
+    pub users: usize,
+    pub incomplete: usize,
+    pub refused: usize,
+    pub failed_users: usize,
+    pub summary: SyncSummary,
+}
+
+impl Totals {
+    pub fn exit_code(&self) -> u8 {
+        if self.users > 0 && self.refused == self.users {
+            2
+        } else if self.incomplete + self.refused + self.failed_users > 0 {
+            1
+        } else {
+            0
+        }
+    }
+}
+
+pub async fn run(global: &Global, args: SyncArgs) -> Result<u8, Failure> {
+    let Some(path) = args.input.clone() else {
+        let no_credentials = global.credentials.is_none()
+            && global.base_url.is_none()
+            && std::env::var_os("GOOGLE_APPLICATION_CREDENTIALS").is_none();
+        if no_credentials {
+            return crate::demo::run(args).await;
+        }
+        return Err(Failure::usage(
+            "--input FILE is required (with --id-column COL); with no credentials and no input, `gpeople sync` runs a demo",
+        ));
+    };
+    let id_column = args
+        .id_column
+        .clone()
+        .ok_or_else(|| Failure::usage("--id-column COL is required with --input"))?;
+    if !(0.0..=1.0).contains(&args.max_delete_share) {
+        return Err(Failure::usage(
+            "--max-delete-share is a share between 0 and 1",
+        ));
+    }
+    let maps = input::parse_maps(&args.maps).map_err(Failure::usage)?;
+    let directory = input::read(&path, &id_column, &maps).map_err(|errors| {
+        let mut msg = format!(
+            "{} problem(s) in {}; nothing was sent:",
+            errors.len(),
+            path.display()
+        );
+        for e in &errors {
+            let _ = write!(msg, "\n  {}: {e}", path.display());
+        }
+        Failure::usage(msg)
+    })?;
+    let credentials = Credentials::load(global.credentials.as_deref()).map_err(Failure::usage)?;
+    let mut user_list = match (&args.users, &args.user) {
+        (Some(file), _) => users::read(file).map_err(|e| Failure::usage(e.join("\n")))?,
+        (None, Some(u)) => vec![u.clone()],
+        (None, None) if credentials.delegates() => {
+            return Err(Failure::usage(
+                "a service account acts for Workspace users: give --user EMAIL or --users FILE",
+            ));
+        }
+        (None, None) => vec!["me".to_string()],
+    };
+    let shard = match args.shard {
+        Some(s) => Some(s),
+        None => Shard::from_env(args.shard_count).map_err(Failure::usage)?,
+    };
+    if let Some(s) = shard {
+        let all = user_list.len();
+        user_list.retain(|u| s.contains(u));
+        println!("Shard {s}: {} of {all} users.", user_list.len());
+    }
+    let mut targets = Vec::with_capacity(user_list.len());
+    for u in user_list {
+        let client = credentials
+            .client(&u, global.base_url.as_deref())
+            .map_err(|e| Failure::usage(e.to_string()))?;
+        targets.push((u, client));
+    }
+    println!(
+        "gpeople sync: {} records from {} into {} user(s), as {}{}.",
+        directory.records.len(),
+        path.display(),
+        targets.len(),
+        credentials.describe(),
+        if args.dry_run {
+            " (dry run: nothing is written)"
+        } else {
+            ""
+        }
+    );
+    let settings = settings(&args, directory.fields, global.base_url.is_none());
+    let totals = execute(&settings, targets, Arc::new(directory.records)).await?;
+    Ok(totals.exit_code())
+}
+
+/// Settings from the arguments.
+pub fn settings(args: &SyncArgs, fields: FieldMask<PersonField>, live: bool) -> Settings {
+    let state_dir = args.state_dir.clone().unwrap_or_else(default_state_dir);
+    Settings {
+        job: args.job.clone(),
+        fields,
+        delete: args.delete,
+        allow_mass_delete: args.allow_mass_delete,
+        max_delete_share: args.max_delete_share,
+        group: args.group.clone(),
+        dry_run: args.dry_run,
+        policy: if args.keep_edits {
+            ConflictPolicy::Keep
+        } else {
+            ConflictPolicy::Overwrite
+        },
+        recreate: !args.no_recreate,
+        store: FileStore::new(state_dir),
+        concurrency: args.concurrency.max(1),
+        limit: live,
+        report: args.report.clone(),
+    }
+}
+
+/// `$XDG_STATE_HOME/gpeople`, or `~/.local/state/gpeople`.
+fn default_state_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("XDG_STATE_HOME") {
+        return PathBuf::from(d).join("gpeople");
+    }
+    match std::env::var_os("HOME") {
+        Some(h) => PathBuf::from(h).join(".local/state/gpeople"),
+        None => PathBuf::from(".gpeople-state"),
+    }
+}
+
+/// Sync every target user with the same records; print the plan (dry run) or a summary table;
+/// write the report. Progress bars only on a terminal.
+pub async fn execute(
+    settings: &Settings,
+    targets: Vec<(String, Client)>,
+    records: Arc<Vec<Record>>,
+) -> Result<Totals, Failure> {
+    let bars = MultiProgress::with_draw_target(if std::io::stdout().is_terminal() {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    });
+    let overall = bars.add(ProgressBar::new(targets.len() as u64));
+    overall.set_style(
+        ProgressStyle::with_template("{prefix:>12} [{bar:30}] {pos}/{len} users")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    overall.set_prefix("overall");
+    let count = targets.len();
+    let mut results: Vec<(String, UserResult)> = futures_util::stream::iter(targets)
+        .map(|(user, client)| {
+            let records = records.clone();
+            let bars = bars.clone();
+            let overall = overall.clone();
+            async move {
+                let result = sync_one(settings, &user, client, records, &bars).await;
+                overall.inc(1);
+                (user, result)
+            }
+        })
+        .buffer_unordered(settings.concurrency)
+        .collect()
+        .await;
+    overall.finish_and_clear();
+    results.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut totals = Totals {
+        users: count,
+        ..Totals::default()
+    };
+    if settings.dry_run {
+        print_plans(&results);
+    } else {
+        print_table(&results, &mut totals);
+    }
+    let mut report = String::from("user,id,outcome,reason\n");
+    let mut rows = 0;
+    for (user, r) in &results {
+        match r {
+            UserResult::Done(_, outcomes) => {
+                for o in outcomes {
+                    let reason = match o {
+                        RecordOutcome::Failed { error, .. } => error.to_string(),
+                        RecordOutcome::Unknown { error, .. } => error.clone(),
+                        _ => continue,
+                    };
+                    rows += 1;
+                    let _ = writeln!(
+                        report,
+                        "{},{},{},{}",
+                        csv_cell(user),
+                        csv_cell(o.id()),
+                        o.kind(),
+                        csv_cell(&reason)
+                    );
+                }
+            }
+            UserResult::Refused(why) => {
+                totals.refused += 1;
+                rows += 1;
+                let _ = writeln!(report, "{},,refused,{}", csv_cell(user), csv_cell(why));
+            }
+            UserResult::Failed(why) => {
+                totals.failed_users += 1;
+                rows += 1;
+                let _ = writeln!(report, "{},,failed,{}", csv_cell(user), csv_cell(why));
+            }
+            UserResult::Planned(_) => {}
+        }
+    }
+    if !settings.dry_run {
+        std::fs::write(&settings.report, report).map_err(|e| {
+            Failure::run(format!(
+                "cannot write the report {}: {e}",
+                settings.report.display()
+            ))
+        })?;
+        if rows > 0 {
+            println!(
+                "{rows} record(s) or user(s) failed or are unknown, with the reason: {}",
+                settings.report.display()
+            );
+        }
+    }
+    Ok(totals)
+}
+
+fn csv_cell(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+async fn sync_one(
+    settings: &Settings,
+    user: &str,
+    client: Client,
+    records: Arc<Vec<Record>>,
+    bars: &MultiProgress,
+) -> UserResult {
+    let job = match SyncJob::new(&client, &settings.job, settings.fields.clone()) {
+        Ok(j) => j,
+        Err(e) => return UserResult::Failed(e.to_string()),
+    };
+    let mut job = job
+        .store(settings.store.clone())
+        .user(user)
+        .delete_missing(settings.delete)
+        .allow_mass_delete(settings.allow_mass_delete)
+        .max_delete_share(settings.max_delete_share)
+        .conflict_policy(settings.policy)
+        .recreate_deleted(settings.recreate);
+    if let Some(g) = &settings.group {
+        job = job.group(g.clone());
+    }
+    if settings.limit {
+        job = job.rate_limit(RateLimit::default());
+    }
+    tracing::info!(user, "planning");
+    let n = records.len();
+    let input = (0..n).map(move |i| records[i].clone());
+    let plan = match job.plan(input).await {
+        Ok(p) => p,
+        Err(e @ SyncError::MassDelete { .. }) => {
+            return UserResult::Refused(format!("{e} (--allow-mass-delete)"));
+        }
+        Err(e) => return UserResult::Failed(e.to_string()),
+    };
+    if settings.dry_run {
+        return UserResult::Planned(Box::new(plan));
+    }
+    let c = plan.counts();
+    let bar = bars.add(ProgressBar::new(
+        (c.create + c.update + c.delete + c.duplicates + c.unchanged + c.skipped) as u64,
+    ));
+    bar.set_style(
+        ProgressStyle::with_template("{prefix:>12} [{bar:30}] {pos}/{len} records {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.set_prefix(short(user));
+    let progress = bar.clone();
+    let job = job.on_progress(move |p| {
+        progress.set_position(p.done);
+        if p.failed > 0 {
+            progress.set_message(format!("({} failed)", p.failed));
+        }
+    });
+    let result = job.apply(plan).await;
+    bar.finish_and_clear();
+    bars.remove(&bar);
+    match result {
+        Ok(report) => {
+            tracing::info!(user, requests = report.summary.requests, "synced");
+            UserResult::Done(report.summary, report.outcomes)
+        }
+        Err(e) => UserResult::Failed(e.to_string()),
+    }
+}
+
+fn short(user: &str) -> String {
+    let u = user.split('@').next().unwrap_or(user);
+    u.chars().take(12).collect()
+}
+
+fn print_plans(results: &[(String, UserResult)]) {
+    println!("Plan (dry run, nothing was written):");
+    for (user, r) in results {
+        match r {
+            UserResult::Planned(plan) => {
+                let c = plan.counts();
+                println!(
+                    "  {user}: create {}, update {}, delete {}, duplicates {}, unchanged {}, skipped {}, orphans {}{}",
+                    c.create,
+                    c.update,
+                    c.delete,
+                    c.duplicates,
+                    c.unchanged,
+                    c.skipped,
+                    c.orphans,
+                    match &plan.group {
+                        Some(g) => format!(
+                            ", group \"{}\"{}: add {}, remove {}",
+                            g.name,
+                            if g.resource_name.is_none() {
+                                " (to create)"
+                            } else {
+                                ""
+                            },
+                            c.group_add,
+                            c.group_remove
+                        ),
+                        None => String::new(),
+                    }
+                );
+                for cr in plan.creates.iter().take(5) {
+                    println!("      + {}", cr.id);
+                }
+                if plan.creates.len() > 5 {
+                    println!("      + … {} more", plan.creates.len() - 5);
+                }
+                for u in plan.updates.iter().take(5) {
+                    let why = if u.edited_in_google {
+                        " (edited in Google)"
+                    } else {
+                        ""
+                    };
+                    println!("      ~ {} {}{why}", u.id, u.resource_name);
+                }
+                if plan.updates.len() > 5 {
+                    println!("      ~ … {} more", plan.updates.len() - 5);
+                }
+                for d in plan.deletes.iter().take(5) {
+                    let why = if d.duplicate { " (duplicate)" } else { "" };
+                    println!("      - {} {}{why}", d.id, d.resource_name);
+                }
+                if plan.deletes.len() > 5 {
+                    println!("      - … {} more", plan.deletes.len() - 5);
+                }
+            }
+            UserResult::Refused(why) => println!("  {user}: REFUSED: {why}"),
+            UserResult::Failed(why) => println!("  {user}: FAILED: {why}"),
+            UserResult::Done(..) => {}
+        }
+    }
+}
+
+fn print_table(results: &[(String, UserResult)], totals: &mut Totals) {
+    let width = results
+        .iter()
+        .map(|(u, _)| u.len())
+        .max()
+        .unwrap_or(4)
+        .max(5);
+    println!(
+        "{:<width$} {:>8} {:>8} {:>9} {:>8} {:>8} {:>7} {:>8} {:>9}",
+        "user",
+        "created",
+        "updated",
+        "unchanged",
+        "deleted",
+        "skipped",
+        "failed",
+        "unknown",
+        "requests"
+    );
+    let mut t = SyncSummary::default();
+    for (user, r) in results {
+        match r {
+            UserResult::Done(s, _) => {
+                println!(
+                    "{user:<width$} {:>8} {:>8} {:>9} {:>8} {:>8} {:>7} {:>8} {:>9}",
+                    s.created,
+                    s.updated,
+                    s.unchanged,
+                    s.deleted + s.duplicates_removed,
+                    s.skipped,
+                    s.failed,
+                    s.unknown,
+                    s.requests
+                );
+                if !s.is_complete() {
+                    totals.incomplete += 1;
+                }
+                t.created += s.created;
+                t.updated += s.updated;
+                t.unchanged += s.unchanged;
+                t.deleted += s.deleted + s.duplicates_removed;
+                t.skipped += s.skipped;
+                t.failed += s.failed;
+                t.unknown += s.unknown;
+                t.requests += s.requests;
+                t.writes += s.writes;
+            }
+            UserResult::Refused(why) => println!("{user:<width$} REFUSED: {why}"),
+            UserResult::Failed(why) => println!("{user:<width$} FAILED: {why}"),
+            UserResult::Planned(_) => {}
+        }
+    }
+    if results.len() > 1 {
+        println!(
+            "{:<width$} {:>8} {:>8} {:>9} {:>8} {:>8} {:>7} {:>8} {:>9}",
+            "total",
+            t.created,
+            t.updated,
+            t.unchanged,
+            t.deleted,
+            t.skipped,
+            t.failed,
+            t.unknown,
+            t.requests
+        );
+    }
+    totals.summary = t;
+}

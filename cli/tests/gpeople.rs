@@ -1,0 +1,531 @@
+//! The compiled `gpeople` binary, run as an administrator would: against an emulator the test
+//! starts (a service account with domain-wide delegation, as for a real domain), or with no
+//! credentials at all (the demo). Checks read the emulator's stored state and request counts.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use google_people_emulator::{
+    Emulator, TEST_SERVICE_ACCOUNT_PRIVATE_KEY_PEM, TEST_SERVICE_ACCOUNT_PUBLIC_KEY_PEM,
+};
+use serde_json::json;
+
+const SA: &str = "gpeople@project.iam.gserviceaccount.com";
+const KEY: &str = "google-people.sync/gpeople";
+
+/// A scratch directory for one test.
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("gpeople-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+struct Domain {
+    emu: Emulator,
+    dir: PathBuf,
+    key: PathBuf,
+    users: PathBuf,
+}
+
+async fn domain(name: &str, users: &[&str]) -> Domain {
+    let emu = Emulator::start().await.unwrap();
+    emu.register_service_account(SA, TEST_SERVICE_ACCOUNT_PUBLIC_KEY_PEM, true)
+        .unwrap();
+    let dir = scratch(name);
+    let key = dir.join("key.json");
+    std::fs::write(
+        &key,
+        json!({
+            "type": "service_account",
+            "project_id": "project",
+            "private_key_id": "k1",
+            "private_key": TEST_SERVICE_ACCOUNT_PRIVATE_KEY_PEM,
+            "client_email": SA,
+            "token_uri": emu.token_url(),
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let users_file = dir.join("users.txt");
+    std::fs::write(&users_file, users.join("\n")).unwrap();
+    Domain {
+        emu,
+        dir,
+        key,
+        users: users_file,
+    }
+}
+
+impl Domain {
+    /// Run `gpeople` with the domain's credentials, emulator and state.
+    async fn run<S: AsRef<std::ffi::OsStr>>(&self, args: &[S]) -> (Output, String, String) {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_gpeople"));
+        cmd.args(args)
+            .arg("--credentials")
+            .arg(&self.key)
+            .arg("--base-url")
+            .arg(self.emu.base_url())
+            .env("GPEOPLE_STATE_DIR", self.dir.join("state"))
+            .current_dir(&self.dir);
+        run(cmd).await
+    }
+
+    fn write(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    fn mutations(&self) -> u64 {
+        [
+            "people.batchCreateContacts",
+            "people.batchUpdateContacts",
+            "people.batchDeleteContacts",
+            "contactGroups.create",
+            "contactGroups.members.modify",
+        ]
+        .iter()
+        .map(|m| self.emu.request_count(m, None))
+        .sum()
+    }
+
+    /// Managed contacts of `user`: id → family name.
+    fn managed(&self, user: &str) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = self
+            .emu
+            .contacts(user)
+            .iter()
+            .filter_map(|c| {
+                let id = c["clientData"]
+                    .as_array()?
+                    .iter()
+                    .find(|d| d["key"] == KEY)?["value"]
+                    .as_str()?
+                    .to_string();
+                Some((
+                    id,
+                    c["names"][0]["familyName"]
+                        .as_str()
+                        .unwrap_or("")
+                        .to_string(),
+                ))
+            })
+            .collect();
+        out.sort();
+        out
+    }
+}
+
+async fn run(mut cmd: Command) -> (Output, String, String) {
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out, stdout, stderr)
+}
+
+const DIRECTORY: &str = "employee_id,given_name,family_name,email,phone,organization,title\n\
+E1,Ada,Lovelace,ada@corp.example,+1 555 0101,Corp,Countess\n\
+E2,Alan,Turing,alan@corp.example,+1 555 0102,Corp,Researcher\n\
+E3,Grace,Hopper,grace@corp.example,+1 555 0103,Corp,Admiral\n\
+E4,\"Edsger W.\",Dijkstra,edsger@corp.example,,Corp,\"Professor, Emeritus\"\n";
+
+fn users(n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("user{i}@example.com")).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_then_resync_costs_one_request_per_user_and_a_dry_run_sends_nothing() {
+    let names = users(3);
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let d = domain("resync", &refs).await;
+    let input = d.write("directory.csv", DIRECTORY);
+    let args = |extra: &[&'static str]| {
+        let mut a: Vec<String> = vec![
+            "sync".into(),
+            "--input".into(),
+            input.display().to_string(),
+            "--id-column".into(),
+            "employee_id".into(),
+            "--users".into(),
+            d.users.display().to_string(),
+        ];
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    };
+
+    // A dry run: reads only.
+    let (out, stdout, stderr) = d.run(&args(&["--dry-run"])).await;
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("create 4, update 0"), "{stdout}");
+    assert_eq!(d.mutations(), 0, "a dry run writes nothing");
+
+    let (out, stdout, stderr) = d.run(&args(&[])).await;
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    for u in &names {
+        assert_eq!(d.managed(u).len(), 4, "{u}");
+    }
+    assert!(stdout.contains("total"), "{stdout}");
+    // Progress bars are off when stdout is not a terminal.
+    assert!(
+        !stderr.contains("records") && !stdout.contains('['),
+        "{stdout}\n{stderr}"
+    );
+
+    // Again: one listing request per user, no write.
+    let before: u64 = names
+        .iter()
+        .map(|u| {
+            d.emu.request_count("people.connections.list", Some(u))
+                + d.emu.request_count("people.getBatchGet", Some(u))
+        })
+        .sum();
+    let writes = d.mutations();
+    let (out, stdout, _) = d.run(&args(&[])).await;
+    assert_eq!(out.status.code(), Some(0));
+    let after: u64 = names
+        .iter()
+        .map(|u| {
+            d.emu.request_count("people.connections.list", Some(u))
+                + d.emu.request_count("people.getBatchGet", Some(u))
+        })
+        .sum();
+    assert_eq!(after - before, 3, "one request per user:\n{stdout}");
+    assert_eq!(d.mutations(), writes, "no write");
+
+    // A change is picked up; a removed record is deleted with --delete (and the valve allows it
+    // only explicitly: 1 of 4 is 25%).
+    let changed = DIRECTORY.replace("Hopper", "Hopper-Murray");
+    let changed: String = changed
+        .lines()
+        .filter(|l| !l.starts_with("E4,"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&input, changed).unwrap();
+    let (out, stdout, _) = d.run(&args(&["--delete"])).await;
+    // Every user refused, nothing sent: the input looks truncated, exit 2.
+    assert_eq!(out.status.code(), Some(2), "the valve refuses:\n{stdout}");
+    assert!(stdout.contains("REFUSED"), "{stdout}");
+    let (out, stdout, stderr) = d.run(&args(&["--delete", "--allow-mass-delete"])).await;
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    for u in &names {
+        let m = d.managed(u);
+        assert_eq!(m.len(), 3, "{u}: {m:?}");
+        assert!(m.contains(&("E3".into(), "Hopper-Murray".into())), "{m:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_input_gets_every_error_with_its_line_and_nothing_is_sent() {
+    let d = domain("malformed", &["user0@example.com"]).await;
+    let bad = d.write(
+        "bad.csv",
+        "employee_id,given_name,family_name,email,favourite_colour\n\
+         E1,Ada,Lovelace,ada@corp.example,blue\n\
+         E2,Alan,Turing,not-an-email,green\n\
+         E1,Ada,Again,ada2@corp.example,red\n\
+         E3,\"Grace,Hopper,grace@corp.example,red\n",
+    );
+    let (out, stdout, stderr) = d
+        .run(&[
+            "sync",
+            "--input",
+            bad.to_str().unwrap(),
+            "--id-column",
+            "employee_id",
+            "--user",
+            "user0@example.com",
+        ])
+        .await;
+    assert_eq!(out.status.code(), Some(2), "{stdout}\n{stderr}");
+    for want in [
+        "unknown column \"favourite_colour\"",
+        "line 3: \"not-an-email\" is not an email address",
+        "line 4: id \"E1\" appears again (first on line 2)",
+        "nothing was sent",
+    ] {
+        assert!(stderr.contains(want), "{want}: {stderr}");
+    }
+    // Bad quoting: the CSV reader's error, with its line.
+    let quoted = d.write(
+        "quoted.csv",
+        "employee_id,given_name,email\nE1,Ada,ada@corp.example\nE2,\"Alan,alan@corp.example\nE3,Grace\n",
+    );
+    let (out, _, stderr) = d
+        .run(&[
+            "sync",
+            "--input",
+            quoted.to_str().unwrap(),
+            "--id-column",
+            "employee_id",
+            "--user",
+            "user0@example.com",
+        ])
+        .await;
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("line "), "{stderr}");
+
+    // JSONL: a value that is not a string.
+    let jsonl = d.write(
+        "bad.jsonl",
+        "{\"id\": \"E1\", \"given_name\": \"Ada\"}\n{\"id\": \"E2\", \"given_name\": [\"Alan\"]}\nnot json\n",
+    );
+    let (out, _, stderr) = d
+        .run(&[
+            "sync",
+            "--input",
+            jsonl.to_str().unwrap(),
+            "--id-column",
+            "id",
+            "--user",
+            "user0@example.com",
+        ])
+        .await;
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("line 2: \"given_name\" is a list"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("line 3: not a JSON object"), "{stderr}");
+
+    // Usage errors: exit 2 too.
+    let (out, _, stderr) = d.run(&["sync", "--input", bad.to_str().unwrap()]).await;
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let (out, _, _) = d.run(&["sync", "--shard", "3/2"]).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(d.emu.total_requests(), 0, "nothing was sent");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exit_code_one_when_some_records_fail_with_a_report() {
+    let d = domain(
+        "failures",
+        &["user0@example.com", "nodelegation@example.com"],
+    )
+    .await;
+    let input = d.write("directory.csv", DIRECTORY);
+    // A second domain user whose token the emulator refuses: everything fails for them.
+    d.emu.add_fault(
+        google_people_emulator::FaultRule::new(google_people_emulator::Fault::Status(403))
+            .user("nodelegation@example.com"),
+    );
+    let (out, stdout, stderr) = d
+        .run(&[
+            "sync",
+            "--input",
+            input.to_str().unwrap(),
+            "--id-column",
+            "employee_id",
+            "--users",
+            d.users.to_str().unwrap(),
+        ])
+        .await;
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("nodelegation@example.com FAILED"),
+        "{stdout}"
+    );
+    let report = std::fs::read_to_string(d.dir.join("gpeople-sync-report.csv")).unwrap();
+    assert!(report.starts_with("user,id,outcome,reason\n"), "{report}");
+    assert!(
+        report.contains("nodelegation@example.com,,failed,"),
+        "{report}"
+    );
+    assert_eq!(
+        d.managed("user0@example.com").len(),
+        4,
+        "the other user was synced"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_export_syncs_back_with_no_change() {
+    let d = domain("export", &["user0@example.com"]).await;
+    let input = d.write("directory.csv", DIRECTORY);
+    let (out, ..) = d
+        .run(&[
+            "sync",
+            "--input",
+            input.to_str().unwrap(),
+            "--id-column",
+            "employee_id",
+            "--user",
+            "user0@example.com",
+        ])
+        .await;
+    assert_eq!(out.status.code(), Some(0));
+    // Someone's own contact, not managed: exported, with an empty id.
+    d.emu.insert_contact(
+        "user0@example.com",
+        &json!({"names": [{"givenName": "Own"}]}),
+    );
+    for (format, file) in [("csv", "export.csv"), ("jsonl", "export.jsonl")] {
+        let (out, _, stderr) = d
+            .run(&[
+                "export",
+                "--user",
+                "user0@example.com",
+                "--format",
+                format,
+                "--output",
+                file,
+            ])
+            .await;
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        assert!(stderr.contains("5 contacts"), "{stderr}");
+        // The managed rows only (a record needs an id), synced back: nothing changes.
+        let text = std::fs::read_to_string(d.dir.join(file)).unwrap();
+        let kept: String = text
+            .lines()
+            .filter(|l| !l.contains("Own"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let back = d.write(&format!("back.{format}"), &kept);
+        let writes = d.mutations();
+        let (out, stdout, stderr) = d
+            .run(&[
+                "sync",
+                "--input",
+                back.to_str().unwrap(),
+                "--id-column",
+                "id",
+                "--user",
+                "user0@example.com",
+            ])
+            .await;
+        assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+        assert_eq!(d.mutations(), writes, "no change:\n{stdout}");
+    }
+    let csv = std::fs::read_to_string(d.dir.join("export.csv")).unwrap();
+    assert!(
+        csv.starts_with("resource_name,id,given_name,family_name"),
+        "{csv}"
+    );
+    assert!(csv.contains("\"Professor, Emeritus\""), "{csv}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_shards_cover_every_user_exactly_once() {
+    let names = users(12);
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let d = domain("shards", &refs).await;
+    let input = d.write("directory.csv", DIRECTORY);
+    let mut seen = Vec::new();
+    for shard in ["0/2", "1/2"] {
+        let (out, stdout, stderr) = d
+            .run(&[
+                "sync",
+                "--input",
+                input.to_str().unwrap(),
+                "--id-column",
+                "employee_id",
+                "--users",
+                d.users.to_str().unwrap(),
+                "--shard",
+                shard,
+            ])
+            .await;
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        for u in &names {
+            if stdout.lines().any(|l| l.starts_with(u.as_str())) {
+                seen.push(u.clone());
+            }
+        }
+    }
+    seen.sort();
+    let mut all = names.clone();
+    all.sort();
+    assert_eq!(seen, all, "every user in exactly one shard");
+    for u in &names {
+        assert_eq!(
+            d.emu.request_count("people.batchCreateContacts", Some(u)),
+            1,
+            "{u}"
+        );
+    }
+    // The shard also comes from the scheduler's environment.
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gpeople"));
+    cmd.args([
+        "sync",
+        "--dry-run",
+        "--input",
+        input.to_str().unwrap(),
+        "--id-column",
+        "employee_id",
+        "--users",
+        d.users.to_str().unwrap(),
+    ])
+    .arg("--credentials")
+    .arg(&d.key)
+    .args(["--base-url", &d.emu.base_url()])
+    .env("CLOUD_RUN_TASK_INDEX", "1")
+    .env("CLOUD_RUN_TASK_COUNT", "3")
+    .env("GPEOPLE_STATE_DIR", d.dir.join("state"));
+    let (out, stdout, _) = run(cmd).await;
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout.contains("Shard 1/3"), "{stdout}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_runs_with_no_credentials() {
+    let dir = scratch("demo");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gpeople"));
+    cmd.arg("sync")
+        .current_dir(&dir)
+        .env_remove("GOOGLE_APPLICATION_CREDENTIALS")
+        .env_remove("GPEOPLE_CREDENTIALS")
+        .env_remove("GPEOPLE_BASE_URL")
+        .env("HOME", &dir);
+    let (out, stdout, stderr) = run(cmd).await;
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    let first = stdout.lines().next().unwrap();
+    assert!(
+        first.contains("demo on an embedded People API emulator"),
+        "{first}"
+    );
+    // Step 2: one request per user; step 3: three updates per user.
+    let steps: Vec<&str> = stdout.split("\n\n").collect();
+    assert_eq!(steps.len(), 4, "{stdout}");
+    let totals = |step: &str| -> Vec<u64> {
+        step.lines()
+            .find(|l| l.starts_with("total"))
+            .unwrap()
+            .split_whitespace()
+            .skip(1)
+            .map(|n| n.parse().unwrap())
+            .collect()
+    };
+    assert_eq!(totals(steps[1])[0], 8_000, "created:\n{}", steps[1]);
+    assert_eq!(
+        totals(steps[2])[7],
+        4,
+        "one request per user:\n{}",
+        steps[2]
+    );
+    assert_eq!(
+        totals(steps[3])[1],
+        12,
+        "three updates per user:\n{}",
+        steps[3]
+    );
+}
+
+#[test]
+fn help_and_usage_errors_exit_two() {
+    let out = Command::new(env!("CARGO_BIN_EXE_gpeople"))
+        .args(["sync", "--no-such-flag"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = Command::new(env!("CARGO_BIN_EXE_gpeople"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let help = String::from_utf8_lossy(&out.stdout);
+    for cmd in ["sync", "apply", "export", "login", "whoami"] {
+        assert!(help.contains(cmd), "{help}");
+    }
+}
