@@ -529,3 +529,74 @@ fn help_and_usage_errors_exit_two() {
         assert!(help.contains(cmd), "{help}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_saves_owner_only_credentials_and_whoami_uses_them() {
+    use std::io::BufRead as _;
+    let emu = Emulator::start().await.unwrap();
+    emu.register_oauth_client("desktop-client", "desktop-secret");
+    emu.set_consent_user("you@example.com");
+    let dir = scratch("login");
+    let saved = dir.join("nested").join("credentials.json");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gpeople"))
+        .args([
+            "login",
+            "--client-id",
+            "desktop-client",
+            "--client-secret",
+            "desktop-secret",
+        ])
+        .arg("--out")
+        .arg(&saved)
+        .args([
+            "--auth-uri",
+            &emu.authorize_url(),
+            "--token-uri",
+            &emu.token_url(),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    // Read gpeople's output to the end (it prints more after the URL), passing the URL on.
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let mut tx = Some(tx);
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if line.trim().starts_with("http")
+                && let Some(tx) = tx.take()
+            {
+                let _ = tx.send(line.trim().to_string());
+            }
+        }
+    });
+    let url = rx.await.unwrap();
+    // Play the browser: consent, and follow the redirect back to gpeople's listener.
+    google_people::runtime::install_crypto_provider();
+    reqwest::get(&url).await.unwrap();
+    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+    assert!(status.success());
+    let creds: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+    assert_eq!(creds["type"], "authorized_user");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&saved).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "owner-only");
+    }
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gpeople"));
+    cmd.arg("whoami")
+        .arg("--credentials")
+        .arg(&saved)
+        .args(["--base-url", &emu.base_url()]);
+    let (out, stdout, stderr) = run(cmd).await;
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("you@example.com"), "{stdout}");
+    assert!(!stdout.contains("desktop-secret") && !stderr.contains("desktop-secret"));
+}
