@@ -13,7 +13,7 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use google_people::runtime::{RetryPolicy, install_crypto_provider};
-use google_people::sync::{MemoryStore, Record, SyncJob};
+use google_people::sync::{FileStore, MemoryStore, Record, SyncJob, SyncStore};
 use google_people::{Client, EmailAddress, Name, Person, PersonField, PhoneNumber};
 use google_people_emulator::Emulator;
 
@@ -36,7 +36,7 @@ fn records(n: usize, changed: usize) -> impl Iterator<Item = Record> + Send {
     (0..n).map(move |i| record(i, if i < changed { 2 } else { 1 }))
 }
 
-fn job(client: &Client, store: &MemoryStore) -> SyncJob {
+fn job(client: &Client, store: impl SyncStore + 'static) -> SyncJob {
     SyncJob::new(
         client,
         "bench",
@@ -47,8 +47,9 @@ fn job(client: &Client, store: &MemoryStore) -> SyncJob {
         ],
     )
     .unwrap()
-    .store(store.clone())
+    .store(store)
     .user(USER)
+    .keep_all_outcomes(false)
 }
 
 fn env(name: &str, default: usize) -> usize {
@@ -93,21 +94,25 @@ fn main() {
         return;
     }
     if let Some(i) = args.iter().position(|a| a == "--client") {
-        // The memory part's client: a first sync and a re-sync; print the peak.
+        // The memory part's client: one phase (a first sync, or a re-sync from the state the first
+        // left), in a process of its own; print the peak.
         let n: usize = args[i + 1].parse().unwrap();
-        let (base, token) = (&args[i + 2], &args[i + 3]);
+        let (base, token, phase, dir) = (&args[i + 2], &args[i + 3], &args[i + 4], &args[i + 5]);
         rt.block_on(async {
             let client = Client::builder()
                 .base_url(base)
                 .access_token(token)
                 .build()
                 .unwrap();
-            let store = MemoryStore::new();
-            let first = job(&client, &store).run(records(n, 0)).await.unwrap();
-            assert_eq!(first.summary.created, n as u64);
-            drop(first);
-            let again = job(&client, &store).run(records(n, 0)).await.unwrap();
-            assert_eq!(again.summary.unchanged, n as u64);
+            let report = job(&client, FileStore::new(dir))
+                .run(records(n, 0))
+                .await
+                .unwrap();
+            let s = report.summary;
+            match phase.as_str() {
+                "first" => assert_eq!(s.created, n as u64),
+                _ => assert_eq!((s.unchanged, s.requests), (n as u64, 1)),
+            }
         });
         println!("{}", peak_rss_kib());
         return;
@@ -116,11 +121,13 @@ fn main() {
     let n = env("SYNC_BENCH_RECORDS", 10_000);
     let changed = env("SYNC_BENCH_CHANGED", 137);
     if env("SYNC_BENCH_RSS", 1) == 1 {
-        let small = measure_rss(10_000);
-        let large = measure_rss(100_000);
+        let (first_s, resync_s) = measure_rss(10_000);
+        let (first_l, resync_l) = measure_rss(100_000);
         println!(
-            "sync_rss: records=10000 peak_kib={small} records=100000 peak_kib={large} ratio={:.2}",
-            large as f64 / small.max(1) as f64
+            "sync_rss: first_kib(10000)={first_s} first_kib(100000)={first_l} first_ratio={:.2} \
+             resync_kib(10000)={resync_s} resync_kib(100000)={resync_l} resync_ratio={:.2}",
+            first_l as f64 / first_s.max(1) as f64,
+            resync_l as f64 / resync_s.max(1) as f64
         );
     }
 
@@ -134,17 +141,17 @@ fn main() {
     let store = MemoryStore::new();
     let start = Instant::now();
     let first = rt
-        .block_on(job(&client, &store).run(records(n, 0)))
+        .block_on(job(&client, store.clone()).run(records(n, 0)))
         .unwrap();
     let first_s = start.elapsed().as_secs_f64();
     assert_eq!(first.summary.created, n as u64);
     let start = Instant::now();
     let again = rt
-        .block_on(job(&client, &store).run(records(n, 0)))
+        .block_on(job(&client, store.clone()).run(records(n, 0)))
         .unwrap();
     let resync_s = start.elapsed().as_secs_f64();
     let changes = rt
-        .block_on(job(&client, &store).run(records(n, changed)))
+        .block_on(job(&client, store.clone()).run(records(n, changed)))
         .unwrap();
     assert_eq!(changes.summary.updated, changed as u64);
     println!(
@@ -156,8 +163,9 @@ fn main() {
     );
 }
 
-/// The client's peak RSS (KiB) for a first sync and a re-sync of `n` records.
-fn measure_rss(n: usize) -> u64 {
+/// The client's peak RSS (KiB) for a first sync, and for a re-sync from the state it left, of
+/// `n` records, each phase in a process of its own.
+fn measure_rss(n: usize) -> (u64, u64) {
     let exe = std::env::current_exe().unwrap();
     let mut server = Command::new(&exe)
         .arg("--serve")
@@ -170,23 +178,31 @@ fn measure_rss(n: usize) -> u64 {
         .read_line(&mut first)
         .unwrap();
     let (base, token) = first.trim().split_once(' ').unwrap();
-    let out = Command::new(&exe)
-        .args(["--client", &n.to_string(), base, token])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let dir = std::env::temp_dir().join(format!("gp-sync-bench-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let phase = |name: &str| -> u64 {
+        let out = Command::new(&exe)
+            .args(["--client", &n.to_string(), base, token, name])
+            .arg(&dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .lines()
+            .last()
+            .and_then(|l| l.parse().ok())
+            .unwrap_or(0)
+    };
+    let result = (phase("first"), phase("resync"));
     if let Some(mut stdin) = server.stdin.take() {
         let _ = stdin.flush();
     }
     let _ = server.wait();
-    String::from_utf8_lossy(&out.stdout)
-        .trim()
-        .lines()
-        .last()
-        .and_then(|l| l.parse().ok())
-        .unwrap_or(0)
+    let _ = std::fs::remove_dir_all(&dir);
+    result
 }

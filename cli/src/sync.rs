@@ -361,7 +361,9 @@ async fn sync_one(
         .allow_mass_delete(settings.allow_mass_delete)
         .max_delete_share(settings.max_delete_share)
         .conflict_policy(settings.policy)
-        .recreate_deleted(settings.recreate);
+        .recreate_deleted(settings.recreate)
+        // The report lists only what needs attention; the table has the totals.
+        .keep_all_outcomes(false);
     if let Some(g) = &settings.group {
         job = job.group(g.clone());
     }

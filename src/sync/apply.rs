@@ -9,7 +9,7 @@ use futures_util::StreamExt as _;
 
 use super::outcome::{PlanCounts, RecordOutcome, SyncError, SyncProgress, SyncReport, SyncSummary};
 use super::plan::{Plan, PlannedCreate};
-use super::state::{Entry, UserState};
+use super::state::{Entry, Fingerprint, UserState};
 use super::{Callback, SyncJob};
 use crate::batch::{BatchCreate, BatchDelete, BatchUpdate, CreateOutcome, DeleteOutcome, Outcome};
 use crate::{
@@ -29,12 +29,38 @@ struct Tally {
     done: AtomicU64,
     applied: AtomicU64,
     failed: AtomicU64,
+    /// Outcomes by kind, in the order of [`KINDS`].
+    kinds: [AtomicU64; 8],
+    /// Keep every outcome in the report, or only those that need attention.
+    keep_all: bool,
     callback: Option<Callback>,
 }
 
+/// The outcome kinds, in `Tally::kinds` order.
+const KINDS: [&str; 8] = [
+    "created",
+    "updated",
+    "unchanged",
+    "deleted",
+    "duplicate-removed",
+    "skipped",
+    "failed",
+    "unknown",
+];
+
 impl Tally {
+    fn count(&self, kind: &str) -> u64 {
+        KINDS
+            .iter()
+            .position(|k| *k == kind)
+            .map_or(0, |i| self.kinds[i].load(Ordering::Relaxed))
+    }
+
     fn record(&self, outcome: &RecordOutcome) {
         self.done.fetch_add(1, Ordering::Relaxed);
+        if let Some(i) = KINDS.iter().position(|k| *k == outcome.kind()) {
+            self.kinds[i].fetch_add(1, Ordering::Relaxed);
+        }
         match outcome {
             RecordOutcome::Created { .. }
             | RecordOutcome::Updated { .. }
@@ -82,6 +108,8 @@ pub(super) async fn apply(job: &SyncJob, plan: Plan) -> Result<SyncReport, SyncE
         done: AtomicU64::new(0),
         applied: AtomicU64::new(0),
         failed: AtomicU64::new(0),
+        kinds: Default::default(),
+        keep_all: job.keep_all_outcomes,
         callback: job.progress.clone(),
     });
     let mut summary = SyncSummary {
@@ -90,9 +118,11 @@ pub(super) async fn apply(job: &SyncJob, plan: Plan) -> Result<SyncReport, SyncE
         orphans: orphans.len() as u64,
         ..SyncSummary::default()
     };
-    let mut outcomes = Vec::with_capacity(
-        creates.len() + updates.len() + unchanged.len() + skipped.len() + deletes.len(),
-    );
+    let mut outcomes = Vec::with_capacity(if job.keep_all_outcomes {
+        creates.len() + updates.len() + unchanged.len() + skipped.len() + deletes.len()
+    } else {
+        0
+    });
     // The first commit: the state brought up to date by the listing, and its sync token. Whatever
     // happens from here on, the next run lists the changes since then, this run's writes
     // included, and finds every contact it created by its key.
@@ -183,7 +213,12 @@ pub(super) async fn apply(job: &SyncJob, plan: Plan) -> Result<SyncReport, SyncE
         &mut outcomes,
     )
     .await;
-    for (id, resource_name) in unchanged {
+    for id in unchanged {
+        let resource_name = state
+            .contacts
+            .get(&id)
+            .map(|e| e.resource_name.clone())
+            .unwrap_or_default();
         push(
             &tally,
             &mut outcomes,
@@ -230,18 +265,14 @@ pub(super) async fn apply(job: &SyncJob, plan: Plan) -> Result<SyncReport, SyncE
         .save(&job.name, &job.user, &state)
         .map_err(SyncError::Store)?;
 
-    for o in &outcomes {
-        match o {
-            RecordOutcome::Created { .. } => summary.created += 1,
-            RecordOutcome::Updated { .. } => summary.updated += 1,
-            RecordOutcome::Unchanged { .. } => summary.unchanged += 1,
-            RecordOutcome::Deleted { .. } => summary.deleted += 1,
-            RecordOutcome::DuplicateRemoved { .. } => summary.duplicates_removed += 1,
-            RecordOutcome::Skipped { .. } => summary.skipped += 1,
-            RecordOutcome::Failed { .. } => summary.failed += 1,
-            RecordOutcome::Unknown { .. } => summary.unknown += 1,
-        }
-    }
+    summary.created = tally.count("created");
+    summary.updated = tally.count("updated");
+    summary.unchanged = tally.count("unchanged");
+    summary.deleted = tally.count("deleted");
+    summary.duplicates_removed = tally.count("duplicate-removed");
+    summary.skipped = tally.count("skipped");
+    summary.failed = tally.count("failed");
+    summary.unknown = tally.count("unknown");
     summary.elapsed = started.elapsed();
     tally.report();
     tracing::debug!(
@@ -260,7 +291,15 @@ pub(super) async fn apply(job: &SyncJob, plan: Plan) -> Result<SyncReport, SyncE
 
 fn push(tally: &Tally, outcomes: &mut Vec<RecordOutcome>, o: RecordOutcome) {
     tally.record(&o);
-    outcomes.push(o);
+    let attention = matches!(
+        o,
+        RecordOutcome::Failed { .. }
+            | RecordOutcome::Unknown { .. }
+            | RecordOutcome::Skipped { .. }
+    );
+    if tally.keep_all || attention {
+        outcomes.push(o);
+    }
 }
 
 /// A batch job's progress, forwarded to the sync's callback.
@@ -320,8 +359,8 @@ async fn create(
                     Entry {
                         resource_name: resource_name.clone(),
                         etag: person.etag.clone().unwrap_or_default(),
-                        google: Some(c.fingerprint.clone()),
-                        source: Some(c.fingerprint.clone()),
+                        google: Some(c.fingerprint),
+                        source: Some(c.fingerprint),
                         edited: false,
                         in_group: group.is_some(),
                     },
@@ -370,12 +409,9 @@ async fn update(
     if updates.is_empty() {
         return;
     }
-    let mut by_name: HashMap<String, (String, String)> = HashMap::with_capacity(updates.len());
+    let mut by_name: HashMap<String, (String, Fingerprint)> = HashMap::with_capacity(updates.len());
     for u in &updates {
-        by_name.insert(
-            u.resource_name.clone(),
-            (u.id.clone(), u.fingerprint.clone()),
-        );
+        by_name.insert(u.resource_name.clone(), (u.id.clone(), u.fingerprint));
     }
     // Unpacked one chunk at a time, as the batch helper pulls them.
     let items = updates
@@ -419,7 +455,7 @@ async fn update(
                     // Without the answer's etag, the next listing shows this write as a change,
                     // which compares equal.
                     e.etag = person.and_then(|p| p.etag).unwrap_or_default();
-                    e.google = Some(fp.clone());
+                    e.google = Some(fp);
                     e.source = Some(fp);
                     e.edited = false;
                 }

@@ -70,7 +70,7 @@ pub use outcome::{
 };
 pub use plan::{Plan, PlannedCreate, PlannedDelete, PlannedSkip, PlannedUpdate};
 pub use shard::{Shard, shard_of};
-pub use state::{Entry, STATE_VERSION, UserState};
+pub use state::{Entry, Fingerprint, STATE_VERSION, UserState};
 pub use store::{FileStore, MemoryStore, SyncStore};
 pub use users::{UserSync, sync_users};
 
@@ -141,6 +141,7 @@ pub struct SyncJob {
     group: Option<String>,
     limit: Option<RateLimit>,
     progress: Option<Callback>,
+    keep_all_outcomes: bool,
 }
 
 /// The prefix of every job's `clientData` key.
@@ -210,6 +211,7 @@ impl SyncJob {
             group: None,
             limit: None,
             progress: None,
+            keep_all_outcomes: true,
         })
     }
 
@@ -296,6 +298,15 @@ impl SyncJob {
     #[must_use]
     pub fn on_progress(mut self, f: impl Fn(SyncProgress) + Send + Sync + 'static) -> Self {
         self.progress = Some(Callback(Arc::new(f)));
+        self
+    }
+
+    /// Keep every outcome in [`SyncReport::outcomes`] (the default), or, with `false`, only
+    /// those that need attention (failed, unknown, skipped): for runs of many records, whose
+    /// totals are in the summary either way.
+    #[must_use]
+    pub fn keep_all_outcomes(mut self, yes: bool) -> Self {
+        self.keep_all_outcomes = yes;
         self
     }
 

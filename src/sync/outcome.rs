@@ -212,7 +212,8 @@ impl SyncSummary {
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]
 pub struct SyncReport {
-    /// Outcomes, creates first, then updates, unchanged, skipped, deletes.
+    /// Outcomes, creates first, then updates, unchanged, skipped, deletes (only failed, unknown
+    /// and skipped ones with [`keep_all_outcomes(false)`](super::SyncJob::keep_all_outcomes)).
     pub outcomes: Vec<RecordOutcome>,
     /// Totals.
     pub summary: SyncSummary,

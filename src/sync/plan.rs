@@ -7,7 +7,7 @@ use futures_util::{Stream, StreamExt as _};
 use serde_json::Value;
 
 use super::outcome::{PlanCounts, RecordError, SkipReason, SyncError};
-use super::state::{STATE_VERSION, UserState, fingerprint};
+use super::state::{Fingerprint, STATE_VERSION, UserState, fingerprint};
 use super::{ConflictPolicy, Record, SyncJob};
 use crate::Person;
 use crate::runtime::MaskField as _;
@@ -47,7 +47,7 @@ pub struct PlannedCreate {
     /// The record's contact was deleted in Google and is created again.
     pub recreate: bool,
     pub(super) body: Packed,
-    pub(super) fingerprint: String,
+    pub(super) fingerprint: Fingerprint,
 }
 
 impl PlannedCreate {
@@ -68,7 +68,7 @@ pub struct PlannedUpdate {
     /// The managed fields were edited in Google (and the policy overwrites them).
     pub edited_in_google: bool,
     pub(super) body: Packed,
-    pub(super) fingerprint: String,
+    pub(super) fingerprint: Fingerprint,
 }
 
 impl PlannedUpdate {
@@ -125,8 +125,8 @@ pub struct Plan {
     pub updates: Vec<PlannedUpdate>,
     /// Managed contacts to delete.
     pub deletes: Vec<PlannedDelete>,
-    /// Records already in sync: (id, resource name).
-    pub unchanged: Vec<(String, String)>,
+    /// Records already in sync, by id (their contacts are in the state).
+    pub unchanged: Vec<String>,
     /// Records left alone by policy.
     pub skipped: Vec<PlannedSkip>,
     /// Managed contacts whose id left the input, kept because deletes are off: (id, resource
@@ -309,7 +309,7 @@ fn decide(
     plan: &mut Plan,
     gone: &HashSet<String>,
     record: Record,
-    fp: String,
+    fp: Fingerprint,
 ) {
     let Record { id, person } = record;
     let Some(e) = state.contacts.get_mut(&id) else {
@@ -340,10 +340,10 @@ fn decide(
     {
         g.add.push(rn.clone());
     }
-    if e.google.as_deref() == Some(fp.as_str()) {
+    if e.google == Some(fp) {
         e.source = Some(fp);
         e.edited = false;
-        plan.unchanged.push((id, rn));
+        plan.unchanged.push(id);
     } else if e.edited && job.policy == ConflictPolicy::Keep {
         e.source = Some(fp);
         plan.skipped.push(PlannedSkip {

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use futures_util::StreamExt as _;
 
-use super::state::{Entry, UserState, fingerprint};
+use super::state::{Entry, Fingerprint, UserState, fingerprint};
 use super::{SyncError, SyncJob};
 use crate::runtime::Error;
 use crate::{ContactGroupGroupType, Person};
@@ -28,7 +28,7 @@ struct Seen {
     resource_name: String,
     etag: String,
     /// Computed only when the etag differs from the state's (otherwise nothing changed).
-    fingerprint: Option<String>,
+    fingerprint: Option<Fingerprint>,
     in_group: bool,
 }
 
@@ -96,8 +96,12 @@ impl SyncJob {
         Ok(listing)
     }
 
-    /// List (since `token`, or everything) and fold what is seen into `state`. On an error the
-    /// state is left as it was.
+    /// List (since `token`, or everything) and fold what is seen into `state`, page by page, so
+    /// memory holds one page and the state, whatever the number of contacts.
+    ///
+    /// An incremental listing folds into the state as it goes: if it fails half way, the state
+    /// keeps its old sync token, and folding the same changes again the next time is harmless. A
+    /// full listing builds a new map and replaces the old one only once it is complete.
     async fn list(
         &self,
         token: Option<&str>,
@@ -116,10 +120,16 @@ impl SyncJob {
         if let Some(t) = token {
             call = call.sync_token(t);
         }
-        let by_name = state.ids_by_name();
-        let mut seen: BTreeMap<String, Vec<Seen>> = BTreeMap::new();
+        let full = token.is_none();
+        listing.full = full;
+        // Full: the map being built (the old one is the baseline). Incremental: the state itself.
+        let mut fresh: BTreeMap<String, Entry> = BTreeMap::new();
+        // Ids seen under more than one contact, with the copies beyond the first.
+        let mut conflicts: BTreeMap<String, Vec<Seen>> = BTreeMap::new();
+        // Entries this listing created (an incremental listing), to tell them from known ones.
+        let mut new_ids: HashSet<String> = HashSet::new();
         let mut deleted: HashSet<String> = HashSet::new();
-        let mut disowned: HashSet<String> = HashSet::new();
+        let mut unkeyed: HashSet<String> = HashSet::new();
         let mut next_token = None;
         let mut pages = call.by_page();
         loop {
@@ -147,105 +157,137 @@ impl SyncJob {
                     deleted.insert(rn);
                     continue;
                 }
-                match self.id_of(&person) {
-                    Some(id) => {
-                        let id = id.to_string();
-                        let known = state.contacts.get(&id);
-                        let etag = person.etag.clone().unwrap_or_default();
-                        let fingerprint = match known {
-                            Some(e)
-                                if e.resource_name == rn
-                                    && e.etag == etag
-                                    && e.google.is_some() =>
-                            {
-                                None
-                            }
-                            _ => Some(fingerprint(&person, self.fields.fields())),
-                        };
-                        let in_group = group.is_some_and(|g| in_group(&person, g));
-                        seen.entry(id).or_default().push(Seen {
-                            resource_name: rn,
-                            etag,
-                            fingerprint,
-                            in_group,
-                        });
+                let Some(id) = self.id_of(&person).map(str::to_owned) else {
+                    // A contact the job knew that no longer carries its key is no longer its
+                    // own (checked against the state below).
+                    if !full {
+                        unkeyed.insert(rn);
                     }
-                    // A contact the job knew that no longer carries its key is no longer its own.
-                    None if by_name.contains_key(&rn) => {
-                        disowned.insert(rn);
-                    }
-                    None => {}
-                }
-            }
-        }
-        // The whole listing arrived: fold it into the state.
-        let full = token.is_none();
-        listing.full = full;
-        let mut old = if full {
-            std::mem::take(&mut state.contacts)
-        } else {
-            BTreeMap::new()
-        };
-        let contacts = &mut state.contacts;
-        for rn in deleted.iter().chain(&disowned) {
-            if let Some(id) = by_name.get(rn)
-                && contacts.get(id).is_some_and(|e| &e.resource_name == rn)
-            {
-                contacts.remove(id);
-                listing.gone.insert(id.clone());
-            }
-        }
-        for (id, mut copies) in seen {
-            let known = contacts.remove(&id).or_else(|| old.remove(&id));
-            // The copy to keep: the one the state knows, if it is still there; else the lowest.
-            copies.sort_by(|a, b| name_order(&a.resource_name, &b.resource_name));
-            let keep_known = known.as_ref().is_some_and(|e| {
-                copies.iter().any(|c| c.resource_name == e.resource_name)
-                    || (!full && !deleted.contains(&e.resource_name))
-            });
-            let keeper_name = match (&known, keep_known) {
-                (Some(e), true) => e.resource_name.clone(),
-                _ => copies[0].resource_name.clone(),
-            };
-            let mut entry = if keep_known { known } else { None };
-            for copy in copies {
-                if copy.resource_name != keeper_name {
-                    listing.duplicates.push((id.clone(), copy.resource_name));
                     continue;
-                }
-                entry = Some(match entry {
-                    Some(mut e) => {
-                        if let Some(fp) = copy.fingerprint {
-                            // Google's managed fields changed since the job last knew them.
-                            if e.google.as_deref().is_some_and(|g| g != fp) {
-                                e.edited = true;
-                            }
-                            e.google = Some(fp);
+                };
+                let etag = person.etag.clone().unwrap_or_default();
+                // What the job knew of it: the old state (full) or the state itself.
+                let baseline = state.contacts.get(&id);
+                let unchanged = baseline
+                    .is_some_and(|e| e.resource_name == rn && e.etag == etag && e.google.is_some());
+                let carried = baseline.filter(|b| full && b.resource_name == rn).cloned();
+                let fingerprint = (!unchanged).then(|| fingerprint(&person, self.fields.fields()));
+                let contacts = if full {
+                    &mut fresh
+                } else {
+                    &mut state.contacts
+                };
+                let seen = Seen {
+                    resource_name: rn,
+                    etag,
+                    fingerprint,
+                    in_group: group.is_some_and(|g| in_group(&person, g)),
+                };
+                match contacts.get_mut(&id) {
+                    Some(e) if e.resource_name == seen.resource_name => observe(e, seen),
+                    Some(_) => conflicts.entry(id).or_default().push(seen),
+                    None => {
+                        let mut e = match carried {
+                            Some(b) => b,
+                            None => Entry {
+                                resource_name: seen.resource_name.clone(),
+                                etag: seen.etag.clone(),
+                                google: None,
+                                source: None,
+                                edited: false,
+                                in_group: false,
+                            },
+                        };
+                        observe(&mut e, seen);
+                        if !full {
+                            new_ids.insert(id.clone());
                         }
-                        e.etag = copy.etag;
-                        e.in_group = copy.in_group;
-                        e
+                        contacts.insert(id, e);
                     }
-                    None => Entry {
-                        resource_name: copy.resource_name,
-                        etag: copy.etag,
-                        google: copy.fingerprint,
+                }
+            }
+        }
+        // The whole listing arrived.
+        if full {
+            // Every managed contact was shown: one it did not show is gone.
+            let old = std::mem::replace(&mut state.contacts, fresh);
+            for id in old.into_keys() {
+                if !state.contacts.contains_key(&id) {
+                    listing.gone.insert(id);
+                }
+            }
+        } else {
+            let contacts = &mut state.contacts;
+            let gone: Vec<String> = contacts
+                .iter()
+                .filter(|(_, e)| {
+                    deleted.contains(&e.resource_name) || unkeyed.contains(&e.resource_name)
+                })
+                .map(|(id, _)| id.clone())
+                .collect();
+            for id in gone {
+                contacts.remove(&id);
+                // A copy of it may still be listed (a conflict below keeps it).
+                listing.gone.insert(id);
+            }
+        }
+        for (id, copies) in conflicts {
+            let current = state.contacts.remove(&id);
+            // Known from before this listing and still there: it stays. Otherwise the lowest
+            // resource name among the copies stays.
+            let known = current
+                .as_ref()
+                .filter(|_| full || !new_ids.contains(&id))
+                .map(|e| e.resource_name.clone());
+            let mut candidates: Vec<String> =
+                copies.iter().map(|c| c.resource_name.clone()).collect();
+            if let Some(e) = &current {
+                candidates.push(e.resource_name.clone());
+            }
+            candidates.sort_by(|a, b| name_order(a, b));
+            let keeper = known.unwrap_or_else(|| candidates[0].clone());
+            let mut entry = current.filter(|e| e.resource_name == keeper);
+            for copy in copies {
+                if copy.resource_name == keeper {
+                    let e = entry.get_or_insert_with(|| Entry {
+                        resource_name: copy.resource_name.clone(),
+                        etag: copy.etag.clone(),
+                        google: None,
                         source: None,
                         edited: false,
-                        in_group: copy.in_group,
-                    },
-                });
+                        in_group: false,
+                    });
+                    observe(e, copy);
+                } else {
+                    listing.duplicates.push((id.clone(), copy.resource_name));
+                }
+            }
+            for name in candidates {
+                if name != keeper && !listing.duplicates.iter().any(|(_, d)| *d == name) {
+                    listing.duplicates.push((id.clone(), name));
+                }
             }
             if let Some(e) = entry {
                 listing.gone.remove(&id);
-                contacts.insert(id, e);
+                state.contacts.insert(id, e);
             }
         }
-        // A full listing shows every contact: a managed one it did not show is gone.
-        listing.gone.extend(old.into_keys());
         state.sync_token = next_token;
         Ok(())
     }
+}
+
+/// Fold one listed copy into its entry.
+fn observe(e: &mut Entry, seen: Seen) {
+    if let Some(fp) = seen.fingerprint {
+        // Google's managed fields changed since the job last knew them.
+        if e.google.is_some_and(|g| g != fp) {
+            e.edited = true;
+        }
+        e.google = Some(fp);
+    }
+    e.etag = seen.etag;
+    e.in_group = seen.in_group;
 }
 
 /// Whether a person is in the contact group `group`.
