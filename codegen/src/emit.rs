@@ -25,6 +25,16 @@ pub(crate) struct Emitter<'a> {
 }
 
 /// An identifier, raw when it starts with `r#`.
+/// Append a literal part of a path: a character as a `char` (clippy's `single_char_add_str`).
+fn push_literal(lit: &str) -> Option<TokenStream> {
+    let mut chars = lit.chars();
+    match (chars.next(), chars.next()) {
+        (None, _) => None,
+        (Some(c), None) => Some(quote!(path.push(#c);)),
+        _ => Some(quote!(path.push_str(#lit);)),
+    }
+}
+
 pub(crate) fn ident(s: &str) -> Ident {
     match s.strip_prefix("r#") {
         Some(raw) => Ident::new_raw(raw, Span::call_site()),
@@ -632,9 +642,12 @@ impl Emitter<'_> {
         let docs = self.method_docs(m, true);
         let dep = m.deprecated.then(|| quote!(#[deprecated]));
         let vis = public.then(|| quote!(pub));
+        // The document's required parameters are positional, however many there are.
+        let many = (args.len() > 6).then(|| quote!(#[allow(clippy::too_many_arguments)]));
         quote! {
             #docs
             #dep
+            #many
             #vis fn #f(&self, #(#args),*) -> #call {
                 #call {
                     client: Clone::clone(#client),
@@ -1028,15 +1041,23 @@ impl Emitter<'_> {
     fn str_ref(&self, t: &Ty, v: TokenStream) -> TokenStream {
         match t {
             Ty::String | Ty::Named(_) => self.to_query_string(t, v),
-            _ => quote!(&ToString::to_string(#v)),
+            _ => {
+                let owned = self.to_query_string(t, v);
+                quote!(&#owned)
+            }
         }
     }
 
     /// A query value (`&str` or `String`) for a parameter value reference `v`.
     fn to_query_string(&self, t: &Ty, v: TokenStream) -> TokenStream {
+        let rt = &self.rt;
         match t {
             Ty::String => quote!(String::as_str(#v)),
-            Ty::Named(_) => quote!((#v).as_str()),
+            Ty::Named(name) => {
+                let n = ident(name);
+                quote!(#n::as_str(#v))
+            }
+            Ty::Bytes => quote!(#rt::wire::bytes_param(#v)),
             _ => quote!(ToString::to_string(#v)),
         }
     }
@@ -1048,9 +1069,7 @@ impl Emitter<'_> {
         while let Some(i) = rest.find('{') {
             let Some(j) = rest[i..].find('}') else { break };
             let lit = &rest[..i];
-            if !lit.is_empty() {
-                parts.push(quote!(path.push_str(#lit);));
-            }
+            parts.extend(push_literal(lit));
             let var = &rest[i + 1..i + j];
             let (reserved, name) = match var.strip_prefix('+') {
                 Some(n) => (true, n),
@@ -1068,7 +1087,7 @@ impl Emitter<'_> {
             if parts.is_empty() {
                 return quote!(String::from(#rest));
             }
-            parts.push(quote!(path.push_str(#rest);));
+            parts.extend(push_literal(rest));
         }
         quote!({
             let mut path = String::new();
@@ -1144,7 +1163,8 @@ impl Emitter<'_> {
                     args.push(quote!(body: #t));
                 }
                 let d = self.method_docs(m, false);
-                quote!(#d fn #f(&self, #(#args),*) -> #call;)
+                let many = (args.len() > 6).then(|| quote!(#[allow(clippy::too_many_arguments)]));
+                quote!(#d #many fn #f(&self, #(#args),*) -> #call;)
             });
             quote! {
                 #[doc = #d]

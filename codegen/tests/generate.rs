@@ -102,7 +102,7 @@ fn every_vendored_document_generates() {
             n += 1;
         }
     }
-    assert_eq!(n, 9, "6 other APIs and 3 People revisions");
+    assert_eq!(n, 12, "9 other APIs and 3 People revisions");
 }
 
 #[test]

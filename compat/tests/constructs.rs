@@ -2,7 +2,9 @@
 //! per-construct documents and real other-API documents compiled in this crate.
 
 use google_people::runtime::{Client, FieldMask, HttpMethod, MaskField};
-use google_people_compat_tests::{drive_v3, enums, formats, methods, names, oauth2_v2, recursion};
+use google_people_compat_tests::{
+    drive_v3, enums, formats, methods, names, oauth2_v2, params, recursion,
+};
 use serde_json::{Value, json};
 
 fn round_trip<T: serde::de::DeserializeOwned + serde::Serialize>(v: &Value) -> T {
@@ -263,4 +265,96 @@ fn other_apis_work_through_the_same_runtime() {
     assert_eq!(f.size, Some(123_456_789_012));
     let r = client.tokeninfo().access_token("x").request().unwrap();
     assert_eq!(r.method(), HttpMethod::Post);
+}
+
+#[test]
+fn every_type_and_format_is_a_parameter() {
+    use params::{AllTypes, AllTypesField, AllTypesKind, ParamsApi as _};
+    let client = Client::builder().build().unwrap();
+    // Bytes travel as URL-safe base64 (0xfb 0xff is `+/8=` in standard base64).
+    let r = client
+        .things()
+        .reserved(vec![0xfb, 0xff])
+        .request()
+        .unwrap();
+    assert_eq!(r.path(), "v1/-_8=:reserved");
+    let r = client
+        .things()
+        .path(
+            "a b",
+            vec![0xfb],
+            "2025-01-01",
+            "2025-01-01T00:00:00Z",
+            "2025-01-01T00:00:00.5Z",
+            "3.5s",
+            -7i64,
+            7u64,
+            AllTypesKind::B,
+            -1,
+            1u32,
+            2i64,
+            3i64,
+            4u64,
+            1.5f32,
+            2.5,
+            3.5,
+            true,
+            AllTypes::new(),
+        )
+        .request()
+        .unwrap();
+    assert_eq!(
+        r.path(),
+        "v1/things/a%20b/-w%3D%3D/2025-01-01/2025-01-01T00%3A00%3A00Z/2025-01-01T00%3A00%3A00.5Z/3.5s/-7/7/B/-1/1/2/3/4/1.5/2.5/3.5/true"
+    );
+    let r = client
+        .things()
+        .query(
+            "s",
+            vec![0xfb, 0xff],
+            "2025-01-01",
+            "t",
+            "u",
+            "1s",
+            FieldMask::from([AllTypesField::I32, AllTypesField::BytesList]),
+            -9i64,
+            9u64,
+            AllTypesKind::A,
+            1,
+            2u32,
+            3i64,
+            4i64,
+            5u64,
+            0.5f32,
+            0.25,
+            0.125,
+            false,
+        )
+        .r_bytes([vec![0u8], vec![0xff]])
+        .q_bytes(vec![0xfa])
+        .r_i64_str([1i64, -2])
+        .r_kind([AllTypesKind::B, AllTypesKind::UnknownValue("NEW".into())])
+        .q_f32(1.25f32)
+        .request()
+        .unwrap();
+    let q: Vec<(&str, &str)> = r
+        .query_pairs()
+        .iter()
+        .map(|(k, v)| (*k, v.as_str()))
+        .collect();
+    for want in [
+        ("reqBytes", "-_8="),
+        ("reqGFieldMask", "i32,bytesList"),
+        ("reqI64Str", "-9"),
+        ("reqKind", "A"),
+        ("reqFlag", "false"),
+        ("qBytes", "-g=="),
+        ("rBytes", "AA=="),
+        ("rBytes", "_w=="),
+        ("rI64Str", "-2"),
+        ("rKind", "NEW"),
+        ("qF32", "1.25"),
+    ] {
+        assert!(q.contains(&want), "{want:?} in {q:?}");
+    }
 }

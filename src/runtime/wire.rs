@@ -140,6 +140,12 @@ impl WireFormat<Vec<u8>> for Base64 {
     }
 }
 
+/// A `format: byte` path or query parameter: URL-safe base64, as Google's clients send it (no
+/// `+` or `/` to escape, and a `/` could never split a path segment).
+pub fn bytes_param(v: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE.encode(v)
+}
+
 /// Decode standard or URL-safe base64, padded or not.
 pub fn decode_base64(s: &str) -> Option<Vec<u8>> {
     use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};

@@ -522,10 +522,10 @@ impl ThingsListCall {
             "enums.things.list",
         );
         if let Some(v) = &self.order {
-            request.query("order", (v).as_str());
+            request.query("order", ThingsListOrder::as_str(v));
         }
         for v in &self.sources {
-            request.query("sources", (v).as_str());
+            request.query("sources", ReadSourceType::as_str(v));
         }
         if let Some(v) = &self.fields {
             request.query("fields", v.as_str());

@@ -10632,7 +10632,7 @@ impl OtherContactsListCall {
             request.query("requestSyncToken", ToString::to_string(v));
         }
         for v in &self.sources {
-            request.query("sources", (v).as_str());
+            request.query("sources", ReadSourceType::as_str(v));
         }
         if let Some(v) = &self.sync_token {
             request.query("syncToken", String::as_str(v));
@@ -11489,7 +11489,7 @@ impl PeopleCreateContactCall {
             request.query("personFields", ToString::to_string(v));
         }
         for v in &self.sources {
-            request.query("sources", (v).as_str());
+            request.query("sources", ReadSourceType::as_str(v));
         }
         if let Some(v) = &self.fields {
             request.query("fields", v.as_str());
@@ -11708,7 +11708,7 @@ impl PeopleDeleteContactPhotoCall {
             request.query("personFields", ToString::to_string(v));
         }
         for v in &self.sources {
-            request.query("sources", (v).as_str());
+            request.query("sources", ReadSourceType::as_str(v));
         }
         if let Some(v) = &self.fields {
             request.query("fields", v.as_str());
@@ -11876,7 +11876,7 @@ impl PeopleGetCall {
             request.query("requestMask.includeField", ToString::to_string(v));
         }
         for v in &self.sources {
-            request.query("sources", (v).as_str());
+            request.query("sources", ReadSourceType::as_str(v));
         }
         if let Some(v) = &self.fields {
             request.query("fields", v.as_str());
@@ -12048,7 +12048,7 @@ impl PeopleGetBatchGetCall {
             request.query("resourceNames", String::as_str(v));
         }
         for v in &self.sources {
-            request.query("sources", (v).as_str());
+            request.query("sources", ReadSourceType::as_str(v));
         }
         if let Some(v) = &self.fields {
             request.query("fields", v.as_str());
@@ -12216,7 +12216,7 @@ impl PeopleListDirectoryPeopleCall {
             "people.people.listDirectoryPeople",
         );
         for v in &self.merge_sources {
-            request.query("mergeSources", (v).as_str());
+            request.query("mergeSources", DirectoryMergeSourceType::as_str(v));
         }
         if let Some(v) = &self.page_size {
             request.query("pageSize", ToString::to_string(v));
@@ -12231,7 +12231,7 @@ impl PeopleListDirectoryPeopleCall {
             request.query("requestSyncToken", ToString::to_string(v));
         }
         for v in &self.sources {
-            request.query("sources", (v).as_str());
+            request.query("sources", DirectorySourceType::as_str(v));
         }
         if let Some(v) = &self.sync_token {
             request.query("syncToken", String::as_str(v));
@@ -12419,7 +12419,7 @@ impl PeopleSearchContactsCall {
             request.query("readMask", ToString::to_string(v));
         }
         for v in &self.sources {
-            request.query("sources", (v).as_str());
+            request.query("sources", ReadSourceType::as_str(v));
         }
         if let Some(v) = &self.fields {
             request.query("fields", v.as_str());
@@ -12580,7 +12580,7 @@ impl PeopleSearchDirectoryPeopleCall {
             "people.people.searchDirectoryPeople",
         );
         for v in &self.merge_sources {
-            request.query("mergeSources", (v).as_str());
+            request.query("mergeSources", DirectoryMergeSourceType::as_str(v));
         }
         if let Some(v) = &self.page_size {
             request.query("pageSize", ToString::to_string(v));
@@ -12595,7 +12595,7 @@ impl PeopleSearchDirectoryPeopleCall {
             request.query("readMask", ToString::to_string(v));
         }
         for v in &self.sources {
-            request.query("sources", (v).as_str());
+            request.query("sources", DirectorySourceType::as_str(v));
         }
         if let Some(v) = &self.fields {
             request.query("fields", v.as_str());
@@ -12847,7 +12847,7 @@ impl PeopleUpdateContactCall {
             request.query("personFields", ToString::to_string(v));
         }
         for v in &self.sources {
-            request.query("sources", (v).as_str());
+            request.query("sources", ReadSourceType::as_str(v));
         }
         if let Some(v) = &self.update_person_fields {
             request.query("updatePersonFields", ToString::to_string(v));
@@ -13181,10 +13181,10 @@ impl PeopleConnectionsListCall {
             request.query("requestSyncToken", ToString::to_string(v));
         }
         if let Some(v) = &self.sort_order {
-            request.query("sortOrder", (v).as_str());
+            request.query("sortOrder", PeopleConnectionsListSortOrder::as_str(v));
         }
         for v in &self.sources {
-            request.query("sources", (v).as_str());
+            request.query("sources", ReadSourceType::as_str(v));
         }
         if let Some(v) = &self.sync_token {
             request.query("syncToken", String::as_str(v));
