@@ -288,25 +288,33 @@ impl Client {
 }
 
 /// Decode a JSON response body the way every generated call does: validate UTF-8 once for the
-/// whole body (faster than serde_json's per-string checks), parse, and on failure parse again
-/// only to name the JSON path at fault.
+/// whole body (faster than serde_json's per-string checks), parse, and on failure name the JSON
+/// path at fault. Only the parse is generic: the error paths are shared by every response type,
+/// so each type's `Deserialize` is compiled once.
 pub fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, Error> {
-    let text = match std::str::from_utf8(body) {
-        Ok(t) => t,
-        // Let serde_json report where the bad bytes are.
-        Err(_) => return serde_json::from_slice(body).map_err(|e| Error::decode(e, None, body)),
-    };
-    match serde_json::from_str(text) {
-        Ok(v) => Ok(v),
-        Err(first) => {
-            let de = &mut serde_json::Deserializer::from_str(text);
-            let path = match serde_path_to_error::deserialize::<_, T>(de) {
-                Err(e) => Some(e.path().to_string()),
-                Ok(_) => None,
-            };
-            Err(Error::decode(first, path, body))
-        }
+    match std::str::from_utf8(body) {
+        Ok(text) => serde_json::from_str(text).map_err(|e| decode_failure(text, e)),
+        Err(e) => Err(invalid_utf8(body, e.valid_up_to())),
     }
+}
+
+/// A body that parsed as UTF-8 but not as the expected type: the error, with the JSON path of
+/// the value at fault.
+#[inline(never)]
+fn decode_failure(text: &str, e: serde_json::Error) -> Error {
+    let at = super::jsonpath::offset_of(text, e.line(), e.column());
+    let path = super::jsonpath::path_at(text, at);
+    Error::decode(e, Some(path), text.as_bytes())
+}
+
+/// A body that is not UTF-8 from byte `valid` on: where, and in which value.
+#[inline(never)]
+fn invalid_utf8(body: &[u8], valid: usize) -> Error {
+    let prefix = std::str::from_utf8(&body[..valid]).unwrap_or_default();
+    let path = super::jsonpath::path_at(prefix, prefix.len());
+    let e =
+        <serde_json::Error as serde::de::Error>::custom(format!("invalid UTF-8 at byte {valid}"));
+    Error::decode(e, Some(path), body)
 }
 
 fn to_reqwest_method(m: super::HttpMethod) -> reqwest::Method {

@@ -9,6 +9,7 @@
 mod client;
 mod error;
 mod httpdate;
+mod jsonpath;
 mod mask;
 #[doc(hidden)]
 pub mod paginate;
