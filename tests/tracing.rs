@@ -1,5 +1,5 @@
-//! The batch helper traces every request at `debug` with counts, and never puts contact data in
-//! a span or event above `trace`.
+//! The batch helpers and the sync engine trace every request at `debug` with counts, and never
+//! put contact data in a span or event above `trace`.
 
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -123,6 +123,57 @@ async fn requests_are_traced_with_counts_and_no_contact_data() {
     );
     for (level, line) in lines.iter().filter(|(l, _)| *l > Level::TRACE) {
         for private in [secret_family, "private@example.org", "people/c", "Given"] {
+            assert!(!line.contains(private), "{level} {line}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_sync_is_traced_with_counts_and_no_contact_data() {
+    use google_people::sync::{MemoryStore, Record, SyncJob};
+    let recorder = Recorder::default();
+    let _guard = tracing::subscriber::set_default(recorder.clone());
+
+    let emu = Emulator::start().await.unwrap();
+    let user = "synced@example.com";
+    let client = Client::builder()
+        .base_url(emu.base_url())
+        .access_token(emu.issue_token(user))
+        .build()
+        .unwrap();
+    let secret_family = "Qwertzuiop";
+    let records: Vec<Record> = (0..250)
+        .map(|i| {
+            Record::new(
+                format!("secret-id-{i}"),
+                Person::new()
+                    .set_names([Name::new().set_family_name(secret_family)])
+                    .set_email_addresses([EmailAddress::new().set_value("hidden@example.org")]),
+            )
+        })
+        .collect();
+    let store = MemoryStore::new();
+    let job = SyncJob::new(&client, "traced", [PersonField::Names, PersonField::EmailAddresses])
+        .unwrap()
+        .store(store.clone())
+        .user(user)
+        .group("Traced group");
+    let report = job.run(records.clone()).await.unwrap();
+    assert_eq!(report.summary.created, 250);
+    let report = job.run(records).await.unwrap();
+    assert_eq!(report.summary.unchanged, 250);
+
+    let lines = recorder.lines.lock().unwrap();
+    assert!(
+        lines.iter().any(|(l, s)| *l == Level::DEBUG && s.contains("planned") && s.contains("create=250")),
+        "the plan is traced with its counts"
+    );
+    assert!(
+        lines.iter().any(|(_, s)| s.contains("synced") && s.contains("created=250")),
+        "the run is traced with its counts"
+    );
+    for (level, line) in lines.iter().filter(|(l, _)| *l > Level::TRACE) {
+        for private in [secret_family, "hidden@example.org", "secret-id", "people/c", "Traced group", user] {
             assert!(!line.contains(private), "{level} {line}");
         }
     }
