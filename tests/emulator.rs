@@ -161,3 +161,70 @@ async fn emulator_faults_surface_as_typed_errors() {
     assert!(get().await.unwrap_err().is_transport());
     assert!(get().await.is_ok());
 }
+
+#[tokio::test]
+async fn contact_photos_are_set_served_and_removed() {
+    let (emu, client) = setup().await;
+    let rn = emu.seed_contacts(USER, 1).remove(0);
+    let etag0 = emu.contact(USER, &rn).unwrap()["etag"].clone();
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR fake but well-marked".to_vec();
+    let answer = client
+        .people()
+        .update_contact_photo(
+            rn.clone(),
+            UpdateContactPhotoRequest::new()
+                .set_photo_bytes(png.clone())
+                .set_person_fields([PersonField::Photos, PersonField::Metadata]),
+        )
+        .send()
+        .await
+        .unwrap();
+    let person = answer.person.unwrap();
+    let url = person.photos.as_ref().unwrap()[0].url.clone().unwrap();
+    assert_ne!(
+        person.etag.map(serde_json::Value::from),
+        Some(etag0.clone()),
+        "the etag changes"
+    );
+    // The URL serves the photo.
+    let served = reqwest::get(&url).await.unwrap();
+    assert_eq!(served.headers()["content-type"], "image/png");
+    assert_eq!(served.bytes().await.unwrap().to_vec(), png);
+
+    // Not an image: refused, nothing changes.
+    let e = client
+        .people()
+        .update_contact_photo(
+            rn.clone(),
+            UpdateContactPhotoRequest::new().set_photo_bytes(b"<svg/>".to_vec()),
+        )
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(e.rpc_status(), Some("INVALID_ARGUMENT"), "{e}");
+
+    // Deleted: the default photo again, and a new etag.
+    let before = emu.contact(USER, &rn).unwrap()["etag"].clone();
+    let answer = client
+        .people()
+        .delete_contact_photo(rn.clone())
+        .person_fields([PersonField::Photos])
+        .send()
+        .await
+        .unwrap();
+    let photos = answer.person.unwrap().photos.unwrap();
+    assert_eq!(photos[0].default, Some(true));
+    assert_ne!(emu.contact(USER, &rn).unwrap()["etag"], before);
+    assert_eq!(
+        reqwest::get(&url).await.unwrap().status(),
+        404,
+        "the old photo is gone"
+    );
+    let e = client
+        .people()
+        .delete_contact_photo("people/c1")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(e.status(), Some(404));
+}

@@ -153,11 +153,15 @@ async fn a_sync_is_traced_with_counts_and_no_contact_data() {
         })
         .collect();
     let store = MemoryStore::new();
-    let job = SyncJob::new(&client, "traced", [PersonField::Names, PersonField::EmailAddresses])
-        .unwrap()
-        .store(store.clone())
-        .user(user)
-        .group("Traced group");
+    let job = SyncJob::new(
+        &client,
+        "traced",
+        [PersonField::Names, PersonField::EmailAddresses],
+    )
+    .unwrap()
+    .store(store.clone())
+    .user(user)
+    .group("Traced group");
     let report = job.run(records.clone()).await.unwrap();
     assert_eq!(report.summary.created, 250);
     let report = job.run(records).await.unwrap();
@@ -165,15 +169,26 @@ async fn a_sync_is_traced_with_counts_and_no_contact_data() {
 
     let lines = recorder.lines.lock().unwrap();
     assert!(
-        lines.iter().any(|(l, s)| *l == Level::DEBUG && s.contains("planned") && s.contains("create=250")),
+        lines
+            .iter()
+            .any(|(l, s)| *l == Level::DEBUG && s.contains("planned") && s.contains("create=250")),
         "the plan is traced with its counts"
     );
     assert!(
-        lines.iter().any(|(_, s)| s.contains("synced") && s.contains("created=250")),
+        lines
+            .iter()
+            .any(|(_, s)| s.contains("synced") && s.contains("created=250")),
         "the run is traced with its counts"
     );
     for (level, line) in lines.iter().filter(|(l, _)| *l > Level::TRACE) {
-        for private in [secret_family, "hidden@example.org", "secret-id", "people/c", "Traced group", user] {
+        for private in [
+            secret_family,
+            "hidden@example.org",
+            "secret-id",
+            "people/c",
+            "Traced group",
+            user,
+        ] {
             assert!(!line.contains(private), "{level} {line}");
         }
     }

@@ -17,6 +17,11 @@
 //! # }
 //! ```
 //!
+//! Served: every `people.*` method but `listDirectoryPeople` and `searchDirectoryPeople`
+//! (contacts, batches, `connections.list` with sync tokens, `searchContacts`, contact photos,
+//! whose URLs it serves under `/photos/`), every `contactGroups.*` method; not yet
+//! `otherContacts.*`. A method it does not serve answers `404 Method not found`.
+//!
 //! It is an independent oracle of the wire format: it does not use the client's generated types.
 //! Behaviour the public record leaves unknown is a knob in [`Config`], with the default the
 //! project's research recommends.
@@ -27,6 +32,7 @@ mod errors;
 mod faults;
 mod groups;
 mod people;
+mod photos;
 mod store;
 
 use std::collections::HashMap;
@@ -487,6 +493,12 @@ async fn serve(state: Arc<State>, req: Request<Incoming>) -> Result<Resp, Droppe
         .headers()
         .get("metadata-flavor")
         .is_some_and(|v| v == "Google");
+    let host = req
+        .headers()
+        .get("host")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("127.0.0.1")
+        .to_string();
     let body = match Limited::new(req.into_body(), state.config.max_body_bytes)
         .collect()
         .await
@@ -500,6 +512,17 @@ async fn serve(state: Arc<State>, req: Request<Incoming>) -> Result<Resp, Droppe
         }
     };
 
+    if method == "GET" && path.starts_with("/photos/") {
+        let photo = photos::serve(&lock(&state.users), &path);
+        return Ok(match photo {
+            Some((content_type, bytes)) => Response::builder()
+                .status(200)
+                .header("content-type", content_type)
+                .body(Full::new(Bytes::from(bytes)))
+                .expect("valid response"),
+            None => error_response(&ApiError::not_found("Not found")),
+        });
+    }
     if method == "POST" && path == "/token" {
         *lock(&state.counts)
             .entry(("oauth2.token".to_string(), String::new()))
@@ -616,6 +639,7 @@ async fn serve(state: Arc<State>, req: Request<Incoming>) -> Result<Resp, Droppe
         let store = users.entry(user.clone()).or_default();
         let cx = Ctx {
             user: &user,
+            host: &host,
             query: &query,
             body: &body,
             sem: &state.sem,

@@ -34,6 +34,8 @@ pub(crate) enum Op {
     GroupsUpdate(String),
     GroupsDelete(String),
     GroupsModify(String),
+    UpdatePhoto(String),
+    DeletePhoto(String),
 }
 
 impl Op {
@@ -57,6 +59,8 @@ impl Op {
             Op::GroupsUpdate(_) => "contactGroups.update",
             Op::GroupsDelete(_) => "contactGroups.delete",
             Op::GroupsModify(_) => "contactGroups.members.modify",
+            Op::UpdatePhoto(_) => "people.updateContactPhoto",
+            Op::DeletePhoto(_) => "people.deleteContactPhoto",
         }
     }
 
@@ -116,6 +120,12 @@ pub(crate) fn route(method: &str, path: &str) -> Option<Op> {
             if let Some(id) = name.strip_suffix(":deleteContact") {
                 return (method == "DELETE").then(|| Op::Delete(format!("people/{id}")));
             }
+            if let Some(id) = name.strip_suffix(":updateContactPhoto") {
+                return (method == "PATCH").then(|| Op::UpdatePhoto(format!("people/{id}")));
+            }
+            if let Some(id) = name.strip_suffix(":deleteContactPhoto") {
+                return (method == "DELETE").then(|| Op::DeletePhoto(format!("people/{id}")));
+            }
             if let Some(id) = name.strip_suffix("/connections") {
                 return (method == "GET").then(|| Op::Connections(format!("people/{id}")));
             }
@@ -161,6 +171,8 @@ fn maybe_relink(store: &mut UserStore, id: u64, sem: &Semantics) -> u64 {
 
 pub(crate) struct Ctx<'a> {
     pub user: &'a str,
+    /// The emulator's `host:port`, for URLs it hands out.
+    pub host: &'a str,
     pub query: &'a [(String, String)],
     pub body: &'a [u8],
     pub sem: &'a Semantics,
@@ -346,6 +358,28 @@ fn lookup<'s>(store: &'s UserStore, rn: &str) -> Result<&'s Contact, ApiError> {
 /// Handle an operation for a user's store; a 200 JSON body or an error.
 pub(crate) fn handle(op: &Op, store: &mut UserStore, cx: &Ctx<'_>) -> Result<Value, ApiError> {
     match op {
+        Op::UpdatePhoto(rn) | Op::DeletePhoto(rn) => {
+            let id = lookup(store, rn)?.id;
+            let body = cx.json()?;
+            let mask_value = match op {
+                Op::UpdatePhoto(_) => body
+                    .get("personFields")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+                _ => cx.param("personFields").map(str::to_owned),
+            };
+            let mask = read_mask(mask_value.as_deref(), "personFields", None)?;
+            if let Op::UpdatePhoto(_) = op {
+                crate::photos::update(store, id, &body, cx.user, cx.host)?;
+            } else {
+                crate::photos::delete(store, id, cx.host)?;
+            }
+            // Without personFields the answer holds no person (as the real server).
+            if mask.is_empty() {
+                return Ok(json!({}));
+            }
+            Ok(json!({"person": store.contacts[&id].to_json(&mask)}))
+        }
         Op::Get(rn) => {
             let mask = read_mask(cx.param("personFields"), "personFields", Some("get"))?;
             if rn == "people/me" {

@@ -244,6 +244,8 @@ pub struct UserStore {
     pub next_id: u64,
     pub seq: u64,
     pub changes: Vec<Change>,
+    /// Contact photos by (contact id, contact version): content type and bytes.
+    pub photos: BTreeMap<(u64, u64), (&'static str, Vec<u8>)>,
 }
 
 impl UserStore {
