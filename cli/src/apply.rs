@@ -402,7 +402,7 @@ async fn connect(global: &Global, args: &ApplyArgs, demo: bool) -> Result<Target
             }
             (None, false) => "me".into(),
         };
-        println!(
+        out!(
             "gpeople apply: changes for {user}, as {}.",
             credentials.describe()
         );
@@ -414,7 +414,7 @@ async fn connect(global: &Global, args: &ApplyArgs, demo: bool) -> Result<Target
         });
     }
 
-    println!(
+    out!(
         "gpeople apply: a demo on the embedded People API emulator ({} generated contacts for \
          {DEMO_USER}){}.",
         args.contacts,
@@ -516,7 +516,7 @@ async fn apply(global: &Global, args: ApplyArgs, demo: bool) -> Result<u8, BoxEr
     } else {
         "the sample change file".into()
     };
-    println!("Read {} rows from {shown_input}.", rows.len());
+    out!("Read {} rows from {shown_input}.", rows.len());
     let mask = mask_for(&rows);
     if mask.is_empty() {
         return Err("the input changes no field (every cell besides email is empty)".into());
@@ -552,7 +552,7 @@ async fn apply(global: &Global, args: ApplyArgs, demo: bool) -> Result<u8, BoxEr
             }
         }
     }
-    println!(
+    out!(
         "Listed {listed} contacts of {} in {list_requests} page(s).",
         target.user
     );
@@ -597,15 +597,15 @@ async fn apply(global: &Global, args: ApplyArgs, demo: bool) -> Result<u8, BoxEr
     drop(by_email);
 
     if args.dry_run {
-        println!(
+        out!(
             "Dry run: {} contact(s) would change; nothing is sent.",
             updates.len()
         );
         for p in previews.iter().take(10) {
-            println!("{p}");
+            out!("{p}");
         }
         if previews.len() > 10 {
-            println!("  ... and {} more", previews.len() - 10);
+            out!("  ... and {} more", previews.len() - 10);
         }
     }
 
@@ -637,7 +637,7 @@ async fn apply(global: &Global, args: ApplyArgs, demo: bool) -> Result<u8, BoxEr
                 serde_json::json!([{"value": "edited elsewhere"}]),
             );
         }
-        println!(
+        out!(
             "Injected faults: 20% each of 429, 503 and lost responses on batchUpdateContacts, \
              and {} contacts edited elsewhere after the listing.",
             updates.len().div_ceil(97)
@@ -757,22 +757,22 @@ async fn apply(global: &Global, args: ApplyArgs, demo: bool) -> Result<u8, BoxEr
         std::fs::create_dir_all(dir)?;
     }
     std::fs::write(&args.report, report)?;
-    println!("Summary{would}:");
-    println!("  rows       {:>6}", rows.len());
-    println!("  matched    {:>6}", rows.len() - not_found);
+    out!("Summary{would}:");
+    out!("  rows       {:>6}", rows.len());
+    out!("  matched    {:>6}", rows.len() - not_found);
     if args.dry_run {
-        println!("  to update  {:>6}", row_of.len());
+        out!("  to update  {:>6}", row_of.len());
     } else {
-        println!("  updated    {updated:>6}");
+        out!("  updated    {updated:>6}");
     }
-    println!("  unchanged  {unchanged:>6}");
-    println!("  failed     {failed:>6}");
-    println!("  unknown    {unknown:>6}");
-    println!("  not found  {not_found:>6}");
-    println!("  requests   {requests:>6}");
-    println!("  retries    {:>6}", client.retry_count() - retries_before);
-    println!("  elapsed    {:>5.2}s", start.elapsed().as_secs_f64());
-    println!(
+    out!("  unchanged  {unchanged:>6}");
+    out!("  failed     {failed:>6}");
+    out!("  unknown    {unknown:>6}");
+    out!("  not found  {not_found:>6}");
+    out!("  requests   {requests:>6}");
+    out!("  retries    {:>6}", client.retry_count() - retries_before);
+    out!("  elapsed    {:>5.2}s", start.elapsed().as_secs_f64());
+    out!(
         "Rows that failed, are unknown or matched no contact, with the reason: {}",
         shown(&args.report)
     );

@@ -32,7 +32,7 @@ pub async fn run(args: SyncArgs) -> Result<u8, Failure> {
     let directory = input::read(&file, "employee_id", &Default::default())
         .map_err(|e| Failure::run(format!("the sample directory does not read: {e:?}")))?;
     let mut records = directory.records;
-    println!(
+    out!(
         "gpeople sync: no credentials and no input, so this is a demo on an embedded People API \
          emulator: {} directory records (cli/data/directory.csv) kept in the contacts of {} users. \
          To sync your own: gpeople sync --input FILE --id-column COL --credentials KEY.json --users FILE",
@@ -69,16 +69,16 @@ pub async fn run(args: SyncArgs) -> Result<u8, Failure> {
     args.report = dir.join("report.csv");
     let settings: Settings = settings(&args, directory.fields, false);
 
-    let step = |title: &str| println!("\n{title}");
+    let step = |title: &str| out!("\n{title}");
     step("1. First sync: every record becomes a contact, 200 per request.");
     let start = Instant::now();
     let first = execute(&settings, targets()?, Arc::new(records.clone())).await?;
-    println!("   ({:.2}s)", start.elapsed().as_secs_f64());
+    out!("   ({:.2}s)", start.elapsed().as_secs_f64());
 
     step("2. Run again with nothing changed: one request per user, no write.");
     let start = Instant::now();
     let second = execute(&settings, targets()?, Arc::new(records.clone())).await?;
-    println!("   ({:.2}s)", start.elapsed().as_secs_f64());
+    out!("   ({:.2}s)", start.elapsed().as_secs_f64());
 
     step("3. The directory changes (3 promotions): exactly those contacts are updated.");
     for r in records.iter_mut().take(3) {
@@ -86,7 +86,7 @@ pub async fn run(args: SyncArgs) -> Result<u8, Failure> {
     }
     let start = Instant::now();
     let third = execute(&settings, targets()?, Arc::new(records)).await?;
-    println!("   ({:.2}s)", start.elapsed().as_secs_f64());
+    out!("   ({:.2}s)", start.elapsed().as_secs_f64());
     let _ = std::fs::remove_dir_all(&dir);
     Ok(first
         .exit_code()

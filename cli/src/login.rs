@@ -63,16 +63,14 @@ pub async fn login(_global: &Global, args: LoginArgs) -> Result<u8, Failure> {
     }
     let authorized = app
         .authorize(|url| {
-            println!(
-                "Open this URL in your browser and allow access to your contacts:\n\n  {url}\n"
-            );
+            out!("Open this URL in your browser and allow access to your contacts:\n\n  {url}\n");
         })
         .await
         .map_err(|e| Failure::run(format!("sign-in failed: {e}")))?;
     authorized
         .save(&out)
         .map_err(|e| Failure::run(e.to_string()))?;
-    println!(
+    out!(
         "Signed in. Credentials saved to {} (owner-only; keep them secret). Use them with --credentials {}.",
         out.display(),
         out.display()
@@ -82,11 +80,11 @@ pub async fn login(_global: &Global, args: LoginArgs) -> Result<u8, Failure> {
 
 pub async fn whoami(global: &Global, args: WhoamiArgs) -> Result<u8, Failure> {
     let credentials = Credentials::load(global.credentials.as_deref()).map_err(Failure::usage)?;
-    println!("credentials: {}", credentials.describe());
+    out!("credentials: {}", credentials.describe());
     let user = match (&args.user, credentials.delegates()) {
         (Some(u), _) => u.clone(),
         (None, true) => {
-            println!("(give --user EMAIL to check a user the service account acts for)");
+            out!("(give --user EMAIL to check a user the service account acts for)");
             return Ok(0);
         }
         (None, false) => "me".into(),
@@ -113,7 +111,7 @@ pub async fn whoami(global: &Global, args: WhoamiArgs) -> Result<u8, Failure> {
         .flatten()
         .filter_map(|e| e.value.clone())
         .collect();
-    println!(
+    out!(
         "acting as: {}{}{}",
         me.resource_name.unwrap_or_default(),
         if name.is_empty() {

@@ -4,6 +4,15 @@
 //! Exit codes: 0 everything done; 1 some records failed or are unknown (see the report file);
 //! 2 bad input or usage (nothing was sent).
 
+/// `println!` that never panics: a closed stdout (`gpeople export | head`) ends the output,
+/// not the program.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 mod apply;
 mod auth;
 mod demo;

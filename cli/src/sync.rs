@@ -178,7 +178,7 @@ pub async fn run(global: &Global, args: SyncArgs) -> Result<u8, Failure> {
     if let Some(s) = shard {
         let all = user_list.len();
         user_list.retain(|u| s.contains(u));
-        println!("Shard {s}: {} of {all} users.", user_list.len());
+        out!("Shard {s}: {} of {all} users.", user_list.len());
     }
     let mut targets = Vec::with_capacity(user_list.len());
     for u in user_list {
@@ -187,7 +187,7 @@ pub async fn run(global: &Global, args: SyncArgs) -> Result<u8, Failure> {
             .map_err(|e| Failure::usage(e.to_string()))?;
         targets.push((u, client));
     }
-    println!(
+    out!(
         "gpeople sync: {} records from {} into {} user(s), as {}{}.",
         directory.records.len(),
         path.display(),
@@ -326,7 +326,7 @@ pub async fn execute(
             ))
         })?;
         if rows > 0 {
-            println!(
+            out!(
                 "{rows} record(s) or user(s) failed or are unknown, with the reason: {}",
                 settings.report.display()
             );
@@ -417,12 +417,12 @@ fn short(user: &str) -> String {
 }
 
 fn print_plans(results: &[(String, UserResult)]) {
-    println!("Plan (dry run, nothing was written):");
+    out!("Plan (dry run, nothing was written):");
     for (user, r) in results {
         match r {
             UserResult::Planned(plan) => {
                 let c = plan.counts();
-                println!(
+                out!(
                     "  {user}: create {}, update {}, delete {}, duplicates {}, unchanged {}, skipped {}, orphans {}{}",
                     c.create,
                     c.update,
@@ -447,10 +447,10 @@ fn print_plans(results: &[(String, UserResult)]) {
                     }
                 );
                 for cr in plan.creates.iter().take(5) {
-                    println!("      + {}", cr.id);
+                    out!("      + {}", cr.id);
                 }
                 if plan.creates.len() > 5 {
-                    println!("      + … {} more", plan.creates.len() - 5);
+                    out!("      + … {} more", plan.creates.len() - 5);
                 }
                 for u in plan.updates.iter().take(5) {
                     let why = if u.edited_in_google {
@@ -458,21 +458,21 @@ fn print_plans(results: &[(String, UserResult)]) {
                     } else {
                         ""
                     };
-                    println!("      ~ {} {}{why}", u.id, u.resource_name);
+                    out!("      ~ {} {}{why}", u.id, u.resource_name);
                 }
                 if plan.updates.len() > 5 {
-                    println!("      ~ … {} more", plan.updates.len() - 5);
+                    out!("      ~ … {} more", plan.updates.len() - 5);
                 }
                 for d in plan.deletes.iter().take(5) {
                     let why = if d.duplicate { " (duplicate)" } else { "" };
-                    println!("      - {} {}{why}", d.id, d.resource_name);
+                    out!("      - {} {}{why}", d.id, d.resource_name);
                 }
                 if plan.deletes.len() > 5 {
-                    println!("      - … {} more", plan.deletes.len() - 5);
+                    out!("      - … {} more", plan.deletes.len() - 5);
                 }
             }
-            UserResult::Refused(why) => println!("  {user}: REFUSED: {why}"),
-            UserResult::Failed(why) => println!("  {user}: FAILED: {why}"),
+            UserResult::Refused(why) => out!("  {user}: REFUSED: {why}"),
+            UserResult::Failed(why) => out!("  {user}: FAILED: {why}"),
             UserResult::Done(..) => {}
         }
     }
@@ -485,7 +485,7 @@ fn print_table(results: &[(String, UserResult)], totals: &mut Totals) {
         .max()
         .unwrap_or(4)
         .max(5);
-    println!(
+    out!(
         "{:<width$} {:>8} {:>8} {:>9} {:>8} {:>8} {:>7} {:>8} {:>9}",
         "user",
         "created",
@@ -501,7 +501,7 @@ fn print_table(results: &[(String, UserResult)], totals: &mut Totals) {
     for (user, r) in results {
         match r {
             UserResult::Done(s, _) => {
-                println!(
+                out!(
                     "{user:<width$} {:>8} {:>8} {:>9} {:>8} {:>8} {:>7} {:>8} {:>9}",
                     s.created,
                     s.updated,
@@ -525,13 +525,13 @@ fn print_table(results: &[(String, UserResult)], totals: &mut Totals) {
                 t.requests += s.requests;
                 t.writes += s.writes;
             }
-            UserResult::Refused(why) => println!("{user:<width$} REFUSED: {why}"),
-            UserResult::Failed(why) => println!("{user:<width$} FAILED: {why}"),
+            UserResult::Refused(why) => out!("{user:<width$} REFUSED: {why}"),
+            UserResult::Failed(why) => out!("{user:<width$} FAILED: {why}"),
             UserResult::Planned(_) => {}
         }
     }
     if results.len() > 1 {
-        println!(
+        out!(
             "{:<width$} {:>8} {:>8} {:>9} {:>8} {:>8} {:>7} {:>8} {:>9}",
             "total",
             t.created,

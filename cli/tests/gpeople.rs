@@ -600,3 +600,38 @@ async fn login_saves_owner_only_credentials_and_whoami_uses_them() {
     assert!(stdout.contains("you@example.com"), "{stdout}");
     assert!(!stdout.contains("desktop-secret") && !stderr.contains("desktop-secret"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_stdout_ends_the_output_not_the_program() {
+    use std::io::BufRead as _;
+    let dir = scratch("pipe");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gpeople"))
+        .arg("sync")
+        .current_dir(&dir)
+        .env_remove("GOOGLE_APPLICATION_CREDENTIALS")
+        .env_remove("GPEOPLE_CREDENTIALS")
+        .env_remove("GPEOPLE_BASE_URL")
+        .env("HOME", &dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Like `gpeople sync | head -1`: read one line, then close the pipe.
+    let stdout = child.stdout.take().unwrap();
+    let first = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .unwrap();
+        line
+    })
+    .await
+    .unwrap();
+    assert!(first.contains("demo"), "{first}");
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+}
