@@ -228,3 +228,123 @@ async fn contact_photos_are_set_served_and_removed() {
         .unwrap_err();
     assert_eq!(e.status(), Some(404));
 }
+
+#[tokio::test]
+async fn other_contacts_are_listed_searched_and_copied() {
+    let (emu, client) = setup().await;
+    let names = emu.seed_other_contacts(USER, 5);
+    assert!(names[0].starts_with("otherContacts/c"));
+
+    // Listed page by page, with a sync token at the end.
+    let mut pages = client
+        .other_contacts()
+        .list()
+        .read_mask([PersonField::Names, PersonField::EmailAddresses])
+        .page_size(2)
+        .request_sync_token(true)
+        .by_page();
+    let (mut seen, mut token) = (Vec::new(), None);
+    while let Some(page) = pages.next().await {
+        let page = page.unwrap();
+        seen.extend(page.other_contacts.unwrap_or_default());
+        token = page.next_sync_token.or(token);
+    }
+    assert_eq!(seen.len(), 5);
+    assert!(seen[0].names.is_some() && seen[0].phone_numbers.is_none());
+    // Only what came since the token.
+    emu.insert_other_contact(
+        USER,
+        &serde_json::json!({"names": [{"displayName": "Newcomer"}], "emailAddresses": [{"value": "new@mail.example"}]}),
+    );
+    let changes = client
+        .other_contacts()
+        .list()
+        .read_mask([PersonField::Names])
+        .sync_token(token.unwrap())
+        .send()
+        .await
+        .unwrap();
+    let changed = changes.other_contacts.unwrap();
+    assert_eq!(changed.len(), 1);
+    assert_eq!(
+        changed[0].names.as_ref().unwrap()[0]
+            .display_name
+            .as_deref(),
+        Some("Newcomer")
+    );
+
+    // The read masks the real method allows.
+    let e = client
+        .other_contacts()
+        .list()
+        .read_mask([PersonField::Addresses])
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(e.rpc_status(), Some("INVALID_ARGUMENT"), "{e}");
+
+    // Search: an empty warm-up query, then a prefix.
+    let warm = client
+        .other_contacts()
+        .search()
+        .query("")
+        .read_mask([PersonField::Names])
+        .send()
+        .await;
+    let found = client
+        .other_contacts()
+        .search()
+        .query("newc")
+        .read_mask([PersonField::EmailAddresses])
+        .send()
+        .await
+        .unwrap();
+    assert!(warm.unwrap().results.is_none());
+    let results = found.results.unwrap();
+    assert_eq!(results.len(), 1);
+    assert_eq!(
+        results[0]
+            .person
+            .as_ref()
+            .unwrap()
+            .email_addresses
+            .as_ref()
+            .unwrap()[0]
+            .value
+            .as_deref(),
+        Some("new@mail.example")
+    );
+
+    // Copy into my contacts: a new people/c… contact, in myContacts.
+    let copied = client
+        .other_contacts()
+        .copy_other_contact_to_my_contacts_group(
+            names[1].clone(),
+            CopyOtherContactToMyContactsGroupRequest::new()
+                .set_copy_mask([PersonField::Names, PersonField::EmailAddresses]),
+        )
+        .send()
+        .await
+        .unwrap();
+    let rn = copied.resource_name.unwrap();
+    assert!(rn.starts_with("people/c"), "{rn}");
+    let stored = emu.contact(USER, &rn).unwrap();
+    assert_eq!(
+        stored["emailAddresses"][0]["value"],
+        "correspondent1@mail.example"
+    );
+    assert_eq!(
+        stored["memberships"][0]["contactGroupMembership"]["contactGroupResourceName"],
+        "contactGroups/myContacts"
+    );
+    let e = client
+        .other_contacts()
+        .copy_other_contact_to_my_contacts_group(
+            names[1].clone(),
+            CopyOtherContactToMyContactsGroupRequest::new().set_copy_mask([PersonField::Addresses]),
+        )
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(e.rpc_status(), Some("INVALID_ARGUMENT"), "{e}");
+}

@@ -19,8 +19,9 @@
 //!
 //! Served: every `people.*` method but `listDirectoryPeople` and `searchDirectoryPeople`
 //! (contacts, batches, `connections.list` with sync tokens, `searchContacts`, contact photos,
-//! whose URLs it serves under `/photos/`), every `contactGroups.*` method; not yet
-//! `otherContacts.*`. A method it does not serve answers `404 Method not found`.
+//! whose URLs it serves under `/photos/`), every `contactGroups.*` method, and every
+//! `otherContacts.*` method (seeded with [`Emulator::insert_other_contact`]). A method it does
+//! not serve answers `404 Method not found`.
 //!
 //! It is an independent oracle of the wire format: it does not use the client's generated types.
 //! Behaviour the public record leaves unknown is a knob in [`Config`], with the default the
@@ -31,6 +32,7 @@ mod auth;
 mod errors;
 mod faults;
 mod groups;
+mod other;
 mod people;
 mod photos;
 mod store;
@@ -366,6 +368,29 @@ impl Emulator {
             .or_default()
             .create(person.as_object().unwrap_or(&empty));
         format!("people/c{id}")
+    }
+
+    /// Add an "other contact" (one Gmail collected from an interaction) for `user`, from a Person
+    /// JSON object (its `names`, `emailAddresses`, `phoneNumbers`, `photos`); its resource name
+    /// (`otherContacts/c…`).
+    pub fn insert_other_contact(&self, user: &str, person: &Value) -> String {
+        let mut users = lock(&self.state.users);
+        other::insert(users.entry(user.to_string()).or_default(), person)
+    }
+
+    /// Add `n` generated other contacts for `user`; their resource names.
+    pub fn seed_other_contacts(&self, user: &str, n: usize) -> Vec<String> {
+        (0..n)
+            .map(|i| {
+                self.insert_other_contact(
+                    user,
+                    &json!({
+                        "names": [{"displayName": format!("Correspondent {i}"), "givenName": "Correspondent", "familyName": format!("{i}")}],
+                        "emailAddresses": [{"value": format!("correspondent{i}@mail.example")}]
+                    }),
+                )
+            })
+            .collect()
     }
 
     /// Every contact of `user` as the API would return it with all fields (including

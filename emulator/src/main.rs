@@ -1,4 +1,5 @@
-//! `google-people-emulator [--port N] [--seed N] [--user EMAIL]`: run the emulator standalone.
+//! `google-people-emulator [--port N] [--seed N] [--seed-other N] [--user EMAIL]`: run the emulator
+//! standalone.
 //!
 //! Prints `listening on http://127.0.0.1:N` and a ready-to-use access token; Ctrl-C stops it.
 
@@ -7,9 +8,10 @@ use std::process::ExitCode;
 use google_people_emulator::{Config, Emulator, FaultRule};
 
 const USAGE: &str =
-    "usage: google-people-emulator [--port N] [--seed N] [--user EMAIL] [--fault SPEC]...
+    "usage: google-people-emulator [--port N] [--seed N] [--seed-other N] [--user EMAIL] [--fault SPEC]...
   --port N      listen on 127.0.0.1:N (default 8080; 0 picks a free port)
   --seed N      create N generated contacts for the user
+  --seed-other N  create N generated \"other contacts\" (collected by Gmail) for the user
   --user EMAIL  the user the printed token belongs to (default user@example.com)
   --fault SPEC  inject a fault: KIND[,method=M][,user=U][,nth=N|first=N|random=PERMILLE:SEED]
                 KIND is an HTTP status (503), latency=MS, reset, lost, truncated, html502 or html502-after;
@@ -19,12 +21,13 @@ const USAGE: &str =
 async fn main() -> ExitCode {
     let mut port: u16 = 8080;
     let mut seed: usize = 0;
+    let mut seed_other: usize = 0;
     let mut user = String::from("user@example.com");
     let mut faults = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let value = match a.as_str() {
-            "--port" | "--seed" | "--user" | "--fault" => match args.next() {
+            "--port" | "--seed" | "--seed-other" | "--user" | "--fault" => match args.next() {
                 Some(v) => v,
                 None => return usage(&format!("{a} needs a value")),
             },
@@ -42,6 +45,10 @@ async fn main() -> ExitCode {
             "--seed" => match value.parse() {
                 Ok(n) => seed = n,
                 Err(_) => return usage("--seed takes a number"),
+            },
+            "--seed-other" => match value.parse() {
+                Ok(n) => seed_other = n,
+                Err(_) => return usage("--seed-other takes a number"),
             },
             "--fault" => match FaultRule::parse(&value) {
                 Ok(r) => faults.push(r),
@@ -65,6 +72,9 @@ async fn main() -> ExitCode {
     }
     if seed > 0 {
         emu.seed_contacts(&user, seed);
+    }
+    if seed_other > 0 {
+        emu.seed_other_contacts(&user, seed_other);
     }
     let token = emu.issue_token(&user);
     println!("listening on {}", emu.base_url().trim_end_matches('/'));

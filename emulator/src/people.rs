@@ -36,6 +36,9 @@ pub(crate) enum Op {
     GroupsModify(String),
     UpdatePhoto(String),
     DeletePhoto(String),
+    OtherList,
+    OtherSearch,
+    OtherCopy(String),
 }
 
 impl Op {
@@ -61,6 +64,9 @@ impl Op {
             Op::GroupsModify(_) => "contactGroups.members.modify",
             Op::UpdatePhoto(_) => "people.updateContactPhoto",
             Op::DeletePhoto(_) => "people.deleteContactPhoto",
+            Op::OtherList => "otherContacts.list",
+            Op::OtherSearch => "otherContacts.search",
+            Op::OtherCopy(_) => "otherContacts.copyOtherContactToMyContactsGroup",
         }
     }
 
@@ -74,6 +80,8 @@ impl Op {
                 | Op::GroupsList
                 | Op::GroupsBatchGet
                 | Op::GroupsGet(_)
+                | Op::OtherList
+                | Op::OtherSearch
         )
     }
 
@@ -100,6 +108,12 @@ pub(crate) fn route(method: &str, path: &str) -> Option<Op> {
         ("GET", "contactGroups") => Some(Op::GroupsList),
         ("POST", "contactGroups") => Some(Op::GroupsCreate),
         ("GET", "contactGroups:batchGet") => Some(Op::GroupsBatchGet),
+        ("GET", "otherContacts") => Some(Op::OtherList),
+        ("GET", "otherContacts:search") => Some(Op::OtherSearch),
+        (_, r) if r.starts_with("otherContacts/") => {
+            let id = r.strip_suffix(":copyOtherContactToMyContactsGroup")?;
+            (method == "POST").then(|| Op::OtherCopy(id.to_string()))
+        }
         (_, r) if r.starts_with("contactGroups/") => {
             if let Some(g) = r.strip_suffix("/members:modify") {
                 return (method == "POST").then(|| Op::GroupsModify(g.to_string()));
@@ -179,20 +193,20 @@ pub(crate) struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn param(&self, name: &str) -> Option<&str> {
+    pub(crate) fn param(&self, name: &str) -> Option<&str> {
         self.query
             .iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     }
-    fn params(&self, name: &str) -> Vec<&str> {
+    pub(crate) fn params(&self, name: &str) -> Vec<&str> {
         self.query
             .iter()
             .filter(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
             .collect()
     }
-    fn json(&self) -> Result<Map<String, Value>, ApiError> {
+    pub(crate) fn json(&self) -> Result<Map<String, Value>, ApiError> {
         if self.body.is_empty() {
             return Ok(Map::new());
         }
@@ -222,7 +236,7 @@ fn count_check(len: usize, max: usize, field: &str, noun: &str) -> Result<(), Ap
 }
 
 /// Validate a read mask; `required` names the parameter and its documentation page.
-fn read_mask(
+pub(crate) fn read_mask(
     value: Option<&str>,
     param: &str,
     required: Option<&str>,
@@ -358,6 +372,9 @@ fn lookup<'s>(store: &'s UserStore, rn: &str) -> Result<&'s Contact, ApiError> {
 /// Handle an operation for a user's store; a 200 JSON body or an error.
 pub(crate) fn handle(op: &Op, store: &mut UserStore, cx: &Ctx<'_>) -> Result<Value, ApiError> {
     match op {
+        Op::OtherList => crate::other::list(store, cx),
+        Op::OtherSearch => crate::other::search(store, cx),
+        Op::OtherCopy(rn) => crate::other::copy(store, rn, cx),
         Op::UpdatePhoto(rn) | Op::DeletePhoto(rn) => {
             let id = lookup(store, rn)?.id;
             let body = cx.json()?;
@@ -719,11 +736,11 @@ fn connections(rn: &str, store: &UserStore, cx: &Ctx<'_>) -> Result<Value, ApiEr
     Ok(out)
 }
 
-fn encode_token(s: &str) -> String {
+pub(crate) fn encode_token(s: &str) -> String {
     URL_SAFE_NO_PAD.encode(s)
 }
 
-fn decode_token(t: &str) -> Option<String> {
+pub(crate) fn decode_token(t: &str) -> Option<String> {
     String::from_utf8(URL_SAFE_NO_PAD.decode(t).ok()?).ok()
 }
 

@@ -246,6 +246,9 @@ pub struct UserStore {
     pub changes: Vec<Change>,
     /// Contact photos by (contact id, contact version): content type and bytes.
     pub photos: BTreeMap<(u64, u64), (&'static str, Vec<u8>)>,
+    /// "Other contacts" (the people Gmail collects from interactions) by id: their fields, and
+    /// the sequence number of their creation (for sync tokens).
+    pub other: BTreeMap<u64, (Map<String, Value>, u64)>,
 }
 
 impl UserStore {
