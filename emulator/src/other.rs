@@ -91,17 +91,18 @@ pub(crate) fn list(store: &UserStore, cx: &Ctx<'_>) -> Result<Value, ApiError> {
             .and_then(|s| s.strip_prefix("oo=").and_then(|n| n.parse().ok()))
             .ok_or_else(|| ApiError::invalid("Page token is not valid."))?,
     };
-    let items: Vec<(&u64, &(Map<String, Value>, u64))> = store
+    let items: Vec<u64> = store
         .other
         .iter()
         .filter(|(_, (_, seq))| since.is_none_or(|s| *seq > s))
+        .map(|(id, _)| *id)
         .collect();
     let total = items.len();
     let page: Vec<Value> = items
         .iter()
         .skip(offset)
         .take(size)
-        .map(|(id, (fields, _))| render(**id, fields, &mask))
+        .map(|id| render(*id, &store.other[id].0, &mask))
         .collect();
     let mut out = json!({"totalSize": total});
     if !page.is_empty() {
