@@ -348,3 +348,152 @@ async fn other_contacts_are_listed_searched_and_copied() {
         .unwrap_err();
     assert_eq!(e.rpc_status(), Some("INVALID_ARGUMENT"), "{e}");
 }
+
+#[tokio::test]
+async fn the_domain_directory_is_listed_and_searched() {
+    use google_people_emulator::DirectorySource;
+    let (emu, client) = setup().await;
+    // alice@example.com's domain.
+    for i in 0..5 {
+        emu.add_directory_person(
+            "example.com",
+            DirectorySource::Profile,
+            &serde_json::json!({"names": [{"displayName": format!("Colleague {i}")}],
+                                "emailAddresses": [{"value": format!("colleague{i}@example.com")}]}),
+        );
+    }
+    emu.add_directory_person(
+        "example.com",
+        DirectorySource::Contact,
+        &serde_json::json!({"names": [{"displayName": "Shared Supplier"}]}),
+    );
+    emu.add_directory_person(
+        "other.example",
+        DirectorySource::Profile,
+        &serde_json::json!({"names": [{"displayName": "Stranger"}]}),
+    );
+
+    let mut pages = client
+        .people()
+        .list_directory_people()
+        .sources([DirectorySourceType::DomainProfile])
+        .read_mask([PersonField::Names, PersonField::Metadata])
+        .page_size(2)
+        .request_sync_token(true)
+        .by_page();
+    let (mut people, mut token) = (Vec::new(), None);
+    while let Some(page) = pages.next().await {
+        let page = page.unwrap();
+        people.extend(page.people.unwrap_or_default());
+        token = page.next_sync_token.or(token);
+    }
+    assert_eq!(people.len(), 5, "profiles of this domain only");
+    let changes = client
+        .people()
+        .list_directory_people()
+        .sources([
+            DirectorySourceType::DomainProfile,
+            DirectorySourceType::DomainContact,
+        ])
+        .read_mask([PersonField::Names])
+        .sync_token(token.unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert!(changes.people.is_none(), "nothing changed since the token");
+
+    let found = client
+        .people()
+        .search_directory_people()
+        .query("suppl")
+        .sources([DirectorySourceType::DomainContact])
+        .read_mask([PersonField::Names])
+        .send()
+        .await
+        .unwrap();
+    let found = found.people.unwrap();
+    assert_eq!(found.len(), 1);
+    assert!(
+        found[0]
+            .resource_name
+            .as_deref()
+            .unwrap()
+            .starts_with("people/c")
+    );
+
+    // sources is required; a consumer account has no directory.
+    let e = client
+        .people()
+        .list_directory_people()
+        .read_mask([PersonField::Names])
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(e.rpc_status(), Some("INVALID_ARGUMENT"), "{e}");
+    let consumer = Client::builder()
+        .base_url(emu.base_url())
+        .access_token(emu.issue_token("someone@gmail.com"))
+        .build()
+        .unwrap();
+    let e = consumer
+        .people()
+        .search_directory_people()
+        .query("a")
+        .sources([DirectorySourceType::DomainProfile])
+        .read_mask([PersonField::Names])
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(e.rpc_status(), Some("FAILED_PRECONDITION"), "{e}");
+}
+
+#[tokio::test]
+async fn every_method_of_the_document_is_served() {
+    let (emu, _) = setup().await;
+    let token = emu.issue_token(USER);
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string("discovery/people.v1.json").unwrap())
+            .unwrap();
+    let mut methods = Vec::new();
+    let mut stack = vec![&doc];
+    while let Some(node) = stack.pop() {
+        if let Some(r) = node["resources"].as_object() {
+            stack.extend(r.values());
+        }
+        methods.extend(
+            node["methods"]
+                .as_object()
+                .into_iter()
+                .flat_map(|m| m.values()),
+        );
+    }
+    assert_eq!(methods.len(), 24);
+    let http = reqwest::Client::new();
+    for m in methods {
+        let path = m["path"].as_str().unwrap().replace(
+            "{+resourceName}",
+            match m["id"].as_str().unwrap() {
+                id if id.starts_with("people.contactGroups") => "contactGroups/x",
+                id if id.starts_with("people.otherContacts") => "otherContacts/c1",
+                _ => "people/c1",
+            },
+        );
+        let method =
+            reqwest::Method::from_bytes(m["httpMethod"].as_str().unwrap().as_bytes()).unwrap();
+        let resp = http
+            .request(method, format!("{}{path}", emu.base_url()))
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status();
+        let body = resp.text().await.unwrap();
+        assert!(
+            !body.contains("Method not found"),
+            "{}: {status} {body}",
+            m["id"]
+        );
+    }
+}

@@ -172,7 +172,8 @@ fn name_taken(store: &UserStore, name: &str, except: Option<&str>) -> bool {
 
 /// `POST v1/contactGroups`.
 pub fn create(store: &mut UserStore, body: &Map<String, Value>) -> Result<Value, ApiError> {
-    let name = body["contactGroup"]["name"]
+    // A `Map` panics on a missing key: look it up as a `Value`.
+    let name = body.get("contactGroup").unwrap_or(&Value::Null)["name"]
         .as_str()
         .unwrap_or_default()
         .trim()
@@ -214,7 +215,7 @@ pub fn update(
     }
     let current = group_json(store, &id, 0)
         .ok_or_else(|| ApiError::not_found("Requested entity was not found."))?;
-    let group = &body["contactGroup"];
+    let group = body.get("contactGroup").unwrap_or(&Value::Null);
     if group["etag"].as_str() != current["etag"].as_str() {
         return Err(ApiError::new(
             400,

@@ -17,11 +17,10 @@
 //! # }
 //! ```
 //!
-//! Served: every `people.*` method but `listDirectoryPeople` and `searchDirectoryPeople`
-//! (contacts, batches, `connections.list` with sync tokens, `searchContacts`, contact photos,
-//! whose URLs it serves under `/photos/`), every `contactGroups.*` method, and every
-//! `otherContacts.*` method (seeded with [`Emulator::insert_other_contact`]). A method it does
-//! not serve answers `404 Method not found`.
+//! Served: all 24 methods of People v1: contacts, batches, `connections.list` with sync tokens,
+//! `searchContacts`, contact photos (whose URLs it serves under `/photos/`), the domain directory
+//! (seeded with [`Emulator::add_directory_person`]), every `contactGroups.*` method, and every
+//! `otherContacts.*` method (seeded with [`Emulator::insert_other_contact`]).
 //!
 //! It is an independent oracle of the wire format: it does not use the client's generated types.
 //! Behaviour the public record leaves unknown is a knob in [`Config`], with the default the
@@ -29,6 +28,7 @@
 #![deny(missing_docs)]
 
 mod auth;
+mod directory;
 mod errors;
 mod faults;
 mod groups;
@@ -51,6 +51,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 pub use auth::{CONTACTS_READONLY_SCOPE, CONTACTS_SCOPE};
+pub use directory::DirectorySource;
 pub use faults::{Fault, FaultRule, Trigger};
 
 use errors::ApiError;
@@ -160,6 +161,7 @@ struct State {
     counts: Mutex<HashMap<(String, String), u64>>,
     quota: Mutex<HashMap<String, Window>>,
     in_flight: Mutex<HashMap<String, u32>>,
+    directory: Mutex<HashMap<String, directory::Directory>>,
 }
 
 /// A running emulator. Dropping it stops the server.
@@ -214,6 +216,7 @@ impl Emulator {
             counts: Mutex::default(),
             quota: Mutex::default(),
             in_flight: Mutex::default(),
+            directory: Mutex::default(),
         });
         let (stop, mut stopped) = watch::channel(false);
         let st = state.clone();
@@ -368,6 +371,17 @@ impl Emulator {
             .or_default()
             .create(person.as_object().unwrap_or(&empty));
         format!("people/c{id}")
+    }
+
+    /// Add a person to the directory of `domain` (a profile of the domain, or a shared domain
+    /// contact), from a Person JSON object; its resource name.
+    pub fn add_directory_person(
+        &self,
+        domain: &str,
+        source: DirectorySource,
+        person: &Value,
+    ) -> String {
+        directory::add(&mut lock(&self.state.directory), domain, source, person)
     }
 
     /// Add an "other contact" (one Gmail collected from an interaction) for `user`, from a Person
@@ -659,7 +673,20 @@ async fn serve(state: Arc<State>, req: Request<Incoming>) -> Result<Resp, Droppe
         return Ok(json_response(e.http, &e.body, &extra));
     }
 
-    let result = {
+    let result = if matches!(op, people::Op::DirectoryList | people::Op::DirectorySearch) {
+        let dirs = lock(&state.directory);
+        let cx = Ctx {
+            user: &user,
+            host: &host,
+            query: &query,
+            body: &body,
+            sem: &state.sem,
+        };
+        match op {
+            people::Op::DirectoryList => directory::list(&dirs, &cx),
+            _ => directory::search(&dirs, &cx),
+        }
+    } else {
         let mut users = lock(&state.users);
         let store = users.entry(user.clone()).or_default();
         let cx = Ctx {

@@ -39,6 +39,8 @@ pub(crate) enum Op {
     OtherList,
     OtherSearch,
     OtherCopy(String),
+    DirectoryList,
+    DirectorySearch,
 }
 
 impl Op {
@@ -67,6 +69,8 @@ impl Op {
             Op::OtherList => "otherContacts.list",
             Op::OtherSearch => "otherContacts.search",
             Op::OtherCopy(_) => "otherContacts.copyOtherContactToMyContactsGroup",
+            Op::DirectoryList => "people.listDirectoryPeople",
+            Op::DirectorySearch => "people.searchDirectoryPeople",
         }
     }
 
@@ -82,6 +86,8 @@ impl Op {
                 | Op::GroupsGet(_)
                 | Op::OtherList
                 | Op::OtherSearch
+                | Op::DirectoryList
+                | Op::DirectorySearch
         )
     }
 
@@ -105,6 +111,8 @@ pub(crate) fn route(method: &str, path: &str) -> Option<Op> {
         ("POST", "people:batchUpdateContacts") => Some(Op::BatchUpdate),
         ("POST", "people:batchDeleteContacts") => Some(Op::BatchDelete),
         ("GET", "people:searchContacts") => Some(Op::Search),
+        ("GET", "people:listDirectoryPeople") => Some(Op::DirectoryList),
+        ("GET", "people:searchDirectoryPeople") => Some(Op::DirectorySearch),
         ("GET", "contactGroups") => Some(Op::GroupsList),
         ("POST", "contactGroups") => Some(Op::GroupsCreate),
         ("GET", "contactGroups:batchGet") => Some(Op::GroupsBatchGet),
@@ -375,6 +383,8 @@ pub(crate) fn handle(op: &Op, store: &mut UserStore, cx: &Ctx<'_>) -> Result<Val
         Op::OtherList => crate::other::list(store, cx),
         Op::OtherSearch => crate::other::search(store, cx),
         Op::OtherCopy(rn) => crate::other::copy(store, rn, cx),
+        // The directory is the domain's, not the user's: served before this (lib.rs).
+        Op::DirectoryList | Op::DirectorySearch => Err(ApiError::not_found("Not found")),
         Op::UpdatePhoto(rn) | Op::DeletePhoto(rn) => {
             let id = lookup(store, rn)?.id;
             let body = cx.json()?;
