@@ -497,3 +497,76 @@ async fn every_method_of_the_document_is_served() {
         );
     }
 }
+
+#[tokio::test]
+async fn contact_groups_sync_tokens_and_search_warm_up() {
+    let (emu, client) = setup().await;
+    let create = |name: &str| {
+        client
+            .contact_groups()
+            .create(
+                CreateContactGroupRequest::new()
+                    .set_contact_group(ContactGroup::new().set_name(name)),
+            )
+            .send()
+    };
+    let keep = create("Keep").await.unwrap();
+    let gone = create("Gone").await.unwrap();
+    let token = client
+        .contact_groups()
+        .list()
+        .send()
+        .await
+        .unwrap()
+        .next_sync_token
+        .unwrap();
+    let fresh = create("Fresh").await.unwrap();
+    client
+        .contact_groups()
+        .delete(gone.resource_name.clone().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let changes = client
+        .contact_groups()
+        .list()
+        .sync_token(token)
+        .send()
+        .await
+        .unwrap()
+        .contact_groups
+        .unwrap();
+    let names: Vec<(Option<String>, bool)> = changes
+        .iter()
+        .map(|g| {
+            (
+                g.resource_name.clone(),
+                g.metadata.as_ref().and_then(|m| m.deleted).unwrap_or(false),
+            )
+        })
+        .collect();
+    assert_eq!(changes.len(), 2, "{names:?}");
+    assert!(names.contains(&(fresh.resource_name.clone(), false)));
+    assert!(names.contains(&(gone.resource_name.clone(), true)));
+    assert!(!names.iter().any(|(n, _)| *n == keep.resource_name));
+
+    // searchContacts answers from a cache an empty query refreshes, as documented.
+    emu.insert_contact(
+        USER,
+        &serde_json::json!({"names": [{"givenName": "Searchable"}]}),
+    );
+    let search = |q: &'static str| {
+        client
+            .people()
+            .search_contacts()
+            .query(q)
+            .read_mask([PersonField::Names])
+            .send()
+    };
+    assert!(
+        search("searchab").await.unwrap().results.is_none(),
+        "not before a warm-up"
+    );
+    search("").await.unwrap();
+    assert_eq!(search("searchab").await.unwrap().results.unwrap().len(), 1);
+}

@@ -97,11 +97,13 @@ fn max_members(v: Option<&str>) -> Result<usize, ApiError> {
     .map(|m| m.unwrap_or(0))
 }
 
-/// `GET v1/contactGroups`.
+/// `GET v1/contactGroups`: every group, or with a sync token the groups created, changed or
+/// deleted since (a deleted one as its resource name with `metadata.deleted`).
 pub fn list(
     store: &UserStore,
     page_size: Option<&str>,
     page_token: Option<&str>,
+    sync_token: Option<&str>,
 ) -> Result<Value, ApiError> {
     let size: usize = match page_size {
         None => 30,
@@ -116,17 +118,37 @@ pub fn list(
             .parse()
             .map_err(|_| ApiError::invalid("Page token is not valid."))?,
     };
-    let ids: Vec<String> = SYSTEM_GROUPS
-        .iter()
-        .map(|(s, _)| s.to_string())
-        .chain(store.groups.keys().cloned())
-        .collect();
+    let since = match sync_token {
+        None | Some("") => None,
+        Some(t) => Some(
+            t.strip_prefix("groups-")
+                .and_then(|n| n.parse::<u64>().ok())
+                .ok_or_else(|| ApiError::invalid("Sync token is not valid."))?,
+        ),
+    };
+    let ids: Vec<String> = match since {
+        None => SYSTEM_GROUPS
+            .iter()
+            .map(|(s, _)| s.to_string())
+            .chain(store.groups.keys().cloned())
+            .collect(),
+        Some(seq) => store
+            .group_changes
+            .iter()
+            .filter(|(_, (changed, _))| *changed > seq)
+            .map(|(id, _)| id.clone())
+            .collect(),
+    };
     let total = ids.len();
     let page: Vec<Value> = ids
         .iter()
         .skip(offset)
         .take(size)
-        .filter_map(|id| group_json(store, id, 0))
+        .map(|id| {
+            group_json(store, id, 0).unwrap_or_else(|| {
+                json!({"resourceName": format!("contactGroups/{id}"), "metadata": {"deleted": true}})
+            })
+        })
         .collect();
     let mut out = json!({"contactGroups": page, "totalItems": total});
     if offset + size < total {
@@ -135,6 +157,13 @@ pub fn list(
         out["nextSyncToken"] = json!(format!("groups-{}", store.seq));
     }
     Ok(out)
+}
+
+/// Note a change of group `id` for sync tokens.
+fn changed(store: &mut UserStore, id: &str, deleted: bool) {
+    store.seq += 1;
+    let seq = store.seq;
+    store.group_changes.insert(id.to_string(), (seq, deleted));
 }
 
 /// `GET v1/contactGroups/{id}`.
@@ -198,6 +227,7 @@ pub fn create(store: &mut UserStore, body: &Map<String, Value>) -> Result<Value,
             update_time: now_rfc3339(),
         },
     );
+    changed(store, &id, false);
     Ok(group_json(store, &id, 0).expect("just created"))
 }
 
@@ -242,6 +272,7 @@ pub fn update(
     g.name = name;
     g.version += 1;
     g.update_time = now_rfc3339();
+    changed(store, &id, false);
     Ok(group_json(store, &id, 0).expect("exists"))
 }
 
@@ -260,6 +291,7 @@ pub fn delete(
     if store.groups.remove(&id).is_none() {
         return Err(ApiError::not_found("Requested entity was not found."));
     }
+    changed(store, &id, true);
     let member_ids: Vec<u64> = store
         .contacts
         .values()
@@ -363,7 +395,7 @@ pub fn modify_members(
 /// `GET v1/people:searchContacts`: case-insensitive prefix match on any word of names, emails,
 /// phone numbers and organizations.
 pub fn search(
-    store: &UserStore,
+    contacts: &std::collections::BTreeMap<u64, Contact>,
     query: &str,
     mask: &[String],
     page_size: Option<&str>,
@@ -402,8 +434,7 @@ pub fn search(
     let results: Vec<Value> = if q.is_empty() {
         Vec::new()
     } else {
-        store
-            .contacts
+        contacts
             .values()
             .filter(|c| matches(c))
             .take(size)

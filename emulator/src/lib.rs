@@ -123,6 +123,10 @@ pub struct Config {
     /// changes (the old one moves to `metadata.previousResourceNames` and is no longer found),
     /// so batch results carry a `requestedResourceName` different from the person's. Default off.
     pub profile_link_domain: Option<String>,
+    /// `searchContacts` answers from a cache that a request with an empty query refreshes, as
+    /// the real method documents ("clients should send a warmup request with an empty query to
+    /// update the cache"). `false` makes every write visible to search at once.
+    pub search_needs_warmup: bool,
     /// Answer a mutation that arrives while another mutation of the same user is in flight with
     /// this HTTP status (409 `ABORTED`, 429 or 503 bodies). `None` (default) serializes them;
     /// what the real server does is unknown.
@@ -142,6 +146,7 @@ impl Default for Config {
             contention_status: None,
             read_after_write_lag: Duration::ZERO,
             profile_link_domain: None,
+            search_needs_warmup: true,
         }
     }
 }
@@ -206,6 +211,7 @@ impl Emulator {
             sync_token_ttl: config.sync_token_ttl,
             read_lag: config.read_after_write_lag,
             profile_link_domain: config.profile_link_domain.clone(),
+            search_needs_warmup: config.search_needs_warmup,
         };
         let state = Arc::new(State {
             config,

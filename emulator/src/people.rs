@@ -164,6 +164,7 @@ pub(crate) struct Semantics {
     pub sync_token_ttl: Duration,
     pub read_lag: Duration,
     pub profile_link_domain: Option<String>,
+    pub search_needs_warmup: bool,
 }
 
 /// After a write: link the contact to a profile when it now carries an email in the configured
@@ -639,14 +640,24 @@ pub(crate) fn handle(op: &Op, store: &mut UserStore, cx: &Ctx<'_>) -> Result<Val
         Op::Connections(rn) => connections(rn, store, cx),
         Op::Search => {
             let mask = read_mask(cx.param("readMask"), "readMask", Some("searchContacts"))?;
-            groups::search(
-                store,
-                cx.param("query").unwrap_or(""),
-                &mask,
-                cx.param("pageSize"),
-            )
+            let query = cx.param("query").unwrap_or("");
+            if !cx.sem.search_needs_warmup {
+                return groups::search(&store.contacts, query, &mask, cx.param("pageSize"));
+            }
+            // The warm-up request refreshes the cache searches answer from.
+            if query.trim().is_empty() {
+                store.search_index = Some(store.contacts.clone());
+            }
+            let empty = BTreeMap::new();
+            let index = store.search_index.as_ref().unwrap_or(&empty);
+            groups::search(index, query, &mask, cx.param("pageSize"))
         }
-        Op::GroupsList => groups::list(store, cx.param("pageSize"), cx.param("pageToken")),
+        Op::GroupsList => groups::list(
+            store,
+            cx.param("pageSize"),
+            cx.param("pageToken"),
+            cx.param("syncToken"),
+        ),
         Op::GroupsBatchGet => {
             groups::batch_get(store, &cx.params("resourceNames"), cx.param("maxMembers"))
         }

@@ -249,6 +249,11 @@ pub struct UserStore {
     /// "Other contacts" (the people Gmail collects from interactions) by id: their fields, and
     /// the sequence number of their creation (for sync tokens).
     pub other: BTreeMap<u64, (Map<String, Value>, u64)>,
+    /// What `searchContacts` sees: the contacts as they were at the last warm-up request.
+    pub search_index: Option<BTreeMap<u64, Contact>>,
+    /// Contact groups changed since creation, for `contactGroups.list` sync tokens: id →
+    /// (sequence number of the change, deleted).
+    pub group_changes: BTreeMap<String, (u64, bool)>,
 }
 
 impl UserStore {
