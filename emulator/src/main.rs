@@ -8,10 +8,11 @@ use std::process::ExitCode;
 use google_people_emulator::{Config, Emulator, FaultRule};
 
 const USAGE: &str =
-    "usage: google-people-emulator [--port N] [--seed N] [--seed-other N] [--user EMAIL] [--fault SPEC]...
+    "usage: google-people-emulator [--port N] [--seed N] [--seed-other N] [--seed-directory N] [--user EMAIL] [--fault SPEC]...
   --port N      listen on 127.0.0.1:N (default 8080; 0 picks a free port)
   --seed N      create N generated contacts for the user
   --seed-other N  create N generated \"other contacts\" (collected by Gmail) for the user
+  --seed-directory N  create N profiles in the directory of the user's domain
   --user EMAIL  the user the printed token belongs to (default user@example.com)
   --fault SPEC  inject a fault: KIND[,method=M][,user=U][,nth=N|first=N|random=PERMILLE:SEED]
                 KIND is an HTTP status (503), latency=MS, reset, lost, truncated, html502 or html502-after;
@@ -22,15 +23,18 @@ async fn main() -> ExitCode {
     let mut port: u16 = 8080;
     let mut seed: usize = 0;
     let mut seed_other: usize = 0;
+    let mut seed_directory: usize = 0;
     let mut user = String::from("user@example.com");
     let mut faults = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let value = match a.as_str() {
-            "--port" | "--seed" | "--seed-other" | "--user" | "--fault" => match args.next() {
-                Some(v) => v,
-                None => return usage(&format!("{a} needs a value")),
-            },
+            "--port" | "--seed" | "--seed-other" | "--seed-directory" | "--user" | "--fault" => {
+                match args.next() {
+                    Some(v) => v,
+                    None => return usage(&format!("{a} needs a value")),
+                }
+            }
             "-h" | "--help" => {
                 println!("{USAGE}");
                 return ExitCode::SUCCESS;
@@ -49,6 +53,10 @@ async fn main() -> ExitCode {
             "--seed-other" => match value.parse() {
                 Ok(n) => seed_other = n,
                 Err(_) => return usage("--seed-other takes a number"),
+            },
+            "--seed-directory" => match value.parse() {
+                Ok(n) => seed_directory = n,
+                Err(_) => return usage("--seed-directory takes a number"),
             },
             "--fault" => match FaultRule::parse(&value) {
                 Ok(r) => faults.push(r),
@@ -75,6 +83,20 @@ async fn main() -> ExitCode {
     }
     if seed_other > 0 {
         emu.seed_other_contacts(&user, seed_other);
+    }
+    let domain = user
+        .rsplit_once('@')
+        .map_or("example.com", |(_, d)| d)
+        .to_string();
+    for i in 0..seed_directory {
+        emu.add_directory_person(
+            &domain,
+            google_people_emulator::DirectorySource::Profile,
+            &serde_json::json!({
+                "names": [{"displayName": format!("Colleague {i}"), "givenName": "Colleague", "familyName": format!("{i}")}],
+                "emailAddresses": [{"value": format!("colleague{i}@{domain}")}]
+            }),
+        );
     }
     let token = emu.issue_token(&user);
     println!("listening on {}", emu.base_url().trim_end_matches('/'));
