@@ -76,7 +76,6 @@ impl Emitter<'_> {
         let name_doc = format!(" The API's name and version, `{name}:{version}`.");
         let api_id = format!("{name}:{version}");
         let mut out = quote! {
-            use ::std::collections::BTreeMap;
 
             #[doc = #rev_doc]
             pub const DISCOVERY_REVISION: &str = #revision;
@@ -139,7 +138,7 @@ impl Emitter<'_> {
             }
             Ty::Map(t) => {
                 let t = self.ty(t);
-                quote!(BTreeMap<String, #t>)
+                quote!(::std::collections::BTreeMap<String, #t>)
             }
             Ty::Mask(Some(m)) => {
                 let m = ident(m);
@@ -253,7 +252,7 @@ impl Emitter<'_> {
             pub struct #name {
                 #(#fields)*
                 #[doc = #unknown_doc]
-                pub #unknown: BTreeMap<String, #rt::serde_json::Value>,
+                pub #unknown: #rt::UnknownFields,
             }
 
             #allow_dep

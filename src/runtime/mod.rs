@@ -17,6 +17,7 @@ mod pattern;
 mod request;
 mod retry;
 mod token;
+mod unknown;
 #[doc(hidden)]
 pub mod wire;
 
@@ -33,6 +34,7 @@ pub use request::{HttpMethod, Request};
 pub use request::{check_max_items, check_not_empty, check_pattern, push_path_param};
 pub use retry::{Replay, RetryPolicy};
 pub use token::{AccessToken, BoxFuture, NoAuth, StaticToken, TokenSource};
+pub use unknown::UnknownFields;
 
 /// The `Stream` trait list methods return (re-exported from `futures-core`).
 pub use futures_util::Stream;
