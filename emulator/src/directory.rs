@@ -180,15 +180,7 @@ pub(crate) fn list(dirs: &HashMap<String, Directory>, cx: &Ctx<'_>) -> Result<Va
         .filter(|(_, (_, s, seq))| wanted.contains(s) && since.is_none_or(|t| *seq > t))
         .map(|(id, _)| *id)
         .collect();
-    let page: Vec<Value> = items
-        .iter()
-        .skip(start)
-        .take(size)
-        .map(|id| {
-            let (fields, source, _) = &dir.people[id];
-            render(*id, fields, *source, &mask)
-        })
-        .collect();
+    let page = page_of(dir, &items, start, size, &mask);
     let mut out = json!({});
     if !page.is_empty() {
         out["people"] = json!(page);
@@ -224,15 +216,7 @@ pub(crate) fn search(dirs: &HashMap<String, Directory>, cx: &Ctx<'_>) -> Result<
         .filter(|(_, (fields, s, _))| wanted.contains(s) && matches(fields, &query))
         .map(|(id, _)| *id)
         .collect();
-    let page: Vec<Value> = hits
-        .iter()
-        .skip(start)
-        .take(size)
-        .map(|id| {
-            let (fields, source, _) = &dir.people[id];
-            render(*id, fields, *source, &mask)
-        })
-        .collect();
+    let page = page_of(dir, &hits, start, size, &mask);
     let mut out = json!({"totalSize": hits.len()});
     if !page.is_empty() {
         out["people"] = json!(page);
@@ -244,32 +228,26 @@ pub(crate) fn search(dirs: &HashMap<String, Directory>, cx: &Ctx<'_>) -> Result<
 }
 
 fn matches(fields: &Map<String, Value>, query: &str) -> bool {
-    if query.is_empty() {
-        return false;
-    }
-    for (field, keys) in [
-        ("names", &["displayName", "givenName", "familyName"][..]),
-        ("emailAddresses", &["value"][..]),
-    ] {
-        for item in fields
-            .get(field)
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            for k in keys {
-                if let Some(v) = item.get(*k).and_then(Value::as_str) {
-                    let v = v.to_lowercase();
-                    if v.starts_with(query)
-                        || v.split([' ', '@', '.']).any(|w| w.starts_with(query))
-                    {
-                        return true;
-                    }
-                }
-            }
-        }
-    }
-    false
+    crate::other::prefix_match(
+        fields,
+        query,
+        &[
+            ("names", &["displayName", "givenName", "familyName"]),
+            ("emailAddresses", &["value"]),
+        ],
+    )
+}
+
+/// Page `start..start + size` of `ids`, rendered.
+fn page_of(dir: &Directory, ids: &[u64], start: usize, size: usize, mask: &[String]) -> Vec<Value> {
+    ids.iter()
+        .skip(start)
+        .take(size)
+        .map(|id| {
+            let (fields, source, _) = &dir.people[id];
+            render(*id, fields, *source, mask)
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -117,30 +117,45 @@ pub(crate) fn list(store: &UserStore, cx: &Ctx<'_>) -> Result<Value, ApiError> {
     Ok(out)
 }
 
-/// Whether any word of a name, email or phone of `fields` starts with `query`.
-fn matches(fields: &Map<String, Value>, query: &str) -> bool {
+/// Whether `query` is a prefix (case-insensitive) of a value, or of a word of a value, that
+/// `fields` holds under one of `paths` (field, keys of its items). Shared with the directory.
+pub(crate) fn prefix_match(
+    fields: &Map<String, Value>,
+    query: &str,
+    paths: &[(&str, &[&str])],
+) -> bool {
     let q = query.to_lowercase();
-    let mut words = Vec::new();
-    for (field, keys) in [
-        ("names", &["displayName", "givenName", "familyName"][..]),
-        ("emailAddresses", &["value"][..]),
-        ("phoneNumbers", &["value"][..]),
-    ] {
-        for item in fields
-            .get(field)
+    if q.is_empty() {
+        return false;
+    }
+    paths.iter().any(|(field, keys)| {
+        fields
+            .get(*field)
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
-        {
-            for k in keys {
-                if let Some(v) = item.get(*k).and_then(Value::as_str) {
-                    words.extend(v.to_lowercase().split([' ', '@', '.']).map(str::to_owned));
-                    words.push(v.to_lowercase());
-                }
-            }
-        }
-    }
-    words.iter().any(|w| w.starts_with(&q))
+            .any(|item| {
+                keys.iter().any(|k| {
+                    item.get(*k).and_then(Value::as_str).is_some_and(|v| {
+                        let v = v.to_lowercase();
+                        v.starts_with(&q) || v.split([' ', '@', '.']).any(|w| w.starts_with(&q))
+                    })
+                })
+            })
+    })
+}
+
+/// Whether a name, email or phone of `fields` starts with `query`.
+fn matches(fields: &Map<String, Value>, query: &str) -> bool {
+    prefix_match(
+        fields,
+        query,
+        &[
+            ("names", &["displayName", "givenName", "familyName"]),
+            ("emailAddresses", &["value"]),
+            ("phoneNumbers", &["value"]),
+        ],
+    )
 }
 
 pub(crate) fn search(store: &UserStore, cx: &Ctx<'_>) -> Result<Value, ApiError> {
