@@ -458,3 +458,58 @@ async fn a_token_endpoints_huge_or_odd_lifetime_never_panics() {
         let _ = creds.token().await;
     }
 }
+
+#[tokio::test]
+async fn adc_off_google_cloud_fails_fast_and_says_what_it_tried() {
+    // A "metadata server" that accepts connections and never answers (as a black hole would).
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let host = silent.local_addr().unwrap().to_string();
+    let _keep = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((sock, _)) = silent.accept().await {
+            held.push(sock);
+        }
+    });
+    let home = std::env::temp_dir().join(format!("adc-home-{}", std::process::id()));
+    let (home_s, host_s) = (home.display().to_string(), host.clone());
+    let env = move |k: &str| match k {
+        "HOME" => Some(home_s.clone()),
+        "GCE_METADATA_HOST" => Some(host_s.clone()),
+        _ => None,
+    };
+    let start = std::time::Instant::now();
+    let e = Adc::discover_checked_in(&env, &[CONTACTS_SCOPE])
+        .await
+        .expect_err("no credentials anywhere");
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(e.kind(), ErrorKind::Auth);
+    let msg = e.to_string();
+    for tried in [
+        "GOOGLE_APPLICATION_CREDENTIALS",
+        "application_default_credentials.json",
+        "metadata server",
+        host.as_str(),
+    ] {
+        assert!(msg.contains(tried), "{tried}: {msg}");
+    }
+
+    // On Google Cloud (the emulator's metadata endpoint answers), the metadata server is chosen.
+    let mut config = Config::default();
+    config.metadata_user = Some("vm@example.com".into());
+    let emu = Emulator::start_with(config).await.unwrap();
+    let meta = emu
+        .base_url()
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
+    let env = move |k: &str| (k == "GCE_METADATA_HOST").then(|| meta.clone());
+    let (tokens, source) = Adc::discover_checked_in(&env, &[CONTACTS_SCOPE])
+        .await
+        .unwrap();
+    assert_eq!(source, AdcSource::MetadataServer);
+    assert!(!tokens.token().await.unwrap().secret().is_empty());
+}

@@ -26,10 +26,12 @@ pub enum Credentials {
 impl Credentials {
     /// From `--credentials FILE` (a service account key or an `authorized_user` file), or
     /// application default credentials.
-    pub fn load(file: Option<&Path>) -> Result<Self, String> {
+    pub async fn load(file: Option<&Path>) -> Result<Self, String> {
         let scopes = [CONTACTS_SCOPE];
         let Some(path) = file else {
-            let (tokens, source) = Adc::discover(&scopes).map_err(|e| {
+            // Probed: off Google Cloud with no credentials file, this fails at once, saying what
+            // it tried.
+            let (tokens, source) = Adc::discover_checked(&scopes).await.map_err(|e| {
                 format!(
                     "no credentials: {e}. Give --credentials FILE (a service account key with \
                      domain-wide delegation, or an authorized_user file from `gpeople login`), \

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -60,6 +61,63 @@ impl Adc {
             _ => MetadataServer::new(),
         };
         Ok((Arc::new(metadata), AdcSource::MetadataServer))
+    }
+}
+
+/// How long the metadata server has to answer before ADC decides this is not Google Cloud (as
+/// Google's libraries).
+pub const METADATA_PROBE_TIMEOUT: Duration = Duration::from_millis(500);
+
+impl Adc {
+    /// [`discover`](Self::discover), but the metadata server is chosen only if it answers within
+    /// [`METADATA_PROBE_TIMEOUT`]: off Google Cloud, with no credentials file, this fails at once
+    /// with an error listing what was tried, instead of a transport error on the first call.
+    pub async fn discover_checked(
+        scopes: &[&str],
+    ) -> Result<(Arc<dyn TokenSource>, AdcSource), Error> {
+        Self::discover_checked_in(&|k| std::env::var(k).ok(), scopes).await
+    }
+
+    /// [`discover_checked`](Self::discover_checked) with the environment given as a function.
+    pub async fn discover_checked_in(
+        env: &dyn Fn(&str) -> Option<String>,
+        scopes: &[&str],
+    ) -> Result<(Arc<dyn TokenSource>, AdcSource), Error> {
+        let found = Self::discover_in(env, scopes)?;
+        if found.1 != AdcSource::MetadataServer {
+            return Ok(found);
+        }
+        let host = env("GCE_METADATA_HOST")
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "169.254.169.254".into());
+        let answered = super::http::client()
+            .get(format!("http://{host}/"))
+            .header("Metadata-Flavor", "Google")
+            .timeout(METADATA_PROBE_TIMEOUT)
+            .send()
+            .await
+            .is_ok();
+        if answered {
+            return Ok(found);
+        }
+        let gcloud = env("CLOUDSDK_CONFIG")
+            .map(PathBuf::from)
+            .or_else(|| env("HOME").map(|h| PathBuf::from(h).join(".config").join("gcloud")))
+            .map(|d| {
+                d.join("application_default_credentials.json")
+                    .display()
+                    .to_string()
+            })
+            .unwrap_or_else(|| "gcloud's application_default_credentials.json (no HOME)".into());
+        Err(Error::auth(
+            format!(
+                "no application default credentials: tried GOOGLE_APPLICATION_CREDENTIALS (not \
+                 set), {gcloud} (not found), and the metadata server at {host} (no answer within \
+                 {} ms: not on Google Cloud)",
+                METADATA_PROBE_TIMEOUT.as_millis()
+            ),
+            None,
+        ))
     }
 }
 

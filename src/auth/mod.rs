@@ -25,7 +25,7 @@ mod pool;
 mod secret;
 mod service_account;
 
-pub use adc::{Adc, AdcSource};
+pub use adc::{Adc, AdcSource, METADATA_PROBE_TIMEOUT};
 pub use authorized_user::{AuthorizedUser, GOOGLE_TOKEN_URI};
 pub use installed::{Authorized, GOOGLE_AUTH_URI, InstalledApp};
 pub use metadata::{METADATA_BASE, MetadataServer};
