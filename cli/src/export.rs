@@ -74,7 +74,7 @@ pub async fn run(global: &Global, args: ExportArgs) -> Result<u8, Failure> {
         .map_err(|e| Failure::usage(e.to_string()))?;
     let mut mask: FieldMask<PersonField> = FieldMask::from([PersonField::ClientData]);
     for c in &columns {
-        if let Some(f) = target_of(c).and_then(crate::input::field_of) {
+        if let Some(f) = target_of(c).and_then(crate::input::Target::field) {
             mask = mask.with(f);
         }
     }

@@ -110,14 +110,9 @@ pub fn target_of(name: &str) -> Option<Target> {
     NAMES.iter().find(|(k, _)| *k == n).map(|(_, t)| *t)
 }
 
-/// The Person field a target belongs to.
-pub fn field_of(t: Target) -> Option<PersonField> {
-    t.field()
-}
-
 impl Target {
-    /// The Person field it belongs to.
-    fn field(self) -> Option<PersonField> {
+    /// The Person field it belongs to (`None` for [`Target::Ignore`]).
+    pub fn field(self) -> Option<PersonField> {
         use Target::*;
         Some(match self {
             GivenName | FamilyName | MiddleName | Prefix | Suffix => PersonField::Names,

@@ -238,11 +238,7 @@ pub(crate) fn insert(store: &mut UserStore, person: &Value) -> String {
                 .collect()
         })
         .unwrap_or_default();
-    if store.next_id == 0 {
-        store.next_id = 1_000_000_000_000_000_001;
-    }
-    let id = store.next_id;
-    store.next_id += 7_919;
+    let id = store.new_id();
     store.seq += 1;
     let seq = store.seq;
     store.other.insert(id, (fields, seq));

@@ -257,13 +257,19 @@ pub struct UserStore {
 }
 
 impl UserStore {
-    /// Create a contact from `person` (its writable fields).
-    pub fn create(&mut self, person: &Map<String, Value>) -> u64 {
+    /// A fresh id for a contact or an other contact.
+    pub fn new_id(&mut self) -> u64 {
         if self.next_id == 0 {
             self.next_id = 1_000_000_000_000_000_001;
         }
         let id = self.next_id;
         self.next_id += 7_919;
+        id
+    }
+
+    /// Create a contact from `person` (its writable fields).
+    pub fn create(&mut self, person: &Map<String, Value>) -> u64 {
+        let id = self.new_id();
         let mut c = Contact::new(id);
         let mask: Vec<String> = UPDATE_FIELDS
             .iter()

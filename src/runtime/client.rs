@@ -120,8 +120,8 @@ impl Client {
     /// request may have been applied.
     pub async fn execute<T: DeserializeOwned + Send>(&self, request: Request) -> Result<T, Error> {
         let mut out = None;
-        self.send_checked(&request, &mut |body: &[u8]| {
-            out = Some(decode::<T>(body)?);
+        self.send_checked(&request, &mut |body: bytes::Bytes| {
+            out = Some(decode::<T>(&body)?);
             Ok(())
         })
         .await?;
@@ -138,8 +138,8 @@ impl Client {
     /// invalidates the token and the request is sent once more with a fresh one.
     pub async fn send_raw(&self, request: &Request) -> Result<bytes::Bytes, Error> {
         let mut out = None;
-        self.send_checked(request, &mut |body: &[u8]| {
-            out = Some(bytes::Bytes::copy_from_slice(body));
+        self.send_checked(request, &mut |body: bytes::Bytes| {
+            out = Some(body);
             Ok(())
         })
         .await?;
@@ -152,7 +152,7 @@ impl Client {
     async fn send_checked(
         &self,
         request: &Request,
-        accept: &mut (dyn FnMut(&[u8]) -> Result<(), Error> + Send),
+        accept: &mut (dyn FnMut(bytes::Bytes) -> Result<(), Error> + Send),
     ) -> Result<(), Error> {
         let start = std::time::Instant::now();
         let mut attempts = 0;
@@ -160,7 +160,7 @@ impl Client {
         loop {
             attempts += 1;
             let result = match self.send_authorized(request).await {
-                Ok(body) => accept(&body),
+                Ok(body) => accept(body),
                 Err(e) => Err(e),
             };
             let Err(mut e) = result else {

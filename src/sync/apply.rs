@@ -26,9 +26,6 @@ const CREATE_ROUNDS: usize = 2;
 /// Counts outcomes and reports progress.
 struct Tally {
     planned: PlanCounts,
-    done: AtomicU64,
-    applied: AtomicU64,
-    failed: AtomicU64,
     /// Outcomes by kind, in the order of [`KINDS`].
     kinds: [AtomicU64; 8],
     /// Keep every outcome in the report, or only those that need attention.
@@ -57,34 +54,28 @@ impl Tally {
     }
 
     fn record(&self, outcome: &RecordOutcome) {
-        self.done.fetch_add(1, Ordering::Relaxed);
         if let Some(i) = KINDS.iter().position(|k| *k == outcome.kind()) {
             self.kinds[i].fetch_add(1, Ordering::Relaxed);
-        }
-        match outcome {
-            RecordOutcome::Created { .. }
-            | RecordOutcome::Updated { .. }
-            | RecordOutcome::Deleted { .. }
-            | RecordOutcome::DuplicateRemoved { .. } => {
-                self.applied.fetch_add(1, Ordering::Relaxed);
-            }
-            RecordOutcome::Failed { .. } | RecordOutcome::Unknown { .. } => {
-                self.failed.fetch_add(1, Ordering::Relaxed);
-            }
-            _ => {}
         }
     }
 
     fn report(&self) {
         if let Some(cb) = &self.callback {
+            let sum = |kinds: &[&str]| kinds.iter().map(|k| self.count(k)).sum();
             (cb.0)(SyncProgress {
                 planned: self.planned,
-                done: self.done.load(Ordering::Relaxed),
-                applied: self.applied.load(Ordering::Relaxed),
-                failed: self.failed.load(Ordering::Relaxed),
+                done: sum(&KINDS),
+                applied: sum(&["created", "updated", "deleted", "duplicate-removed"]),
+                failed: sum(&["failed", "unknown"]),
             });
         }
     }
+}
+
+/// Add a batch job's requests to the run's.
+fn absorb(summary: &mut SyncSummary, batch: &crate::batch::Summary) {
+    summary.requests += batch.requests;
+    summary.writes += batch.writes;
 }
 
 /// Execute `plan` for `job`'s user.
@@ -105,9 +96,6 @@ pub(super) async fn apply(job: &SyncJob, plan: Plan) -> Result<SyncReport, SyncE
     } = plan;
     let tally = Arc::new(Tally {
         planned: counts,
-        done: AtomicU64::new(0),
-        applied: AtomicU64::new(0),
-        failed: AtomicU64::new(0),
         kinds: Default::default(),
         keep_all: job.keep_all_outcomes,
         callback: job.progress.clone(),
@@ -385,9 +373,7 @@ async fn create(
             CreateOutcome::Unknown { error, .. } => lost.push((c.clone(), error)),
         }
     }
-    let s = batch.summary();
-    summary.requests += s.requests;
-    summary.writes += s.writes;
+    absorb(summary, &batch.summary());
     lost
 }
 
@@ -481,9 +467,7 @@ async fn update(
             ),
         }
     }
-    let s = batch.summary();
-    summary.requests += s.requests;
-    summary.writes += s.writes;
+    absorb(summary, &batch.summary());
 }
 
 /// Delete managed contacts (and extra copies).
@@ -510,9 +494,7 @@ async fn delete(
         .run(by_name.keys().cloned().collect::<Vec<_>>())
         .collect()
         .await;
-    let s = batch.summary();
-    summary.requests += s.requests;
-    summary.writes += s.writes;
+    absorb(summary, &batch.summary());
     for r in results {
         let Some((id, duplicate)) = by_name.remove(r.resource_name()) else {
             continue;

@@ -7,10 +7,11 @@ use futures_util::{Stream, StreamExt as _};
 use serde_json::Value;
 
 use super::outcome::{PlanCounts, RecordError, SkipReason, SyncError};
-use super::state::{Fingerprint, STATE_VERSION, UserState, fingerprint};
+use super::state::{
+    Fingerprint, STATE_VERSION, UserState, fingerprint, fingerprint_of, managed_json,
+};
 use super::{ConflictPolicy, Record, SyncJob};
 use crate::Person;
-use crate::runtime::MaskField as _;
 
 /// A person kept compactly until it is sent: its JSON (a few hundred bytes, where a `Person`
 /// takes kilobytes), so that a plan of 100,000 creates stays small.
@@ -225,7 +226,9 @@ where
         } else {
             None
         };
-        let fp = fingerprint(&record.person, fields);
+        // Serialized once: the fingerprint, and the body of a create or update, come from it.
+        let managed = managed_json(&record.person, fields);
+        let fp = fingerprint_of(&managed);
         let problem = problem
             .or_else(|| (fp == nothing).then(|| "none of the managed fields is set".to_string()));
         if let Some(problem) = problem {
@@ -241,7 +244,15 @@ where
             // Only validating now: the plan will not be used.
             continue;
         }
-        decide(job, &mut state, &mut plan, &listing.gone, record, fp);
+        decide(
+            job,
+            &mut state,
+            &mut plan,
+            &listing.gone,
+            record.id,
+            managed,
+            fp,
+        );
     }
     if !errors.is_empty() {
         return Err(SyncError::InvalidRecords(errors));
@@ -308,10 +319,10 @@ fn decide(
     state: &mut UserState,
     plan: &mut Plan,
     gone: &HashSet<String>,
-    record: Record,
+    id: String,
+    mut body: serde_json::Map<String, Value>,
     fp: Fingerprint,
 ) {
-    let Record { id, person } = record;
     let Some(e) = state.contacts.get_mut(&id) else {
         let recreate = gone.contains(&id);
         if recreate && !job.recreate_deleted {
@@ -321,7 +332,6 @@ fn decide(
             });
             return;
         }
-        let mut body = managed_only(job, &person);
         body.insert(
             "clientData".into(),
             serde_json::json!([{"key": job.key, "value": id}]),
@@ -351,7 +361,6 @@ fn decide(
             reason: SkipReason::EditedInGoogle { resource_name: rn },
         });
     } else {
-        let mut body = managed_only(job, &person);
         body.insert("etag".into(), Value::String(e.etag.clone()));
         plan.updates.push(PlannedUpdate {
             id,
@@ -361,14 +370,4 @@ fn decide(
             fingerprint: fp,
         });
     }
-}
-
-/// `person`'s JSON reduced to the managed fields.
-fn managed_only(job: &SyncJob, person: &Person) -> serde_json::Map<String, Value> {
-    let Ok(Value::Object(mut map)) = serde_json::to_value(person) else {
-        return serde_json::Map::new();
-    };
-    let keep: HashSet<&str> = job.fields.fields().iter().map(|f| f.as_str()).collect();
-    map.retain(|k, _| keep.contains(k.as_str()));
-    map
 }

@@ -84,19 +84,29 @@ const DERIVED: &[&str] = &[
 /// canonical JSON (16 bytes a contact, where a hex string would take 56).
 pub type Fingerprint = u128;
 
+/// `person`'s JSON reduced to the managed `fields`: what a create or update sends, and what a
+/// fingerprint is taken of.
+pub(crate) fn managed_json(person: &Person, fields: &[PersonField]) -> Map<String, Value> {
+    let Ok(Value::Object(mut map)) = serde_json::to_value(person) else {
+        return Map::new();
+    };
+    map.retain(|k, _| fields.iter().any(|f| f.as_str() == k));
+    map
+}
+
 /// The fingerprint of `person`'s managed fields, without server-filled keys, empty values or
 /// field metadata.
 pub(crate) fn fingerprint(person: &Person, fields: &[PersonField]) -> Fingerprint {
-    let value = serde_json::to_value(person).unwrap_or(Value::Null);
-    let mut managed = Map::new();
-    if let Value::Object(map) = value {
-        for f in fields {
-            if let Some(v) = map.get(f.as_str()).and_then(normalized) {
-                managed.insert(f.as_str().to_string(), v);
-            }
-        }
-    }
-    let bytes = serde_json::to_vec(&Value::Object(managed)).unwrap_or_default();
+    fingerprint_of(&managed_json(person, fields))
+}
+
+/// The fingerprint of managed fields already reduced by [`managed_json`].
+pub(crate) fn fingerprint_of(managed: &Map<String, Value>) -> Fingerprint {
+    let normal: Map<String, Value> = managed
+        .iter()
+        .filter_map(|(k, v)| normalized(v).map(|v| (k.clone(), v)))
+        .collect();
+    let bytes = serde_json::to_vec(&Value::Object(normal)).unwrap_or_default();
     let digest = ring::digest::digest(&ring::digest::SHA256, &bytes);
     let mut first = [0u8; 16];
     first.copy_from_slice(&digest.as_ref()[..16]);
