@@ -5,16 +5,24 @@
 //! ```text
 //! cargo run --example delegated                                   # embedded emulator
 //! cargo run --example delegated -- --live --credentials key.json --users a@your.domain,b@your.domain
+//! cargo run --example delegated -- --keyless                      # no key: IAM signJwt
+//! cargo run --example delegated -- --live --keyless sync@project.iam.gserviceaccount.com --users ...
 //! ```
 //!
 //! Live, the service account needs domain-wide delegation for the contacts scope in the Admin
-//! console. Each user's contacts get the nickname given by `--nickname` (default "synced").
+//! console. With `--keyless`, no key file exists: application default credentials (the metadata
+//! server on Cloud Run, GKE, GCE) need the Token Creator role on the account, and IAM's `signJwt`
+//! signs each user's assertion. Each user's contacts get the nickname given by `--nickname`
+//! (default "synced").
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
-use google_people::auth::{CONTACTS_SCOPE, DelegatedPool, ServiceAccountKey};
+use google_people::auth::{
+    Adc, CLOUD_PLATFORM_SCOPE, CONTACTS_SCOPE, DelegatedPool, IamSigner, MetadataServer,
+    ServiceAccountKey,
+};
 use google_people::batch::{BatchUpdate, UserJob, run_users};
 use google_people::runtime::TokenSource;
 use google_people::{Client, Nickname, Person, PersonField};
@@ -33,8 +41,27 @@ fn arg(name: &str) -> Option<String> {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let nickname = arg("--nickname").unwrap_or_else(|| "synced".into());
     let live = std::env::args().any(|a| a == "--live");
+    let keyless = std::env::args().any(|a| a == "--keyless");
     let mut emulator = None;
-    let (key, users, base_url) = if live {
+    let (pool, users, base_url) = if live && keyless {
+        let sa = arg("--keyless").ok_or("--live --keyless needs the service account's email")?;
+        let users: Vec<String> = arg("--users")
+            .ok_or("--live needs --users a@your.domain,b@your.domain")?
+            .split(',')
+            .map(str::to_owned)
+            .collect();
+        let (source, found) = Adc::discover_checked(&[CLOUD_PLATFORM_SCOPE]).await?;
+        println!(
+            "Live People API, keyless as {sa} (source: {found:?}): {} users.",
+            users.len()
+        );
+        let signer = IamSigner::new(source, &sa)?;
+        (
+            DelegatedPool::keyless(signer, &[CONTACTS_SCOPE], 64, Duration::from_secs(3600)),
+            users,
+            None,
+        )
+    } else if live {
         let path = arg("--credentials").ok_or("--live needs --credentials KEY.json")?;
         let users: Vec<String> = arg("--users")
             .ok_or("--live needs --users a@your.domain,b@your.domain")?
@@ -42,7 +69,39 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .map(str::to_owned)
             .collect();
         println!("Live People API: {} users.", users.len());
-        (ServiceAccountKey::from_file(path)?, users, None)
+        let key = ServiceAccountKey::from_file(path)?;
+        (
+            DelegatedPool::new(key, &[CONTACTS_SCOPE], 64, Duration::from_secs(3600)),
+            users,
+            None,
+        )
+    } else if keyless {
+        println!(
+            "No --live: the embedded emulator plays Google: this program runs as \
+             runner@project.iam.gserviceaccount.com (its metadata server), which may have IAM sign \
+             for sync@, allowed to act for 5 users of 250 contacts each. No key file anywhere."
+        );
+        let mut config = google_people_emulator::Config::default();
+        config.metadata_user = Some("runner@project.iam.gserviceaccount.com".into());
+        let emu = Emulator::start_with(config).await?;
+        let sa = "sync@project.iam.gserviceaccount.com";
+        emu.register_keyless_service_account(sa, true);
+        emu.grant_token_creator("runner@project.iam.gserviceaccount.com", sa);
+        let users: Vec<String> = (1..=5).map(|i| format!("user{i}@example.com")).collect();
+        for u in &users {
+            emu.seed_contacts(u, 250);
+        }
+        let source = Arc::new(MetadataServer::at_base(&emu.base_url()));
+        let signer = IamSigner::new(source, sa)?
+            .with_iam_endpoint(&emu.base_url())?
+            .with_token_uri(&emu.token_url())?;
+        let base = emu.base_url();
+        emulator = Some(emu);
+        (
+            DelegatedPool::keyless(signer, &[CONTACTS_SCOPE], 64, Duration::from_secs(3600)),
+            users,
+            Some(base),
+        )
     } else {
         println!(
             "No --live: the embedded People API emulator plays Google, with a test service account \
@@ -66,10 +125,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         )?;
         let base = emu.base_url();
         emulator = Some(emu);
-        (key, users, Some(base))
+        (
+            DelegatedPool::new(key, &[CONTACTS_SCOPE], 64, Duration::from_secs(3600)),
+            users,
+            Some(base),
+        )
     };
 
-    let pool = DelegatedPool::new(key, &[CONTACTS_SCOPE], 64, Duration::from_secs(3600));
     let mut jobs = Vec::new();
     for user in &users {
         let tokens: Arc<dyn TokenSource> = pool.for_subject(user);
@@ -114,6 +176,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(emu) = &emulator {
         let tokens = emu.request_count("oauth2.token", None);
         println!("Token requests: {tokens} (one per user, then cached).");
+        if keyless {
+            println!(
+                "signJwt requests: {}, metadata token requests: {}.",
+                emu.request_count("iam.signJwt", None),
+                emu.request_count("metadata.token", None)
+            );
+        }
     }
     Ok(())
 }

@@ -65,6 +65,19 @@ fn the_other_examples_run_against_the_emulator() {
     );
     assert!(stdout.contains("Token requests: 5"), "{stdout}");
 
+    let (out, stdout, stderr) = run_example("delegated", &["--keyless"]);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert_eq!(
+        stdout.matches(": 250 updated, 0 failed").count(),
+        5,
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Token requests: 5")
+            && stdout.contains("signJwt requests: 5, metadata token requests: 1"),
+        "{stdout}"
+    );
+
     let token_file = scratch("authorized.json");
     let (out, stdout, stderr) = run_example("authorize", &["--out", token_file.to_str().unwrap()]);
     assert!(out.status.success(), "{stdout}\n{stderr}");

@@ -394,7 +394,7 @@ struct Target {
 
 async fn connect(global: &Global, args: &ApplyArgs, demo: bool) -> Result<Target, BoxError> {
     if !demo {
-        let credentials = Credentials::load(global.credentials.as_deref()).await?;
+        let credentials = Credentials::load(global).await?;
         let user = match (&args.user, credentials.delegates()) {
             (Some(u), _) => u.clone(),
             (None, true) => {

@@ -57,9 +57,7 @@ pub async fn run(global: &Global, args: ExportArgs) -> Result<u8, Failure> {
         }
         out
     };
-    let credentials = Credentials::load(global.credentials.as_deref())
-        .await
-        .map_err(Failure::usage)?;
+    let credentials = Credentials::load(global).await.map_err(Failure::usage)?;
     let user = match (&args.user, credentials.delegates()) {
         (Some(u), _) => u.clone(),
         (None, true) => {

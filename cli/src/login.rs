@@ -79,9 +79,7 @@ pub async fn login(_global: &Global, args: LoginArgs) -> Result<u8, Failure> {
 }
 
 pub async fn whoami(global: &Global, args: WhoamiArgs) -> Result<u8, Failure> {
-    let credentials = Credentials::load(global.credentials.as_deref())
-        .await
-        .map_err(Failure::usage)?;
+    let credentials = Credentials::load(global).await.map_err(Failure::usage)?;
     out!("credentials: {}", credentials.describe());
     let user = match (&args.user, credentials.delegates()) {
         (Some(u), _) => u.clone(),

@@ -52,9 +52,26 @@ pub struct Global {
     /// logged.
     #[arg(short, long, global = true, action = ArgAction::Count)]
     pub verbose: u8,
+    /// Act for each user by domain-wide delegation without a key file: sign as this service
+    /// account with the IAM Credentials API (signJwt), using --credentials or application
+    /// default credentials (the metadata server on Cloud Run, GKE, GCE) as the source. The source
+    /// needs the Service Account Token Creator role on it.
+    #[arg(
+        long,
+        global = true,
+        env = "GPEOPLE_SERVICE_ACCOUNT",
+        value_name = "EMAIL"
+    )]
+    pub service_account: Option<String>,
     /// Send API requests to this base URL (an emulator) instead of Google.
     #[arg(long, global = true, env = "GPEOPLE_BASE_URL", hide = true)]
     pub base_url: Option<String>,
+    /// The IAM Credentials API base URL (an emulator).
+    #[arg(long, global = true, env = "GPEOPLE_IAM_ENDPOINT", hide = true)]
+    pub iam_endpoint: Option<String>,
+    /// The OAuth2 token endpoint for --service-account (an emulator).
+    #[arg(long, global = true, env = "GPEOPLE_TOKEN_URI", hide = true)]
+    pub token_uri: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]

@@ -160,9 +160,7 @@ pub async fn run(global: &Global, args: SyncArgs) -> Result<u8, Failure> {
         }
         Failure::usage(msg)
     })?;
-    let credentials = Credentials::load(global.credentials.as_deref())
-        .await
-        .map_err(Failure::usage)?;
+    let credentials = Credentials::load(global).await.map_err(Failure::usage)?;
     let mut user_list = match (&args.users, &args.user) {
         (Some(file), _) => users::read(file).map_err(|e| Failure::usage(e.join("\n")))?,
         (None, Some(u)) => vec![u.clone()],

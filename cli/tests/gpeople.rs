@@ -635,3 +635,60 @@ async fn a_closed_stdout_ends_the_output_not_the_program() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(out.status.code(), Some(0), "{stderr}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keyless_delegation_from_cloud_run_needs_no_key_file() {
+    let runner = "runner@project.iam.gserviceaccount.com";
+    let mut config = google_people_emulator::Config::default();
+    config.metadata_user = Some(runner.into());
+    let emu = Emulator::start_with(config).await.unwrap();
+    emu.register_keyless_service_account(SA, true);
+    let dir = scratch("keyless");
+    let input = dir.join("directory.csv");
+    std::fs::write(&input, DIRECTORY).unwrap();
+    let gpeople = |home: &str| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_gpeople"));
+        cmd.args(["sync", "--input"])
+            .arg(&input)
+            .args(["--id-column", "employee_id", "--user", "ada@corp.example"])
+            .args(["--service-account", SA, "--base-url"])
+            .arg(emu.base_url())
+            .args([
+                "--iam-endpoint",
+                &emu.base_url(),
+                "--token-uri",
+                &emu.token_url(),
+            ])
+            .env("GCE_METADATA_HOST", emu.addr().to_string())
+            .env("HOME", home)
+            .env_remove("GOOGLE_APPLICATION_CREDENTIALS")
+            .env_remove("GPEOPLE_CREDENTIALS")
+            .env("GPEOPLE_STATE_DIR", dir.join("state"))
+            .current_dir(&dir);
+        cmd
+    };
+    let home = dir.join("home").display().to_string();
+
+    // The runner may not sign as the account yet: the step and the permission are named.
+    let (out, stdout, stderr) = run(gpeople(&home)).await;
+    assert_ne!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    let all = format!("{stdout}{stderr}");
+    assert!(
+        all.contains("signJwt") && all.contains("PERMISSION_DENIED"),
+        "{all}"
+    );
+    assert!(emu.contacts("ada@corp.example").is_empty());
+
+    assert_eq!(
+        emu.request_count("iam.signJwt", Some(runner)),
+        1,
+        "not retried"
+    );
+
+    emu.grant_token_creator(runner, SA);
+    let (out, stdout, stderr) = run(gpeople(&home)).await;
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert_eq!(emu.contacts("ada@corp.example").len(), 4);
+    assert!(stdout.contains("keyless"), "{stdout}");
+    assert_eq!(emu.request_count("iam.signJwt", Some(runner)), 2);
+}

@@ -54,6 +54,12 @@ pub(crate) struct Auth {
     pub consent_user: Option<String>,
     pub refresh: HashMap<String, RefreshInfo>,
     pub service_accounts: HashMap<String, ServiceAccount>,
+    /// Keys of keyless accounts, held by the emulator for `signJwt`.
+    pub managed_keys: HashMap<String, crate::iam::ManagedKey>,
+    /// (principal, service account): who may act as whom (the Token Creator role).
+    pub token_creators: std::collections::HashSet<(String, String)>,
+    /// Workload identity pool providers by audience.
+    pub providers: HashMap<String, crate::iam::Provider>,
     pub counter: u64,
 }
 
@@ -63,7 +69,7 @@ pub(crate) struct OAuthError {
     pub body: Value,
 }
 
-fn oauth_error(http: u16, error: &str, description: &str) -> OAuthError {
+pub(crate) fn oauth_error(http: u16, error: &str, description: &str) -> OAuthError {
     OAuthError {
         http,
         body: json!({"error": error, "error_description": description}),

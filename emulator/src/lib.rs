@@ -32,6 +32,7 @@ mod directory;
 mod errors;
 mod faults;
 mod groups;
+mod iam;
 mod other;
 mod people;
 mod photos;
@@ -53,6 +54,7 @@ use tokio::sync::watch;
 pub use auth::{CONTACTS_READONLY_SCOPE, CONTACTS_SCOPE};
 pub use directory::DirectorySource;
 pub use faults::{Fault, FaultRule, Trigger};
+pub use iam::{CLOUD_PLATFORM_SCOPE, federated_principal};
 
 use errors::ApiError;
 use people::{Ctx, Semantics};
@@ -340,6 +342,47 @@ impl Emulator {
         Ok(())
     }
 
+    /// Register a keyless service account: the emulator holds its key (the repository's test key,
+    /// as Google holds a real account's), signs for it in `signJwt`, and honours the result at the
+    /// token endpoint. With `delegation`, its assertions may name a `sub` (domain-wide delegation).
+    pub fn register_keyless_service_account(&self, email: &str, delegation: bool) {
+        let b64: String = TEST_SERVICE_ACCOUNT_PRIVATE_KEY_PEM
+            .lines()
+            .filter(|l| !l.starts_with("-----"))
+            .collect();
+        let der = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b64)
+            .expect("the test key is base64");
+        lock(&self.state.auth)
+            .add_managed(email, &der, delegation)
+            .expect("the test key is an RSA PKCS#8 key");
+    }
+
+    /// Let `principal` (a user or service account email, or a federated
+    /// [`federated_principal`]) act as `service_account`: `signJwt` and `generateAccessToken`
+    /// (the Service Account Token Creator role). Without it, both answer 403 `PERMISSION_DENIED`.
+    pub fn grant_token_creator(&self, principal: &str, service_account: &str) {
+        lock(&self.state.auth)
+            .token_creators
+            .insert((principal.into(), service_account.into()));
+    }
+
+    /// Register a workload identity pool provider: the STS accepts, for `audience`
+    /// (`//iam.googleapis.com/projects/N/locations/global/workloadIdentityPools/P/providers/X`),
+    /// unexpired JWT subject tokens whose `iss` is `issuer`.
+    pub fn register_workload_identity_provider(&self, audience: &str, issuer: &str) {
+        lock(&self.state.auth).providers.insert(
+            audience.into(),
+            iam::Provider {
+                issuer: issuer.into(),
+            },
+        );
+    }
+
+    /// The STS token endpoint, `http://127.0.0.1:<port>/v1/token`.
+    pub fn sts_url(&self) -> String {
+        format!("http://{}/v1/token", self.addr)
+    }
+
     /// Add a fault rule; rules are checked in the order added, the first that fires applies.
     pub fn add_fault(&self, rule: FaultRule) {
         lock(&self.state.faults).push(Arc::new(rule));
@@ -467,7 +510,9 @@ impl Emulator {
 
     /// How many requests of `method` (`people.batchUpdateContacts`, ...) the emulator received
     /// from `user`, or from everyone with `None`, faulted ones included. Token endpoint requests
-    /// count as method `oauth2.token` (with no user).
+    /// count as method `oauth2.token`, metadata server token requests as `metadata.token` and STS
+    /// exchanges as `sts.token` (all with no user); IAM Credentials calls as `iam.signJwt` and
+    /// `iam.generateAccessToken`, from the calling principal.
     pub fn request_count(&self, method: &str, user: Option<&str>) -> u64 {
         lock(&self.state.counts)
             .iter()
@@ -579,6 +624,32 @@ async fn serve(state: Arc<State>, req: Request<Incoming>) -> Result<Resp, Droppe
             Err(e) => json_response(e.http, &e.body, &[]),
         });
     }
+    if method == "POST" && path == "/v1/token" {
+        *lock(&state.counts)
+            .entry(("sts.token".to_string(), String::new()))
+            .or_insert(0) += 1;
+        let result = lock(&state.auth).sts_token(&body, state.config.token_ttl);
+        return Ok(match result {
+            Ok(v) => json_response(200, &v, &[]),
+            Err(e) => json_response(e.http, &e.body, &[]),
+        });
+    }
+    if let Some((email, verb)) = iam::route(&method, &path) {
+        let mut auth = lock(&state.auth);
+        let result = auth.iam_caller(bearer.as_deref()).and_then(|caller| {
+            *lock(&state.counts)
+                .entry((format!("iam.{verb}"), caller.clone()))
+                .or_insert(0) += 1;
+            match verb.as_str() {
+                "signJwt" => auth.sign_jwt(&caller, &email, &body),
+                _ => auth.generate_access_token(&caller, &email, &body),
+            }
+        });
+        return Ok(match result {
+            Ok(v) => json_response(200, &v, &[]),
+            Err(e) => error_response(&e),
+        });
+    }
     if method == "GET" && path == AUTHORIZE_PATH {
         let result = lock(&state.auth).authorize(&query);
         return Ok(match result {
@@ -595,11 +666,14 @@ async fn serve(state: Arc<State>, req: Request<Incoming>) -> Result<Resp, Droppe
         });
     }
     if path == "/computeMetadata/v1/instance/service-accounts/default/token" {
+        *lock(&state.counts)
+            .entry(("metadata.token".to_string(), String::new()))
+            .or_insert(0) += 1;
         return Ok(match (&state.config.metadata_user, metadata_flavor) {
             (Some(user), true) => {
                 let (token, exp) = lock(&state.auth).issue(
                     user,
-                    vec![CONTACTS_SCOPE.into()],
+                    vec![CONTACTS_SCOPE.into(), CLOUD_PLATFORM_SCOPE.into()],
                     state.config.token_ttl,
                 );
                 json_response(

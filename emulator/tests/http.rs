@@ -1513,3 +1513,164 @@ async fn authorization_code_grant_checks_pkce_redirect_and_single_use() {
     .await;
     assert_eq!(s, 200);
 }
+
+#[tokio::test]
+async fn iam_credentials_and_sts_answer_like_google() {
+    let t = T::new().await;
+    let sa = "keyless@project.iam.gserviceaccount.com";
+    t.emu.register_keyless_service_account(sa, true);
+    let caller = t
+        .emu
+        .issue_token_with_scopes(ALICE, &[CLOUD_PLATFORM_SCOPE]);
+    let sign = format!("v1/projects/-/serviceAccounts/{sa}:signJwt");
+    let generate = format!("v1/projects/-/serviceAccounts/{sa}:generateAccessToken");
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let claims = json!({"iss": sa, "sub": "bob@example.com", "scope": CONTACTS_SCOPE, "aud": t.emu.token_url(), "iat": now, "exp": now + 3600});
+    let body = json!({"payload": claims.to_string()});
+
+    // No grant yet: 403 PERMISSION_DENIED with the IAM permission named.
+    let (s, v) = t
+        .call_as(&caller, "POST", &sign, Some(body.clone()))
+        .await
+        .unwrap();
+    assert_eq!(s, 403, "{v}");
+    assert_google_error(s, &v);
+    assert_eq!(
+        v["error"]["details"][0]["metadata"]["permission"],
+        "iam.serviceAccounts.signJwt"
+    );
+    // A token without the cloud-platform scope cannot call IAM at all; no token is a 401.
+    t.emu.grant_token_creator(ALICE, sa);
+    let (s, _) = t.call("POST", &sign, Some(body.clone())).await.unwrap();
+    assert_eq!(s, 403);
+    let (s, _) = t
+        .call_as("", "POST", &sign, Some(body.clone()))
+        .await
+        .unwrap();
+    assert_eq!(s, 401);
+
+    // Granted: a JWT signed with the account's key, which the token endpoint honours.
+    let (s, v) = t.call_as(&caller, "POST", &sign, Some(body)).await.unwrap();
+    assert_eq!(s, 200, "{v}");
+    let jwt = v["signedJwt"].as_str().unwrap();
+    let header: Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(jwt.split('.').next().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(header["kid"], v["keyId"]);
+    let (s, grant) = post_form(
+        &t,
+        &[
+            ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
+            ("assertion", jwt),
+        ],
+    )
+    .await;
+    assert_eq!(s, 200, "{grant}");
+    let bob = grant["access_token"].as_str().unwrap().to_string();
+    let (s, _) = t
+        .call_as(
+            &bob,
+            "POST",
+            "v1/people:createContact?personFields=names",
+            Some(json!({"names": [{"givenName": "B"}]})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s, 200);
+    assert_eq!(t.emu.contacts("bob@example.com").len(), 1);
+
+    // A payload that lives longer than 12 hours is refused.
+    let long = json!({"payload": json!({"iss": sa, "exp": now + 13 * 3600}).to_string()});
+    let (s, _) = t.call_as(&caller, "POST", &sign, Some(long)).await.unwrap();
+    assert_eq!(s, 400);
+
+    // generateAccessToken: an RFC 3339 expireTime, a lifetime within bounds.
+    let (s, v) = t
+        .call_as(
+            &caller,
+            "POST",
+            &generate,
+            Some(json!({"scope": [CONTACTS_SCOPE], "lifetime": "600s"})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s, 200, "{v}");
+    let expire = v["expireTime"].as_str().unwrap();
+    assert!(
+        expire.len() == 20 && expire.ends_with('Z') && expire.as_bytes()[10] == b'T',
+        "{expire}"
+    );
+    let (s, _) = t
+        .call_as(
+            &caller,
+            "POST",
+            &generate,
+            Some(json!({"scope": [CONTACTS_SCOPE], "lifetime": "99999s"})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s, 400);
+    let (s, _) = t
+        .call_as(&caller, "POST", &generate, Some(json!({"scope": []})))
+        .await
+        .unwrap();
+    assert_eq!(s, 400);
+
+    // STS: only registered audiences and issuers.
+    let aud =
+        "//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/providers/x";
+    t.emu
+        .register_workload_identity_provider(aud, "https://issuer.example");
+    let subject = |iss: &str| {
+        let c = json!({"iss": iss, "sub": "s1", "exp": now + 600});
+        format!("e30.{}.sig", URL_SAFE_NO_PAD.encode(c.to_string()))
+    };
+    let sts = |audience: &str, token: String| {
+        let form = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs([
+                (
+                    "grant_type",
+                    "urn:ietf:params:oauth:grant-type:token-exchange",
+                ),
+                ("audience", audience),
+                ("scope", CLOUD_PLATFORM_SCOPE),
+                (
+                    "requested_token_type",
+                    "urn:ietf:params:oauth:token-type:access_token",
+                ),
+                ("subject_token", &token),
+                ("subject_token_type", "urn:ietf:params:oauth:token-type:jwt"),
+            ])
+            .finish();
+        t.http
+            .post(t.emu.sts_url())
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form)
+            .send()
+    };
+    let r = sts(aud, subject("https://issuer.example")).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let v: Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
+    assert_eq!(
+        v["issued_token_type"],
+        "urn:ietf:params:oauth:token-type:access_token"
+    );
+    let r = sts(aud, subject("https://other.example")).await.unwrap();
+    assert_eq!(r.status(), 400);
+    let v: Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
+    assert_eq!(v["error"], "invalid_grant");
+    let r = sts(
+        "//iam.googleapis.com/unknown",
+        subject("https://issuer.example"),
+    )
+    .await
+    .unwrap();
+    let v: Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
+    assert_eq!(v["error"], "invalid_target");
+}

@@ -7,7 +7,11 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::{AuthorizedUser, MetadataServer, ServiceAccount, ServiceAccountKey};
+use super::impersonated::target_of;
+use super::{
+    AuthorizedUser, CLOUD_PLATFORM_SCOPE, ExternalAccount, ImpersonatedServiceAccount,
+    MetadataServer, ServiceAccount, ServiceAccountKey,
+};
 use crate::runtime::{Error, TokenSource};
 
 /// Where credentials were found.
@@ -121,18 +125,63 @@ impl Adc {
     }
 }
 
-/// A credentials file of either type.
+/// A credentials file of any supported type.
 fn from_json(json: &str, scopes: &[&str]) -> Result<Arc<dyn TokenSource>, Error> {
-    let ty = serde_json::from_str::<Value>(json)
-        .ok()
-        .and_then(|v| v.get("type").and_then(Value::as_str).map(str::to_owned))
+    let v: Value = serde_json::from_str(json)
+        .map_err(|_| Error::config("the credentials file is not JSON with a `type`"))?;
+    from_value(&v, scopes)
+}
+
+fn from_value(v: &Value, scopes: &[&str]) -> Result<Arc<dyn TokenSource>, Error> {
+    let ty = v
+        .get("type")
+        .and_then(Value::as_str)
         .ok_or_else(|| Error::config("the credentials file is not JSON with a `type`"))?;
-    match ty.as_str() {
-        "authorized_user" => Ok(Arc::new(AuthorizedUser::from_json(json)?)),
+    let json = v.to_string();
+    match ty {
+        "authorized_user" => Ok(Arc::new(AuthorizedUser::from_json(&json)?)),
         "service_account" => Ok(Arc::new(ServiceAccount::new(
-            ServiceAccountKey::from_json(json)?,
+            ServiceAccountKey::from_json(&json)?,
             scopes,
         ))),
+        "external_account" => Ok(Arc::new(ExternalAccount::from_json(&json, scopes)?)),
+        "impersonated_service_account" => {
+            let source = v.get("source_credentials").ok_or_else(|| {
+                Error::config("the impersonated_service_account file lacks `source_credentials`")
+            })?;
+            if source.get("type").and_then(Value::as_str) == Some("impersonated_service_account") {
+                return Err(Error::config(
+                    "source_credentials cannot themselves be impersonated (use `delegates`)",
+                ));
+            }
+            let url = v
+                .get("service_account_impersonation_url")
+                .and_then(Value::as_str)
+                .ok_or_else(|| {
+                    Error::config(
+                        "the impersonated_service_account file lacks \
+                         `service_account_impersonation_url`",
+                    )
+                })?;
+            let target = target_of(url)?;
+            let delegates: Vec<&str> = v
+                .get("delegates")
+                .and_then(Value::as_array)
+                .map(|d| d.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            let source = from_value(source, &[CLOUD_PLATFORM_SCOPE])?;
+            Ok(Arc::new(
+                ImpersonatedServiceAccount::builder(source, &target)
+                    .url(url)
+                    .delegates(delegates)
+                    .scopes(scopes)
+                    .build()?,
+            ))
+        }
+        "external_account_authorized_user" => Err(Error::config(
+            "credentials of type \"external_account_authorized_user\" (workforce identity \
+             federation sign-in) are not supported yet",
+        )),
         other => Err(Error::config(format!(
             "credentials of type {other:?} are not supported"
         ))),

@@ -5,12 +5,15 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::{ServiceAccount, ServiceAccountKey};
+use super::cache::DEFAULT_MARGIN;
+use super::service_account::Signer;
+use super::{IamSigner, ServiceAccount, ServiceAccountKey};
 
 /// Token sources per impersonated user (domain-wide delegation), so a job can act for 1,000
-/// users with one key. Each subject's tokens are cached and refreshed separately.
+/// users with one key, or with none ([`keyless`](Self::keyless)). Each subject's tokens are
+/// cached and refreshed separately; keyless subjects share one source credential.
 pub struct DelegatedPool {
-    key: ServiceAccountKey,
+    signer: Signer,
     scopes: Vec<String>,
     max: usize,
     idle: Duration,
@@ -20,7 +23,7 @@ pub struct DelegatedPool {
 impl fmt::Debug for DelegatedPool {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("DelegatedPool")
-            .field("key", &self.key)
+            .field("signer", &self.signer)
             .field("scopes", &self.scopes)
             .field("max", &self.max)
             .field("subjects", &self.len())
@@ -31,8 +34,19 @@ impl fmt::Debug for DelegatedPool {
 impl DelegatedPool {
     /// A pool of at most `max` subjects; entries unused for `idle` are evicted first.
     pub fn new(key: ServiceAccountKey, scopes: &[&str], max: usize, idle: Duration) -> Self {
+        Self::with(Signer::Key(key), scopes, max, idle)
+    }
+
+    /// A pool that signs each subject's assertion with the IAM Credentials API's `signJwt`
+    /// instead of a key file: one source credential (the metadata server, say) for every
+    /// subject, one `signJwt` and one token request per subject and token lifetime.
+    pub fn keyless(signer: IamSigner, scopes: &[&str], max: usize, idle: Duration) -> Self {
+        Self::with(Signer::Iam(signer), scopes, max, idle)
+    }
+
+    fn with(signer: Signer, scopes: &[&str], max: usize, idle: Duration) -> Self {
         Self {
-            key,
+            signer,
             scopes: scopes.iter().map(|s| s.to_string()).collect(),
             max: max.max(1),
             idle,
@@ -57,8 +71,12 @@ impl DelegatedPool {
         {
             entries.remove(&oldest);
         }
-        let scopes: Vec<&str> = self.scopes.iter().map(String::as_str).collect();
-        let sa = ServiceAccount::new(self.key.clone(), &scopes).subject(subject);
+        let sa = ServiceAccount::with(
+            self.signer.clone(),
+            self.scopes.clone(),
+            Some(subject.to_string()),
+            DEFAULT_MARGIN,
+        );
         entries.insert(subject.to_string(), (sa.clone(), now));
         Arc::new(sa)
     }

@@ -15,7 +15,8 @@ use serde_json::{Value, json};
 use super::authorized_user::GOOGLE_TOKEN_URI;
 use super::cache::{DEFAULT_MARGIN, Fetch, Fetched, TokenCache};
 use super::http;
-use crate::runtime::{AccessToken, Error, TokenSource};
+use super::iam::IamSigner;
+use crate::runtime::{AccessToken, AuthStep, Error, TokenSource};
 
 /// The contacts scope (read and write).
 pub const CONTACTS_SCOPE: &str = "https://www.googleapis.com/auth/contacts";
@@ -107,17 +108,10 @@ impl ServiceAccountKey {
 
     /// A signed JWT-bearer assertion for `scopes`, acting as `subject` when given.
     pub fn assertion(&self, scopes: &[String], subject: Option<&str>) -> Result<String, Error> {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_secs();
+        let claims = claims(&self.client_email, &self.token_uri, scopes, subject);
         let mut header = json!({"alg": "RS256", "typ": "JWT"});
         if let Some(kid) = &self.private_key_id {
             header["kid"] = json!(kid);
-        }
-        let mut claims = json!({"iss": self.client_email, "scope": scopes.join(" "), "aud": self.token_uri, "iat": now, "exp": now + 3600});
-        if let Some(s) = subject {
-            claims["sub"] = json!(s);
         }
         let input = format!(
             "{}.{}",
@@ -137,26 +131,73 @@ impl ServiceAccountKey {
     }
 }
 
+/// The JWT-bearer grant's claims: `iss` the account, `aud` the token endpoint, an hour's life.
+fn claims(iss: &str, aud: &str, scopes: &[String], subject: Option<&str>) -> Value {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
+    let mut claims =
+        json!({"iss": iss, "scope": scopes.join(" "), "aud": aud, "iat": now, "exp": now + 3600});
+    if let Some(s) = subject {
+        claims["sub"] = json!(s);
+    }
+    claims
+}
+
+/// Who signs the assertion: a local key, or the IAM Credentials API (keyless).
+#[derive(Clone, Debug)]
+pub(crate) enum Signer {
+    Key(ServiceAccountKey),
+    Iam(IamSigner),
+}
+
+impl Signer {
+    fn token_uri(&self) -> &str {
+        match self {
+            Self::Key(k) => &k.token_uri,
+            Self::Iam(s) => s.token_uri(),
+        }
+    }
+
+    async fn assertion(&self, scopes: &[String], subject: Option<&str>) -> Result<String, Error> {
+        match self {
+            Self::Key(k) => k.assertion(scopes, subject),
+            Self::Iam(s) => {
+                s.sign(&claims(s.service_account(), s.token_uri(), scopes, subject))
+                    .await
+            }
+        }
+    }
+}
+
 struct JwtGrant {
-    key: ServiceAccountKey,
+    signer: Signer,
     scopes: Vec<String>,
     subject: Option<String>,
 }
 
 impl Fetch for JwtGrant {
     fn fetch(&self) -> BoxFuture<'static, Result<Fetched, Error>> {
-        let assertion = self.key.assertion(&self.scopes, self.subject.as_deref());
-        let uri = self.key.token_uri.clone();
+        let (signer, scopes, subject) = (
+            self.signer.clone(),
+            self.scopes.clone(),
+            self.subject.clone(),
+        );
         async move {
-            let assertion = assertion?;
-            http::post_form(
-                &uri,
+            let assertion = signer.assertion(&scopes, subject.as_deref()).await?;
+            let grant = http::post_form(
+                signer.token_uri(),
                 &[
                     ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
                     ("assertion", &assertion),
                 ],
             )
-            .await
+            .await;
+            match signer {
+                Signer::Iam(_) => grant.map_err(|e| e.at_step(AuthStep::TokenExchange)),
+                Signer::Key(_) => grant,
+            }
         }
         .boxed()
     }
@@ -172,7 +213,7 @@ impl fmt::Debug for ServiceAccount {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let g = self.cache.fetcher();
         f.debug_struct("ServiceAccount")
-            .field("key", &g.key)
+            .field("signer", &g.signer)
             .field("scopes", &g.scopes)
             .field("subject", &g.subject)
             .finish()
@@ -183,15 +224,27 @@ impl ServiceAccount {
     /// Tokens with these scopes (default: the contacts scope when empty).
     pub fn new(key: ServiceAccountKey, scopes: &[&str]) -> Self {
         Self::with(
-            key,
+            Signer::Key(key),
             scopes.iter().map(|s| s.to_string()).collect(),
             None,
             DEFAULT_MARGIN,
         )
     }
 
-    fn with(
-        key: ServiceAccountKey,
+    /// Tokens with these scopes without a key file: the IAM Credentials API signs the assertion
+    /// (see [`IamSigner`]). With [`subject`](Self::subject), this is keyless domain-wide
+    /// delegation.
+    pub fn keyless(signer: IamSigner, scopes: &[&str]) -> Self {
+        Self::with(
+            Signer::Iam(signer),
+            scopes.iter().map(|s| s.to_string()).collect(),
+            None,
+            DEFAULT_MARGIN,
+        )
+    }
+
+    pub(crate) fn with(
+        signer: Signer,
         mut scopes: Vec<String>,
         subject: Option<String>,
         margin: Duration,
@@ -202,7 +255,7 @@ impl ServiceAccount {
         Self {
             cache: Arc::new(TokenCache::new(
                 JwtGrant {
-                    key,
+                    signer,
                     scopes,
                     subject,
                 },
@@ -215,7 +268,7 @@ impl ServiceAccount {
     pub fn subject(self, user: impl Into<String>) -> Self {
         let g = self.cache.fetcher();
         Self::with(
-            g.key.clone(),
+            g.signer.clone(),
             g.scopes.clone(),
             Some(user.into()),
             DEFAULT_MARGIN,
@@ -225,7 +278,12 @@ impl ServiceAccount {
     /// Refresh this long before a token expires.
     pub fn with_margin(self, margin: Duration) -> Self {
         let g = self.cache.fetcher();
-        Self::with(g.key.clone(), g.scopes.clone(), g.subject.clone(), margin)
+        Self::with(
+            g.signer.clone(),
+            g.scopes.clone(),
+            g.subject.clone(),
+            margin,
+        )
     }
 }
 

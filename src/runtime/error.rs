@@ -34,6 +34,38 @@ pub enum ErrorKind {
     Timeout,
 }
 
+/// Which step of getting a token failed, for credentials that take several (keyless delegation,
+/// impersonation, workload identity federation).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AuthStep {
+    /// Getting the source credentials' own token (the metadata server, a user's refresh token).
+    SourceToken,
+    /// Reading a workload's subject token (a file or a URL), for workload identity federation.
+    SubjectToken,
+    /// The Security Token Service exchange of a subject token for a federated token.
+    StsExchange,
+    /// The IAM Credentials API's `signJwt`: signing the delegation assertion without a key file.
+    SignJwt,
+    /// The IAM Credentials API's `generateAccessToken`: a token of an impersonated service account.
+    GenerateAccessToken,
+    /// The token endpoint's exchange of a signed assertion (the JWT-bearer grant).
+    TokenExchange,
+}
+
+impl fmt::Display for AuthStep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::SourceToken => "source credentials",
+            Self::SubjectToken => "subject token",
+            Self::StsExchange => "STS token exchange",
+            Self::SignJwt => "IAM signJwt",
+            Self::GenerateAccessToken => "IAM generateAccessToken",
+            Self::TokenExchange => "token endpoint exchange",
+        })
+    }
+}
+
 /// An error from the People client.
 pub struct Error {
     inner: Box<Inner>,
@@ -46,6 +78,7 @@ struct Inner {
     may_have_applied: bool,
     api: Option<ApiError>,
     oauth: Option<OAuthError>,
+    step: Option<AuthStep>,
     excerpt: Option<String>,
     json_path: Option<String>,
     source: Option<Box<dyn StdError + Send + Sync>>,
@@ -64,6 +97,7 @@ impl Error {
                 may_have_applied: false,
                 api: None,
                 oauth: None,
+                step: None,
                 excerpt: None,
                 json_path: None,
                 source: None,
@@ -120,8 +154,30 @@ impl Error {
         let mut e = Self::new(source.kind(), source.inner.message.clone());
         e.inner.api = source.inner.api.clone();
         e.inner.oauth = source.inner.oauth.clone();
+        e.inner.step = source.inner.step;
         e.inner.source = Some(Box::new(SharedError(source)));
         e
+    }
+
+    /// An authentication failure at `step`: the message is prefixed with the step, and the kind
+    /// becomes [`ErrorKind::Auth`]; an API error body (an IAM `PERMISSION_DENIED`) or OAuth error
+    /// it carries stays readable. An error that already names a step keeps it (the innermost step
+    /// is the one that failed).
+    pub fn at_step(mut self, step: AuthStep) -> Self {
+        if self.inner.step.is_some() {
+            return self;
+        }
+        let detail = self.to_string();
+        self.inner.message = format!("{step}: {detail}");
+        self.inner.kind = ErrorKind::Auth;
+        self.inner.step = Some(step);
+        self
+    }
+
+    /// Which step of a multi-step credential failed, for [`ErrorKind::Auth`] errors from
+    /// keyless delegation, impersonation and workload identity federation.
+    pub fn auth_step(&self) -> Option<AuthStep> {
+        self.inner.step
     }
 
     /// The token endpoint's OAuth2 error, for [`ErrorKind::Auth`] failures that have one.
@@ -334,6 +390,9 @@ impl fmt::Debug for Error {
         if let Some(o) = &self.inner.oauth {
             d.field("oauth", o);
         }
+        if let Some(s) = &self.inner.step {
+            d.field("step", s);
+        }
         if let Some(s) = &self.inner.source {
             d.field("source", &s.to_string());
         }
@@ -343,6 +402,9 @@ impl fmt::Debug for Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.inner.step.is_some() {
+            return f.write_str(&self.inner.message);
+        }
         match (&self.inner.api, self.inner.kind) {
             (Some(a), ErrorKind::Api) => {
                 write!(f, "HTTP {}", a.http_status)?;

@@ -54,6 +54,42 @@ pub(crate) fn parse(text: &str) -> Option<SystemTime> {
     UNIX_EPOCH.checked_add(Duration::from_secs(secs))
 }
 
+/// The instant an RFC 3339 UTC timestamp names (`2014-10-02T15:01:23Z`, with optional fractional
+/// seconds, as Google's APIs send `google.protobuf.Timestamp`), or `None`.
+pub(crate) fn parse_rfc3339(text: &str) -> Option<SystemTime> {
+    let body = text.strip_suffix('Z').or_else(|| text.strip_suffix('z'))?;
+    let (date, time) = body.split_once(['T', 't'])?;
+    let mut ymd = date.split('-');
+    let (y, m, d) = (ymd.next()?, ymd.next()?, ymd.next()?);
+    if ymd.next().is_some() {
+        return None;
+    }
+    let (year, month, day): (u32, u32, u32) =
+        (number(y, 4, 4)?, number(m, 2, 2)?, number(d, 2, 2)?);
+    let (hms, frac) = time.split_once('.').unwrap_or((time, ""));
+    if !frac.bytes().all(|b| b.is_ascii_digit()) || frac.len() > 9 {
+        return None;
+    }
+    let mut parts = hms.split(':');
+    let (h, mi, s) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    let (h, mi, s): (u32, u32, u32) = (number(h, 2, 2)?, number(mi, 2, 2)?, number(s, 2, 2)?);
+    if !(1970..=9999).contains(&year)
+        || !(1..=12).contains(&month)
+        || day == 0
+        || day > days_in_month(year, month)
+        || h > 23
+        || mi > 59
+        || s > 60
+    {
+        return None;
+    }
+    let secs = days_from_civil(year, month, day) * 86_400 + u64::from(h * 3600 + mi * 60 + s);
+    UNIX_EPOCH.checked_add(Duration::from_secs(secs))
+}
+
 /// A decimal number of `min..=max` digits.
 fn number<T: std::str::FromStr>(s: &str, min: usize, max: usize) -> Option<T> {
     ((min..=max).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit()))
@@ -97,6 +133,26 @@ mod tests {
         assert_eq!(secs("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
         assert_eq!(secs("Tue, 29 Feb 2000 12:00:00 GMT"), Some(951_825_600));
         assert!(parse("Fri, 31 Dec 9999 23:59:59 GMT").is_some());
+    }
+
+    #[test]
+    fn rfc3339_timestamps() {
+        let at =
+            |t: &str| parse_rfc3339(t).map(|t| t.duration_since(UNIX_EPOCH).unwrap().as_secs());
+        assert_eq!(at("1994-11-06T08:49:37Z"), Some(784_111_777));
+        assert_eq!(at("1994-11-06T08:49:37.123456789Z"), Some(784_111_777));
+        for bad in [
+            "",
+            "1994-11-06",
+            "1994-11-06T08:49:37",
+            "1994-13-06T08:49:37Z",
+            "1994-02-30T00:00:00Z",
+            "1994-11-06T08:49:37.x1Z",
+            "1994-11-06T08:49:37+01:00",
+            "99999-11-06T08:49:37Z",
+        ] {
+            assert_eq!(parse_rfc3339(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@
 
 mod client;
 mod error;
-mod httpdate;
+pub(crate) mod httpdate;
 mod jsonpath;
 mod mask;
 #[doc(hidden)]
@@ -25,8 +25,8 @@ pub use client::{
     Client, ClientBuilder, DEFAULT_TIMEOUT, check_base_url, decode, install_crypto_provider,
 };
 pub use error::{
-    ApiError, BadRequest, ContactErrors, Error, ErrorDetail, ErrorInfo, ErrorKind, FieldViolation,
-    LegacyError, OAuthError, QuotaFailure, RetryInfo, RpcStatus,
+    ApiError, AuthStep, BadRequest, ContactErrors, Error, ErrorDetail, ErrorInfo, ErrorKind,
+    FieldViolation, LegacyError, OAuthError, QuotaFailure, RetryInfo, RpcStatus,
 };
 pub use mask::{FieldMask, MaskField};
 pub use request::{HttpMethod, Request};
