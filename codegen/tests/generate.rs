@@ -331,3 +331,37 @@ fn cli_generate_and_diff() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("usage"));
 }
+
+#[test]
+fn the_build_scripts_compact_output_is_the_snapshots_code() {
+    // build.rs compiles `render_compact` (no formatter); the snapshot shows `render`: formatted,
+    // the two are the same text.
+    let json = fs::read_to_string(root().join("../discovery/people.v1.json")).unwrap();
+    let opts = Options::google_people();
+    let compact = google_people_codegen::render_compact(&json, &opts).unwrap();
+    assert!(compact.lines().count() > 300, "one item a line");
+    let (banner, body) = compact.split_at(compact.find("\n\n").unwrap() + 2);
+    let formatted = format!(
+        "{banner}{}",
+        google_people_codegen::format_source(body).unwrap()
+    );
+    let pretty = render(&json, &opts).unwrap();
+    if formatted != pretty {
+        let line = formatted
+            .lines()
+            .zip(pretty.lines())
+            .position(|(a, b)| a != b);
+        let show = |t: &str| {
+            t.lines()
+                .skip(line.unwrap_or(0).saturating_sub(2))
+                .take(5)
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        panic!(
+            "compact and pretty outputs differ at line {line:?}:\n{}\n---\n{}",
+            show(&formatted),
+            show(&pretty)
+        );
+    }
+}
