@@ -185,29 +185,44 @@ pub fn render_path_probes_compact(json: &str, opts: &Options) -> Result<String, 
     Ok(banner(&doc) + &compact(tokens))
 }
 
-/// Tokens as text, a line after each top-level `;` or `{…}` (so compiler messages and "go to
-/// definition" land on an item, not on one line of megabytes).
+/// Tokens as text, a line after each `;`, `{` and `}` (so compiler messages and "go to
+/// definition" land on a statement, not on one line of megabytes, and no `} if` reads like a
+/// missing `else`).
 fn compact(tokens: TokenStream) -> String {
-    use proc_macro2::{Delimiter, TokenTree};
     let mut out = String::new();
-    let mut line = TokenStream::new();
+    write_compact(tokens, &mut out);
+    out
+}
+
+fn write_compact(tokens: TokenStream, out: &mut String) {
+    use proc_macro2::{Delimiter, Spacing, TokenTree};
     for tt in tokens {
-        let end = match &tt {
-            TokenTree::Punct(p) => p.as_char() == ';',
-            TokenTree::Group(g) => g.delimiter() == Delimiter::Brace,
-            _ => false,
-        };
-        line.extend(std::iter::once(tt));
-        if end {
-            out.push_str(&std::mem::take(&mut line).to_string());
-            out.push('\n');
+        match tt {
+            TokenTree::Group(g) => {
+                let (open, close) = match g.delimiter() {
+                    Delimiter::Brace => ("{\n", "}\n"),
+                    Delimiter::Parenthesis => ("(", ") "),
+                    Delimiter::Bracket => ("[", "] "),
+                    Delimiter::None => ("", " "),
+                };
+                out.push_str(open);
+                write_compact(g.stream(), out);
+                out.push_str(close);
+            }
+            TokenTree::Punct(p) => {
+                out.push(p.as_char());
+                match (p.as_char(), p.spacing()) {
+                    (';', _) => out.push('\n'),
+                    (_, Spacing::Alone) => out.push(' '),
+                    (_, Spacing::Joint) => {}
+                }
+            }
+            other => {
+                out.push_str(&other.to_string());
+                out.push(' ');
+            }
         }
     }
-    if !line.is_empty() {
-        out.push_str(&line.to_string());
-        out.push('\n');
-    }
-    out
 }
 
 fn banner(doc: &Document) -> String {
