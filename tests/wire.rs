@@ -565,3 +565,67 @@ async fn delete_returns_empty_and_calls_are_reusable() {
     assert_eq!(reqs[0].method, "DELETE");
     assert_eq!(reqs[0].path(), "/v1/people/c9:deleteContact");
 }
+
+/// Serve one raw HTTP/1.1 answer (whatever the request) on a fresh port.
+async fn raw_server(answer: Vec<Vec<u8>>) -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let (mut sock, _) = listener.accept().await.unwrap();
+        let mut buf = vec![0; 8192];
+        let _ = sock.read(&mut buf).await;
+        for part in answer {
+            sock.write_all(&part).await.unwrap();
+            sock.flush().await.unwrap();
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    });
+    format!("http://{addr}/")
+}
+
+#[tokio::test]
+async fn bodies_arriving_in_many_chunks_decode_whole() {
+    // A chunked body in five pieces, one cut inside a multi-byte character.
+    let json = r#"{"resourceName": "people/c1", "names": [{"givenName": "Zoë", "familyName": "Ångström"}]}"#;
+    let bytes = json.as_bytes();
+    let cut = json.find('ë').unwrap() + 1; // inside the two bytes of ë
+    let pieces = [
+        &bytes[..10],
+        &bytes[10..cut],
+        &bytes[cut..cut + 8],
+        &bytes[cut + 8..70],
+        &bytes[70..],
+    ];
+    let mut answer = vec![b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n".to_vec()];
+    for p in pieces {
+        let mut chunk = format!("{:x}\r\n", p.len()).into_bytes();
+        chunk.extend_from_slice(p);
+        chunk.extend_from_slice(b"\r\n");
+        answer.push(chunk);
+    }
+    answer.push(b"0\r\n\r\n".to_vec());
+    let client = Client::builder()
+        .base_url(raw_server(answer).await)
+        .access_token("t")
+        .build()
+        .unwrap();
+    let p = client.people().get("people/c1").send().await.unwrap();
+    let name = &p.names.unwrap()[0];
+    assert_eq!(name.given_name.as_deref(), Some("Zoë"));
+    assert_eq!(name.family_name.as_deref(), Some("Ångström"));
+
+    // A Content-Length far beyond what arrives: a transport error, and nothing reserved for it.
+    let answer = vec![
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 999999999999\r\nconnection: close\r\n\r\n{\"resourceName\":".to_vec(),
+        b" \"people/c1\"}".to_vec(),
+    ];
+    let client = Client::builder()
+        .base_url(raw_server(answer).await)
+        .access_token("t")
+        .retry_policy(runtime::RetryPolicy::never())
+        .build()
+        .unwrap();
+    let e = client.people().get("people/c1").send().await.unwrap_err();
+    assert!(e.is_transport(), "{e:?}");
+}

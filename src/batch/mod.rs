@@ -278,11 +278,16 @@ pub(crate) fn valid_contact_name(rn: &str) -> bool {
 
 /// Why a resource name cannot be sent, if it cannot.
 fn name_problem(rn: &str, seen: &mut HashSet<String>) -> Option<String> {
+    name_problem_with(rn, || seen.insert(rn.to_string()))
+}
+
+/// [`name_problem`], with `first` telling (and recording) whether the name is new to the batch.
+fn name_problem_with(rn: &str, first: impl FnOnce() -> bool) -> Option<String> {
     if !valid_contact_name(rn) {
         Some(format!(
             "{rn:?} is not a contact resource name (people/c<digits>)"
         ))
-    } else if !seen.insert(rn.to_string()) {
+    } else if !first() {
         Some(format!("{rn} appears twice in one batch"))
     } else {
         None

@@ -9,7 +9,7 @@ use futures_util::stream::{self, Stream, StreamExt as _};
 use super::reconcile::{Unsettled, Verdict};
 use super::{
     Common, ContactError, MAX_CHUNK, Outcome, check_chunk, common_builders, has_source_etag, limit,
-    name_problem, rejected_contacts,
+    name_problem_with, rejected_contacts,
 };
 use crate::runtime::{Error, FieldMask, MaskField as _, Request};
 use crate::{BatchUpdateContactsRequest, Client, Person, PersonField};
@@ -116,8 +116,9 @@ impl BatchUpdate {
             common: self.common.with_hint(iter.size_hint()),
             ..self.clone()
         };
-        // An iterator does no I/O: the next chunk can be pulled while a request is out.
-        job.chunked(stream::iter(iter), true)
+        // An iterator does no I/O: the next chunk can be pulled while a request is out. Boxed
+        // as it leaves the iterator, so that a person is moved once, not through every adapter.
+        job.chunked(stream::iter(iter.map(|(rn, p)| (rn, Box::new(p)))), true)
     }
 
     /// Run over a stream of contacts (for example pages of a listing, mapped to updates), with
@@ -131,7 +132,7 @@ impl BatchUpdate {
     where
         S: Stream<Item = (String, Person)> + Send + 'static,
     {
-        self.chunked(input, false)
+        self.chunked(input.map(|(rn, p)| (rn, Box::new(p))), false)
     }
 
     /// The outcome stream over `input`; with `overlap`, the next chunk is pulled, validated and
@@ -143,13 +144,10 @@ impl BatchUpdate {
         overlap: bool,
     ) -> impl Stream<Item = Outcome> + Send + Unpin + 'static + use<S>
     where
-        S: Stream<Item = (String, Person)> + Send + 'static,
+        S: Stream<Item = (String, Box<Person>)> + Send + 'static,
     {
         // Boxed, so that a chunk is 200 pointers and not 200 large structs moved around.
-        let chunks = input
-            .map(|(rn, p)| (rn, Box::new(p)))
-            .chunks(self.chunk)
-            .boxed();
+        let chunks = input.chunks(self.chunk).boxed();
         let left: Arc<Mutex<Vec<Unsettled>>> = Arc::default();
         let state = (
             self.clone(),
@@ -232,14 +230,22 @@ impl BatchUpdate {
     /// Validate a chunk and serialize its first request.
     fn prepare(&self, chunk: Vec<(String, Box<Person>)>) -> Prepared {
         let mut outcomes = Vec::new();
-        let mut seen: HashSet<String> = HashSet::with_capacity(chunk.len());
+        // Checked over borrowed names first (no copy of each name for the duplicate check).
+        let problems: Vec<Option<String>> = {
+            let mut seen: HashSet<&str> = HashSet::with_capacity(chunk.len());
+            chunk
+                .iter()
+                .map(|(rn, person)| {
+                    name_problem_with(rn, || seen.insert(rn)).or_else(|| {
+                        (person.etag.is_none() && !has_source_etag(person))
+                            .then(|| format!("{rn} has no etag: read the contact first"))
+                    })
+                })
+                .collect()
+        };
         // In input order: a sorted map would cost a comparison-ordered insert per contact.
         let mut pending: Vec<(String, Box<Person>)> = Vec::with_capacity(chunk.len());
-        for (rn, person) in chunk {
-            let problem = name_problem(&rn, &mut seen).or_else(|| {
-                (person.etag.is_none() && !has_source_etag(&person))
-                    .then(|| format!("{rn} has no etag: read the contact first"))
-            });
+        for ((rn, person), problem) in chunk.into_iter().zip(problems) {
             match problem {
                 Some(p) => outcomes.push(Outcome::Failed {
                     requested: rn,
@@ -491,12 +497,14 @@ impl BatchUpdate {
                 "more than 200 contacts in one request",
             ));
         }
-        let body = serde_json::to_vec(&Body {
+        let mut body = serde_json::to_vec(&Body {
             contacts: Contacts(contacts),
             update_mask: &self.update_mask,
             read_mask: &self.read_mask,
         })
         .map_err(|e| Error::invalid_request(format!("a contact does not serialize: {e}")))?;
+        // Kept for replays until the batch settles: without the growth slack.
+        body.shrink_to_fit();
         request.raw_json_body(body);
         Ok(request)
     }

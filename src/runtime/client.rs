@@ -250,7 +250,7 @@ impl Client {
         let resp = rb.send().await.map_err(Error::transport)?;
         let status = resp.status();
         let retry_after = resp.headers().get(RETRY_AFTER).and_then(parse_retry_after);
-        let body = resp.bytes().await.map_err(Error::transport)?;
+        let body = read_body(resp).await?;
         if status.is_success() {
             return Ok(body);
         }
@@ -296,6 +296,31 @@ pub fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, Error> {
         Ok(text) => serde_json::from_str(text).map_err(|e| decode_failure(text, e)),
         Err(e) => Err(invalid_utf8(body, e.valid_up_to())),
     }
+}
+
+/// Most a `Content-Length` may make us reserve up front; a larger body grows as it arrives.
+const MAX_PREALLOCATION: u64 = 32 << 20;
+
+/// A response body, whole. One chunk is returned as is; more are copied, as they arrive, into one
+/// buffer sized by `Content-Length`, so a large body is held about once rather than twice (all
+/// chunks, then their concatenation, as `Response::bytes` does): the client's peak memory.
+async fn read_body(mut resp: reqwest::Response) -> Result<bytes::Bytes, Error> {
+    let reserve = resp.content_length().unwrap_or(0).min(MAX_PREALLOCATION) as usize;
+    let Some(first) = resp.chunk().await.map_err(Error::transport)? else {
+        return Ok(bytes::Bytes::new());
+    };
+    let Some(second) = resp.chunk().await.map_err(Error::transport)? else {
+        return Ok(first);
+    };
+    let mut buf = Vec::with_capacity(reserve.max(first.len() + second.len()));
+    buf.extend_from_slice(&first);
+    drop(first);
+    buf.extend_from_slice(&second);
+    drop(second);
+    while let Some(chunk) = resp.chunk().await.map_err(Error::transport)? {
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(bytes::Bytes::from(buf))
 }
 
 /// A body that parsed as UTF-8 but not as the expected type: the error, with the JSON path of

@@ -97,9 +97,12 @@ impl Request {
 
     /// Serialize `body` as the JSON body, straight to bytes.
     pub fn json_body<T: serde::Serialize + ?Sized>(&mut self, body: &T) -> Result<(), Error> {
-        let bytes = serde_json::to_vec(body).map_err(|e| {
+        let mut bytes = serde_json::to_vec(body).map_err(|e| {
             Error::invalid_request(format!("the request body does not serialize: {e}"))
         })?;
+        // The body is kept for replays until the call ends: without the growth slack (up to
+        // half of it).
+        bytes.shrink_to_fit();
         self.body = Some(bytes.into());
         Ok(())
     }
