@@ -114,7 +114,7 @@ impl BatchUpdate {
                     }
                 };
                 f(&mut person);
-                let after = serde_json::to_value(&person).unwrap_or(Value::Null);
+                let after = crate::runtime::to_json_value(&person).unwrap_or(Value::Null);
                 if after == before {
                     let resource_name = person.resource_name.unwrap_or_else(|| rn.clone());
                     out.push(Outcome::Unchanged {
@@ -144,11 +144,13 @@ impl BatchUpdate {
 /// The person reduced to the masked fields, the etag and the resource name (output-only data
 /// such as `metadata` dropped), and its JSON form to compare against after the change.
 fn writable(person: Person, keep: &HashSet<&str>) -> Result<(Person, Value), String> {
-    let Value::Object(mut map) = serde_json::to_value(&person).map_err(|e| e.to_string())? else {
+    let Value::Object(mut map) =
+        crate::runtime::to_json_value(&person).map_err(|e| e.to_string())?
+    else {
         return Err("a person is not a JSON object".into());
     };
     map.retain(|k, _| keep.contains(k.as_str()));
     let value = Value::Object(map);
-    let person: Person = serde_json::from_value(value.clone()).map_err(|e| e.to_string())?;
+    let person: Person = crate::runtime::from_json_value(&value).map_err(|e| e.to_string())?;
     Ok((person, value))
 }

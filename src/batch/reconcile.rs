@@ -226,7 +226,8 @@ impl BatchUpdate {
     /// Whether `now` holds every value `sent` carries for the masked fields (keys the server adds,
     /// such as `metadata` or formatted values, are ignored).
     fn holds(&self, now: &Person, sent: &Person) -> bool {
-        let (Ok(now), Ok(sent)) = (serde_json::to_value(now), serde_json::to_value(sent)) else {
+        let to_value = crate::runtime::to_json_value::<Person>;
+        let (Ok(now), Ok(sent)) = (to_value(now), to_value(sent)) else {
             return false;
         };
         self.update_mask.fields().iter().all(|f| {

@@ -323,6 +323,23 @@ async fn read_body(mut resp: reqwest::Response) -> Result<bytes::Bytes, Error> {
     Ok(bytes::Bytes::from(buf))
 }
 
+/// `value` as a JSON tree, through the byte serializer request bodies use. serde_json's `to_value`
+/// would instantiate every generated `Serialize` impl a second time, for serde_json's `Value`
+/// serializer (the library's compile time and binary size); this costs a parse instead.
+pub(crate) fn to_json_value<T: serde::Serialize + ?Sized>(
+    value: &T,
+) -> Result<serde_json::Value, serde_json::Error> {
+    serde_json::from_slice(&serde_json::to_vec(value)?)
+}
+
+/// A typed value from a JSON tree, through the text deserializer responses use (not a second
+/// copy of every generated `Deserialize` impl for `Value`'s deserializer): see [`to_json_value`].
+pub(crate) fn from_json_value<T: DeserializeOwned>(
+    value: &serde_json::Value,
+) -> Result<T, serde_json::Error> {
+    serde_json::from_str(&value.to_string())
+}
+
 /// A body that parsed as UTF-8 but not as the expected type: the error, with the JSON path of
 /// the value at fault.
 #[inline(never)]

@@ -24,6 +24,7 @@ pub mod wire;
 pub use client::{
     Client, ClientBuilder, DEFAULT_TIMEOUT, check_base_url, decode, install_crypto_provider,
 };
+pub(crate) use client::{from_json_value, to_json_value};
 pub use error::{
     ApiError, AuthStep, BadRequest, ContactErrors, Error, ErrorDetail, ErrorInfo, ErrorKind,
     FieldViolation, LegacyError, OAuthError, QuotaFailure, RetryInfo, RpcStatus,

@@ -28,7 +28,11 @@ impl Packed {
     }
 
     pub(super) fn person(&self) -> Person {
-        serde_json::from_slice(&self.0).unwrap_or_default()
+        // Through the text deserializer responses use (not a second copy for byte slices).
+        std::str::from_utf8(&self.0)
+            .ok()
+            .and_then(|text| serde_json::from_str(text).ok())
+            .unwrap_or_default()
     }
 }
 

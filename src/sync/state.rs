@@ -87,7 +87,7 @@ pub type Fingerprint = u128;
 /// `person`'s JSON reduced to the managed `fields`: what a create or update sends, and what a
 /// fingerprint is taken of.
 pub(crate) fn managed_json(person: &Person, fields: &[PersonField]) -> Map<String, Value> {
-    let Ok(Value::Object(mut map)) = serde_json::to_value(person) else {
+    let Ok(Value::Object(mut map)) = crate::runtime::to_json_value(person) else {
         return Map::new();
     };
     map.retain(|k, _| fields.iter().any(|f| f.as_str() == k));
