@@ -339,10 +339,16 @@ fn the_build_scripts_compact_output_is_the_snapshots_code() {
     let same = |json: &str, opts: &Options, what: &str| {
         let compact = google_people_codegen::render_compact(json, opts).unwrap();
         let (banner, body) = compact.split_at(compact.find("\n\n").unwrap() + 2);
-        let formatted = format!("{banner}{}", google_people_codegen::format_source(body).unwrap());
+        let formatted = format!(
+            "{banner}{}",
+            google_people_codegen::format_source(body).unwrap()
+        );
         let pretty = render(json, opts).unwrap();
         if formatted != pretty {
-            let line = formatted.lines().zip(pretty.lines()).position(|(a, b)| a != b);
+            let line = formatted
+                .lines()
+                .zip(pretty.lines())
+                .position(|(a, b)| a != b);
             panic!("{what}: compact and pretty outputs differ at line {line:?}");
         }
         compact
@@ -354,6 +360,10 @@ fn the_build_scripts_compact_output_is_the_snapshots_code() {
     docs.extend(documents("tests/constructs"));
     assert!(docs.len() > 10);
     for doc in docs {
-        same(&fs::read_to_string(&doc).unwrap(), &foreign(), &doc.display().to_string());
+        same(
+            &fs::read_to_string(&doc).unwrap(),
+            &foreign(),
+            &doc.display().to_string(),
+        );
     }
 }
