@@ -105,7 +105,14 @@ impl Auth {
         chain.push(target.to_string());
         chain
             .windows(2)
-            .find(|w| !self.token_creators.contains(&(w[0].clone(), w[1].clone())))
+            .find(|w| {
+                let granted = |who: &str| {
+                    self.token_creators
+                        .contains(&(who.to_string(), w[1].clone()))
+                };
+                // A grant to a whole pool (`principalSet://…/*`) covers each of its subjects.
+                !(granted(&w[0]) || pool_set_of(&w[0]).is_some_and(|set| granted(&set)))
+            })
             .map(|w| w[1].clone())
     }
 
@@ -343,13 +350,33 @@ impl Auth {
     }
 }
 
-/// The principal a federated subject becomes: `principal://iam.googleapis.com/{pool}/subject/{sub}`,
-/// where `{pool}` is the audience's `projects/…/workloadIdentityPools/…`.
-pub fn federated_principal(audience: &str, subject: &str) -> String {
-    let pool = audience
+/// Every identity of the workload identity pool of `audience`:
+/// `principalSet://iam.googleapis.com/{pool}/*` (grant it to let any of them act as an account).
+pub fn federated_principal_set(audience: &str) -> String {
+    format!("principalSet://iam.googleapis.com/{}/*", pool_of(audience))
+}
+
+/// `projects/…/workloadIdentityPools/…` of a provider's audience.
+fn pool_of(audience: &str) -> &str {
+    audience
         .trim_start_matches("//iam.googleapis.com/")
         .split("/providers/")
         .next()
-        .unwrap_or_default();
-    format!("principal://iam.googleapis.com/{pool}/subject/{subject}")
+        .unwrap_or_default()
+}
+
+/// The pool set a federated principal belongs to.
+fn pool_set_of(principal: &str) -> Option<String> {
+    let rest = principal.strip_prefix("principal://iam.googleapis.com/")?;
+    let (pool, _) = rest.split_once("/subject/")?;
+    Some(format!("principalSet://iam.googleapis.com/{pool}/*"))
+}
+
+/// The principal a federated subject becomes: `principal://iam.googleapis.com/{pool}/subject/{sub}`,
+/// where `{pool}` is the audience's `projects/…/workloadIdentityPools/…`.
+pub fn federated_principal(audience: &str, subject: &str) -> String {
+    format!(
+        "principal://iam.googleapis.com/{}/subject/{subject}",
+        pool_of(audience)
+    )
 }

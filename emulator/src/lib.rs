@@ -54,7 +54,7 @@ use tokio::sync::watch;
 pub use auth::{CONTACTS_READONLY_SCOPE, CONTACTS_SCOPE};
 pub use directory::DirectorySource;
 pub use faults::{Fault, FaultRule, Trigger};
-pub use iam::{CLOUD_PLATFORM_SCOPE, federated_principal};
+pub use iam::{CLOUD_PLATFORM_SCOPE, federated_principal, federated_principal_set};
 
 use errors::ApiError;
 use people::{Ctx, Semantics};
@@ -357,8 +357,8 @@ impl Emulator {
             .expect("the test key is an RSA PKCS#8 key");
     }
 
-    /// Let `principal` (a user or service account email, or a federated
-    /// [`federated_principal`]) act as `service_account`: `signJwt` and `generateAccessToken`
+    /// Let `principal` (a user or service account email, a federated [`federated_principal`], or
+    /// a whole pool's [`federated_principal_set`]) act as `service_account`: `signJwt` and `generateAccessToken`
     /// (the Service Account Token Creator role). Without it, both answer 403 `PERMISSION_DENIED`.
     pub fn grant_token_creator(&self, principal: &str, service_account: &str) {
         lock(&self.state.auth)
