@@ -520,6 +520,30 @@ async fn bad_input_is_refused_whole_and_nothing_is_sent() {
     assert_eq!(mutations(&emu), 0);
     assert!(emu.contacts(USER).is_empty());
 
+    // Repeats are found among managed contacts (the state) as among new ids.
+    let first = job(&emu, &store).run(records(10)).await.unwrap();
+    assert_eq!(first.summary.created, 10);
+    let mut again = records(12); // 10 managed, 2 new
+    again.push(record(4, 1)); // a managed id again
+    again.push(record(11, 1)); // a new id again
+    let writes = mutations(&emu);
+    let e = job(&emu, &store).run(again).await.unwrap_err();
+    let SyncError::InvalidRecords(errors) = &e else {
+        panic!("{e}")
+    };
+    let problems: Vec<(u64, &str)> = errors
+        .iter()
+        .map(|e| (e.position, e.problem.as_str()))
+        .collect();
+    assert_eq!(
+        problems,
+        [
+            (12, "the id appears more than once"),
+            (13, "the id appears more than once")
+        ]
+    );
+    assert_eq!(mutations(&emu), writes, "nothing sent");
+
     let c = client(&emu, USER);
     for bad in [
         vec![PersonField::Names, PersonField::Metadata],

@@ -2,8 +2,8 @@
 //! so that the next run starts after them and a create whose answer was lost is found by its key.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use futures_util::StreamExt as _;
 
@@ -54,8 +54,13 @@ impl Tally {
     }
 
     fn record(&self, outcome: &RecordOutcome) {
-        if let Some(i) = KINDS.iter().position(|k| *k == outcome.kind()) {
-            self.kinds[i].fetch_add(1, Ordering::Relaxed);
+        self.add(outcome.kind(), 1);
+    }
+
+    /// Count `n` outcomes of `kind` that are not kept.
+    fn add(&self, kind: &str, n: u64) {
+        if let Some(i) = KINDS.iter().position(|k| *k == kind) {
+            self.kinds[i].fetch_add(n, Ordering::Relaxed);
         }
     }
 
@@ -86,6 +91,7 @@ pub(super) async fn apply(job: &SyncJob, plan: Plan) -> Result<SyncReport, SyncE
         updates,
         deletes,
         unchanged,
+        unchanged_ids,
         skipped,
         orphans,
         group,
@@ -107,16 +113,14 @@ pub(super) async fn apply(job: &SyncJob, plan: Plan) -> Result<SyncReport, SyncE
         ..SyncSummary::default()
     };
     let mut outcomes = Vec::with_capacity(if job.keep_all_outcomes {
-        creates.len() + updates.len() + unchanged.len() + skipped.len() + deletes.len()
+        creates.len() + updates.len() + unchanged + skipped.len() + deletes.len()
     } else {
         0
     });
     // The first commit: the state brought up to date by the listing, and its sync token. Whatever
     // happens from here on, the next run lists the changes since then, this run's writes
     // included, and finds every contact it created by its key.
-    job.store
-        .save(&job.name, &job.user, &state)
-        .map_err(SyncError::Store)?;
+    commit(job, &state).map_err(SyncError::Store)?;
 
     // The group, created when missing and needed.
     let mut group_rn = group.as_ref().and_then(|g| g.resource_name.clone());
@@ -175,7 +179,7 @@ pub(super) async fn apply(job: &SyncJob, plan: Plan) -> Result<SyncReport, SyncE
                     &mut outcomes,
                     RecordOutcome::Created {
                         id: create.id,
-                        resource_name: e.resource_name.clone(),
+                        resource_name: e.resource_name,
                     },
                 ),
                 None if round < CREATE_ROUNDS => again.push(create),
@@ -201,11 +205,14 @@ pub(super) async fn apply(job: &SyncJob, plan: Plan) -> Result<SyncReport, SyncE
         &mut outcomes,
     )
     .await;
-    for id in unchanged {
+    // Each unchanged record is counted; its outcome is kept only by a job that keeps them all
+    // (then the plan kept their ids).
+    tally.add("unchanged", (unchanged - unchanged_ids.len()) as u64);
+    for id in unchanged_ids {
         let resource_name = state
             .contacts
             .get(&id)
-            .map(|e| e.resource_name.clone())
+            .map(|e| e.resource_name)
             .unwrap_or_default();
         push(
             &tally,
@@ -249,9 +256,7 @@ pub(super) async fn apply(job: &SyncJob, plan: Plan) -> Result<SyncReport, SyncE
         )
         .await;
     }
-    job.store
-        .save(&job.name, &job.user, &state)
-        .map_err(SyncError::Store)?;
+    commit(job, &state).map_err(SyncError::Store)?;
 
     summary.created = tally.count("created");
     summary.updated = tally.count("updated");
@@ -308,17 +313,24 @@ async fn create(
 ) -> Vec<(PlannedCreate, String)> {
     let creates = Arc::new(creates);
     let group_name = group.map(str::to_owned);
+    // The batch's positions → the plan's; creates whose body cannot be read back are never sent.
+    let sent: Arc<Mutex<Vec<u32>>> = Arc::default();
+    let unreadable: Arc<Mutex<Vec<u32>>> = Arc::default();
     let persons = {
-        let creates = creates.clone();
+        let (creates, sent, unreadable) = (creates.clone(), sent.clone(), unreadable.clone());
         // Unpacked one chunk at a time, as the batch helper pulls them.
-        (0..creates.len()).map(move |i| {
-            let person = creates[i].person();
-            match &group_name {
+        (0..creates.len()).filter_map(move |i| {
+            let Some(person) = creates[i].person() else {
+                lock(&unreadable).push(i as u32);
+                return None;
+            };
+            lock(&sent).push(i as u32);
+            Some(match &group_name {
                 Some(g) => {
                     person.set_memberships([membership("contactGroups/myContacts"), membership(g)])
                 }
                 None => person,
-            }
+            })
         })
     };
     let mut batch = BatchCreate::new(&job.client)
@@ -333,7 +345,8 @@ async fn create(
     let mut results = batch.run(persons);
     let mut lost = Vec::new();
     while let Some(r) = results.next().await {
-        let Some(c) = creates.get(r.index() as usize) else {
+        let at = lock(&sent).get(r.index() as usize).copied();
+        let Some(c) = at.and_then(|i| creates.get(i as usize)) else {
             continue;
         };
         match r {
@@ -374,7 +387,41 @@ async fn create(
         }
     }
     absorb(summary, &batch.summary());
+    for i in std::mem::take(&mut *lock(&unreadable)) {
+        push(
+            tally,
+            outcomes,
+            RecordOutcome::Failed {
+                id: creates[i as usize].id.clone(),
+                error: unreadable_body(),
+            },
+        );
+    }
     lost
+}
+
+/// Save `state`, unless what it holds could not be read back (then the last commit stands, and
+/// the next run lists the changes since it).
+fn commit(job: &SyncJob, state: &UserState) -> Result<(), crate::runtime::Error> {
+    if state.contacts.failed() {
+        return Err(crate::runtime::Error::config(
+            "sync state: the temporary file holding this run's contacts failed; the state is \
+             not saved",
+        ));
+    }
+    job.store.save(&job.name, &job.user, state)
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A planned body the spill log could not give back: nothing was sent for it.
+fn unreadable_body() -> crate::batch::ContactError {
+    crate::batch::ContactError::InvalidInput(
+        "the planned contact could not be read back from the temporary file; nothing was sent"
+            .into(),
+    )
 }
 
 fn membership(group: &str) -> Membership {
@@ -399,10 +446,19 @@ async fn update(
     for u in &updates {
         by_name.insert(u.resource_name.clone(), (u.id.clone(), u.fingerprint));
     }
-    // Unpacked one chunk at a time, as the batch helper pulls them.
-    let items = updates
-        .into_iter()
-        .map(|u| (u.resource_name.clone(), u.person()));
+    // Unpacked one chunk at a time, as the batch helper pulls them; a body that cannot be read
+    // back is never sent.
+    let unreadable: Arc<Mutex<Vec<String>>> = Arc::default();
+    let items = {
+        let unreadable = unreadable.clone();
+        updates.into_iter().filter_map(move |u| match u.person() {
+            Some(p) => Some((u.resource_name, p)),
+            None => {
+                lock(&unreadable).push(u.resource_name);
+                None
+            }
+        })
+    };
     let mut batch = match BatchUpdate::new(&job.client, job.fields.clone()) {
         Ok(b) => b
             .read_mask([PersonField::Metadata])
@@ -436,15 +492,16 @@ async fn update(
                 person,
                 ..
             } => {
-                if let Some(e) = state.contacts.get_mut(&id) {
+                let etag = person.and_then(|p| p.etag).unwrap_or_default();
+                state.contacts.modify(&id, |e| {
                     e.resource_name = resource_name.clone();
                     // Without the answer's etag, the next listing shows this write as a change,
                     // which compares equal.
-                    e.etag = person.and_then(|p| p.etag).unwrap_or_default();
+                    e.etag = etag;
                     e.google = Some(fp);
                     e.source = Some(fp);
                     e.edited = false;
-                }
+                });
                 push(
                     tally,
                     outcomes,
@@ -468,6 +525,18 @@ async fn update(
         }
     }
     absorb(summary, &batch.summary());
+    for rn in std::mem::take(&mut *lock(&unreadable)) {
+        if let Some((id, _)) = by_name.remove(&rn) {
+            push(
+                tally,
+                outcomes,
+                RecordOutcome::Failed {
+                    id,
+                    error: unreadable_body(),
+                },
+            );
+        }
+    }
 }
 
 /// Delete managed contacts (and extra copies).
@@ -531,7 +600,9 @@ async fn members(
     remove: &[String],
     summary: &mut SyncSummary,
 ) {
-    let by_name = state.ids_by_name();
+    let names: std::collections::HashSet<&str> =
+        add.iter().chain(remove).map(String::as_str).collect();
+    let by_name = state.ids_by_name(&names);
     let changes: Vec<(&String, bool)> = add
         .iter()
         .map(|rn| (rn, true))
@@ -573,8 +644,8 @@ async fn members(
             if missing.contains(rn) {
                 continue;
             }
-            if let Some(e) = by_name.get(*rn).and_then(|id| state.contacts.get_mut(id)) {
-                e.in_group = *member;
+            if let Some(id) = by_name.get(*rn) {
+                state.contacts.modify(id, |e| e.in_group = *member);
             }
         }
     }
@@ -612,7 +683,7 @@ async fn catch_up(
             .collect();
         delete(job, state, deletes, summary, tally, outcomes).await;
     }
-    if let Err(e) = job.store.save(&job.name, &job.user, state) {
+    if let Err(e) = commit(job, state) {
         tracing::debug!(job = job.name.as_str(), error = %e, "saving the sync state failed");
     }
 }

@@ -51,6 +51,8 @@
 //! ```
 
 mod apply;
+mod contacts;
+mod log;
 mod outcome;
 mod plan;
 mod refresh;
@@ -70,7 +72,7 @@ pub use outcome::{
 };
 pub use plan::{Plan, PlannedCreate, PlannedDelete, PlannedSkip, PlannedUpdate};
 pub use shard::{Shard, shard_of};
-pub use state::{Entry, Fingerprint, STATE_VERSION, UserState};
+pub use state::{Contacts, Entry, Fingerprint, STATE_VERSION, UserState};
 pub use store::{FileStore, MemoryStore, SyncStore};
 pub use users::{UserSync, sync_users};
 

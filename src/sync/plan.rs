@@ -1,11 +1,14 @@
 //! Planning: compare the desired records with the user's managed contacts, without writing.
 
 use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use futures_util::{Stream, StreamExt as _};
 use serde_json::Value;
 
+use super::contacts::id_hash;
+use super::log::Log;
 use super::outcome::{PlanCounts, RecordError, SkipReason, SyncError};
 use super::state::{
     Fingerprint, STATE_VERSION, UserState, fingerprint, fingerprint_of, managed_json,
@@ -13,33 +16,47 @@ use super::state::{
 use super::{ConflictPolicy, Record, SyncJob};
 use crate::Person;
 
-/// A person kept compactly until it is sent: its JSON (a few hundred bytes, where a `Person`
-/// takes kilobytes), so that a plan of 100,000 creates stays small.
+/// Where a plan keeps the bodies it will send: a [`Log`], on disk once it grows, so that a plan of
+/// 100,000 creates holds their offsets and not their JSON.
+pub(super) type Spill = Arc<Mutex<Log>>;
+
+/// A person kept out of memory until it is sent: its JSON, in the plan's spill log.
 #[derive(Clone)]
-pub(super) struct Packed(Box<[u8]>);
+pub(super) struct Packed {
+    spill: Spill,
+    at: u64,
+}
 
 impl Packed {
-    fn new(value: &Value) -> Self {
-        Self(
-            serde_json::to_vec(value)
-                .unwrap_or_default()
-                .into_boxed_slice(),
-        )
+    fn new(spill: &Spill, value: &Value) -> Self {
+        let json = serde_json::to_vec(value).unwrap_or_default();
+        let at = spill
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .append(&json);
+        Self {
+            spill: spill.clone(),
+            at,
+        }
     }
 
-    pub(super) fn person(&self) -> Person {
+    /// The person, or `None` when the spill log cannot give it back (never sent as anything
+    /// else).
+    pub(super) fn person(&self) -> Option<Person> {
+        let json = self
+            .spill
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .read(self.at)?;
         // Through the text deserializer responses use (not a second copy for byte slices).
-        std::str::from_utf8(&self.0)
-            .ok()
-            .and_then(|text| serde_json::from_str(text).ok())
-            .unwrap_or_default()
+        serde_json::from_str(std::str::from_utf8(&json).ok()?).ok()
     }
 }
 
 impl std::fmt::Debug for Packed {
-    // Contact data: its size only.
+    // Contact data: where it is only.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Packed({} bytes)", self.0.len())
+        write!(f, "Packed(at {})", self.at)
     }
 }
 
@@ -56,8 +73,9 @@ pub struct PlannedCreate {
 }
 
 impl PlannedCreate {
-    /// The person to create: the managed fields and the job's key.
-    pub fn person(&self) -> Person {
+    /// The person to create: the managed fields and the job's key (`None` if the temporary file
+    /// holding it cannot be read back).
+    pub fn person(&self) -> Option<Person> {
         self.body.person()
     }
 }
@@ -77,8 +95,9 @@ pub struct PlannedUpdate {
 }
 
 impl PlannedUpdate {
-    /// The managed fields to write, with the etag they were compared at.
-    pub fn person(&self) -> Person {
+    /// The managed fields to write, with the etag they were compared at (`None` if the temporary
+    /// file holding them cannot be read back).
+    pub fn person(&self) -> Option<Person> {
         self.body.person()
     }
 }
@@ -130,8 +149,9 @@ pub struct Plan {
     pub updates: Vec<PlannedUpdate>,
     /// Managed contacts to delete.
     pub deletes: Vec<PlannedDelete>,
-    /// Records already in sync, by id (their contacts are in the state).
-    pub unchanged: Vec<String>,
+    /// How many records are already in sync (their contacts are in the state; with
+    /// [`keep_all_outcomes`](super::SyncJob::keep_all_outcomes), each gets an outcome).
+    pub unchanged: usize,
     /// Records left alone by policy.
     pub skipped: Vec<PlannedSkip>,
     /// Managed contacts whose id left the input, kept because deletes are off: (id, resource
@@ -143,6 +163,8 @@ pub struct Plan {
     pub full_listing: bool,
     /// Requests planning made (reads only).
     pub requests: u64,
+    /// The ids of the unchanged records, kept only for a job that keeps every outcome.
+    pub(super) unchanged_ids: Vec<String>,
     pub(super) state: UserState,
     pub(super) started: Instant,
 }
@@ -156,7 +178,7 @@ impl Plan {
             update: self.updates.len(),
             delete: self.deletes.len() - duplicates,
             duplicates,
-            unchanged: self.unchanged.len(),
+            unchanged: self.unchanged,
             skipped: self.skipped.len(),
             orphans: self.orphans.len(),
             group_add: self.group.as_ref().map_or(0, |g| g.add.len()),
@@ -183,10 +205,15 @@ where
         // Fingerprints over other fields compare with nothing: list everything and take them
         // again (what the job knows of each contact is kept).
         state.sync_token = None;
-        for e in state.contacts.values_mut() {
-            e.google = None;
-            e.edited = false;
-        }
+        state.contacts = state
+            .contacts
+            .iter()
+            .map(|(id, mut e)| {
+                e.google = None;
+                e.edited = false;
+                (id, e)
+            })
+            .collect();
         state.fields = fields_now;
     }
     let mut requests = 0;
@@ -198,12 +225,14 @@ where
     let fields = job.fields.fields();
     let nothing = fingerprint(&Person::new(), fields);
     let mut errors = Vec::new();
-    let mut ids: HashSet<String> = HashSet::new();
+    let mut seen = Seen::default();
+    let spill: Spill = Arc::default();
     let mut plan = Plan {
         creates: Vec::new(),
         updates: Vec::new(),
         deletes: Vec::new(),
-        unchanged: Vec::new(),
+        unchanged: 0,
+        unchanged_ids: Vec::new(),
         skipped: Vec::new(),
         orphans: Vec::new(),
         group: job.group.as_ref().map(|name| GroupPlan {
@@ -225,7 +254,7 @@ where
             Some("the id is empty".to_string())
         } else if record.id.len() > 1024 {
             Some("the id is longer than 1024 bytes".to_string())
-        } else if ids.contains(&record.id) {
+        } else if seen.contains(&state, &plan, &record.id, !errors.is_empty()) {
             Some("the id appears more than once".to_string())
         } else {
             None
@@ -243,7 +272,7 @@ where
             });
             continue;
         }
-        ids.insert(record.id.clone());
+        seen.insert(&state, &record.id);
         if !errors.is_empty() {
             // Only validating now: the plan will not be used.
             continue;
@@ -252,6 +281,7 @@ where
             job,
             &mut state,
             &mut plan,
+            &spill,
             &listing.gone,
             record.id,
             managed,
@@ -263,18 +293,18 @@ where
     }
 
     // Managed contacts whose id left the input.
-    for (id, e) in &state.contacts {
-        if ids.contains(id) {
+    for (id, e) in state.contacts.iter() {
+        if seen.state_id(&state, &id) {
             continue;
         }
         if job.delete_missing {
             plan.deletes.push(PlannedDelete {
-                id: id.clone(),
-                resource_name: e.resource_name.clone(),
+                id,
+                resource_name: e.resource_name,
                 duplicate: false,
             });
         } else {
-            plan.orphans.push((id.clone(), e.resource_name.clone()));
+            plan.orphans.push((id, e.resource_name.clone()));
             if let Some(g) = &mut plan.group
                 && e.in_group
             {
@@ -303,13 +333,19 @@ where
                 duplicate: true,
             }),
     );
+    if state.contacts.failed() || spill.lock().unwrap_or_else(|p| p.into_inner()).failed() {
+        return Err(SyncError::Store(crate::runtime::Error::config(
+            "sync state: the temporary file holding this run's contacts could not be written or \
+             read back",
+        )));
+    }
     plan.state = state;
     tracing::debug!(
         parent: &span,
         create = plan.creates.len(),
         update = plan.updates.len(),
         delete = plan.deletes.len(),
-        unchanged = plan.unchanged.len(),
+        unchanged = plan.unchanged,
         requests = plan.requests,
         full = plan.full_listing,
         "planned"
@@ -317,17 +353,65 @@ where
     Ok(plan)
 }
 
+/// Which record ids planning has seen: those of managed contacts by their hash (an id in the
+/// state's index owns its hash there; the few whose hash another id has are kept whole), and new
+/// ids by their hash, checked against the planned creates and skips on a match.
+#[derive(Default)]
+struct Seen {
+    state: HashSet<u64>,
+    state_overflow: HashSet<String>,
+    new: HashSet<u64>,
+}
+
+impl Seen {
+    /// Whether `id` is in the state and was seen.
+    fn state_id(&self, state: &UserState, id: &str) -> bool {
+        if state.contacts.in_overflow(id) {
+            self.state_overflow.contains(id)
+        } else {
+            self.state.contains(&id_hash(id))
+        }
+    }
+
+    /// Whether `id` was seen before. A new id whose hash matches is looked up among the planned
+    /// creates and skips; while only `validating` (after an invalid record, nothing more is
+    /// planned) a match is taken as a repeat: the run fails either way.
+    fn contains(&self, state: &UserState, plan: &Plan, id: &str, validating: bool) -> bool {
+        if state.contacts.contains_key(id) {
+            return self.state_id(state, id);
+        }
+        if !self.new.contains(&id_hash(id)) {
+            return false;
+        }
+        validating
+            || plan.creates.iter().any(|c| c.id == id)
+            || plan.skipped.iter().any(|s| s.id == id)
+    }
+
+    fn insert(&mut self, state: &UserState, id: &str) {
+        if state.contacts.in_overflow(id) {
+            self.state_overflow.insert(id.to_string());
+        } else if state.contacts.contains_key(id) {
+            self.state.insert(id_hash(id));
+        } else {
+            self.new.insert(id_hash(id));
+        }
+    }
+}
+
 /// Decide what one valid record needs.
+#[allow(clippy::too_many_arguments)]
 fn decide(
     job: &SyncJob,
     state: &mut UserState,
     plan: &mut Plan,
+    spill: &Spill,
     gone: &HashSet<String>,
     id: String,
     mut body: serde_json::Map<String, Value>,
     fp: Fingerprint,
 ) {
-    let Some(e) = state.contacts.get_mut(&id) else {
+    let Some(mut e) = state.contacts.get(&id) else {
         let recreate = gone.contains(&id);
         if recreate && !job.recreate_deleted {
             plan.skipped.push(PlannedSkip {
@@ -343,21 +427,26 @@ fn decide(
         plan.creates.push(PlannedCreate {
             id,
             recreate,
-            body: Packed::new(&Value::Object(body)),
+            body: Packed::new(spill, &Value::Object(body)),
             fingerprint: fp,
         });
         return;
     };
+    let before = e.clone();
     let rn = e.resource_name.clone();
     if let Some(g) = &mut plan.group
         && !e.in_group
     {
         g.add.push(rn.clone());
     }
+    let key = id.clone();
     if e.google == Some(fp) {
         e.source = Some(fp);
         e.edited = false;
-        plan.unchanged.push(id);
+        plan.unchanged += 1;
+        if job.keep_all_outcomes {
+            plan.unchanged_ids.push(id);
+        }
     } else if e.edited && job.policy == ConflictPolicy::Keep {
         e.source = Some(fp);
         plan.skipped.push(PlannedSkip {
@@ -370,8 +459,11 @@ fn decide(
             id,
             resource_name: rn,
             edited_in_google: e.edited,
-            body: Packed::new(&Value::Object(body)),
+            body: Packed::new(spill, &Value::Object(body)),
             fingerprint: fp,
         });
+    }
+    if e != before {
+        state.contacts.insert(key, e);
     }
 }

@@ -3,6 +3,8 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use super::contacts::Contacts;
+
 use futures_util::StreamExt as _;
 
 use super::state::{Entry, Fingerprint, UserState, fingerprint};
@@ -123,7 +125,7 @@ impl SyncJob {
         let full = token.is_none();
         listing.full = full;
         // Full: the map being built (the old one is the baseline). Incremental: the state itself.
-        let mut fresh: BTreeMap<String, Entry> = BTreeMap::new();
+        let mut fresh = Contacts::new();
         // Ids seen under more than one contact, with the copies beyond the first.
         let mut conflicts: BTreeMap<String, Vec<Seen>> = BTreeMap::new();
         // Entries this listing created (an incremental listing), to tell them from known ones.
@@ -169,22 +171,30 @@ impl SyncJob {
                 // What the job knew of it: the old state (full) or the state itself.
                 let baseline = state.contacts.get(&id);
                 let unchanged = baseline
+                    .as_ref()
                     .is_some_and(|e| e.resource_name == rn && e.etag == etag && e.google.is_some());
-                let carried = baseline.filter(|b| full && b.resource_name == rn).cloned();
-                let fingerprint = (!unchanged).then(|| fingerprint(&person, self.fields.fields()));
-                let contacts = if full {
-                    &mut fresh
+                let (contacts, current, carried) = if full {
+                    let current = fresh.get(&id);
+                    let carried = baseline.filter(|b| b.resource_name == rn);
+                    (&mut fresh, current, carried)
                 } else {
-                    &mut state.contacts
+                    (&mut state.contacts, baseline, None)
                 };
+                let fingerprint = (!unchanged).then(|| fingerprint(&person, self.fields.fields()));
                 let seen = Seen {
                     resource_name: rn,
                     etag,
                     fingerprint,
                     in_group: group.is_some_and(|g| in_group(&person, g)),
                 };
-                match contacts.get_mut(&id) {
-                    Some(e) if e.resource_name == seen.resource_name => observe(e, seen),
+                match current {
+                    Some(mut e) if e.resource_name == seen.resource_name => {
+                        let before = e.clone();
+                        observe(&mut e, seen);
+                        if e != before {
+                            contacts.insert(id, e);
+                        }
+                    }
                     Some(_) => conflicts.entry(id).or_default().push(seen),
                     None => {
                         let mut e = match carried {
@@ -211,20 +221,24 @@ impl SyncJob {
         if full {
             // Every managed contact was shown: one it did not show is gone.
             let old = std::mem::replace(&mut state.contacts, fresh);
-            for id in old.into_keys() {
+            for id in old.ids() {
                 if !state.contacts.contains_key(&id) {
                     listing.gone.insert(id);
                 }
             }
         } else {
             let contacts = &mut state.contacts;
-            let gone: Vec<String> = contacts
-                .iter()
-                .filter(|(_, e)| {
-                    deleted.contains(&e.resource_name) || unkeyed.contains(&e.resource_name)
-                })
-                .map(|(id, _)| id.clone())
-                .collect();
+            let gone: Vec<String> = if deleted.is_empty() && unkeyed.is_empty() {
+                Vec::new()
+            } else {
+                contacts
+                    .iter()
+                    .filter(|(_, e)| {
+                        deleted.contains(&e.resource_name) || unkeyed.contains(&e.resource_name)
+                    })
+                    .map(|(id, _)| id)
+                    .collect()
+            };
             for id in gone {
                 contacts.remove(&id);
                 // A copy of it may still be listed (a conflict below keeps it).

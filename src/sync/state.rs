@@ -1,11 +1,12 @@
 //! What a sync job knows of one user's managed contacts between runs, and the fingerprints it
 //! compares them by.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+pub use super::contacts::Contacts;
 use crate::runtime::MaskField as _;
 use crate::{Person, PersonField};
 
@@ -27,8 +28,8 @@ pub struct UserState {
     /// manages others, the fingerprints are taken again from a full listing.
     #[serde(default)]
     pub fields: String,
-    /// Managed contacts by external id.
-    pub contacts: BTreeMap<String, Entry>,
+    /// Managed contacts by external id (kept mostly on disk: see [`Contacts`]).
+    pub contacts: Contacts,
 }
 
 /// What the job knows of one managed contact.
@@ -60,11 +61,12 @@ impl UserState {
         }
     }
 
-    /// External id by resource name.
-    pub(crate) fn ids_by_name(&self) -> HashMap<String, String> {
+    /// External id by resource name, for the contacts named in `names`.
+    pub(crate) fn ids_by_name(&self, names: &HashSet<&str>) -> HashMap<String, String> {
         self.contacts
             .iter()
-            .map(|(id, e)| (e.resource_name.clone(), id.clone()))
+            .filter(|(_, e)| names.contains(e.resource_name.as_str()))
+            .map(|(id, e)| (e.resource_name, id))
             .collect()
     }
 }
