@@ -1026,9 +1026,15 @@ impl Emitter<'_> {
                 #send_docs
                 #dep
                 pub async fn send(self) -> Result<#ret, #rt::Error> {
-                    let request = self.request()?;
-                    let client = self.client;
+                    let (client, request) = self.into_request()?;
                     #exec
+                }
+
+                /// The client and the request; the call itself (with its typed body) is dropped
+                /// here, before anything is sent: the serialized body is all a retry needs.
+                fn into_request(self) -> Result<(#rt::Client, #rt::Request), #rt::Error> {
+                    let request = self.request()?;
+                    Ok((self.client, request))
                 }
 
                 #list

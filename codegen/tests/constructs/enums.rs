@@ -536,9 +536,19 @@ impl ThingsListCall {
     }
     /// Sends `GET v1/things`.
     pub async fn send(self) -> Result<Thing, ::google_people::runtime::Error> {
-        let request = self.request()?;
-        let client = self.client;
+        let (client, request) = self.into_request()?;
         client.execute(request).await
+    }
+    /// The client and the request; the call itself (with its typed body) is dropped
+    /// here, before anything is sent: the serialized body is all a retry needs.
+    fn into_request(
+        self,
+    ) -> Result<
+        (::google_people::runtime::Client, ::google_people::runtime::Request),
+        ::google_people::runtime::Error,
+    > {
+        let request = self.request()?;
+        Ok((self.client, request))
     }
 }
 /// Entry points of the `enums` API on the runtime client.

@@ -487,9 +487,19 @@ impl ProjectsItemsBatchUpdateCall {
     }
     /// Sends `POST v2/projects/{project}/items:batchUpdate`.
     pub async fn send(self) -> Result<ItemList, ::google_people::runtime::Error> {
-        let request = self.request()?;
-        let client = self.client;
+        let (client, request) = self.into_request()?;
         client.execute(request).await
+    }
+    /// The client and the request; the call itself (with its typed body) is dropped
+    /// here, before anything is sent: the serialized body is all a retry needs.
+    fn into_request(
+        self,
+    ) -> Result<
+        (::google_people::runtime::Client, ::google_people::runtime::Request),
+        ::google_people::runtime::Error,
+    > {
+        let request = self.request()?;
+        Ok((self.client, request))
     }
 }
 /// A `methods.projects.items.delete` call: set optional parameters, then `send().await` it.
@@ -548,9 +558,19 @@ impl ProjectsItemsDeleteCall {
     }
     /// Sends `DELETE v2/{+name}`.
     pub async fn send(self) -> Result<(), ::google_people::runtime::Error> {
-        let request = self.request()?;
-        let client = self.client;
+        let (client, request) = self.into_request()?;
         client.execute_empty(request).await
+    }
+    /// The client and the request; the call itself (with its typed body) is dropped
+    /// here, before anything is sent: the serialized body is all a retry needs.
+    fn into_request(
+        self,
+    ) -> Result<
+        (::google_people::runtime::Client, ::google_people::runtime::Request),
+        ::google_people::runtime::Error,
+    > {
+        let request = self.request()?;
+        Ok((self.client, request))
     }
 }
 /// A `methods.projects.items.get` call: set optional parameters, then `send().await` it.
@@ -623,9 +643,19 @@ impl ProjectsItemsGetCall {
     ///
     /// Sends `GET v2/{+name}`.
     pub async fn send(self) -> Result<Item, ::google_people::runtime::Error> {
-        let request = self.request()?;
-        let client = self.client;
+        let (client, request) = self.into_request()?;
         client.execute(request).await
+    }
+    /// The client and the request; the call itself (with its typed body) is dropped
+    /// here, before anything is sent: the serialized body is all a retry needs.
+    fn into_request(
+        self,
+    ) -> Result<
+        (::google_people::runtime::Client, ::google_people::runtime::Request),
+        ::google_people::runtime::Error,
+    > {
+        let request = self.request()?;
+        Ok((self.client, request))
     }
 }
 /// A `methods.projects.items.list` call: set optional parameters, then `send().await` it.
@@ -730,9 +760,19 @@ impl ProjectsItemsListCall {
     }
     /// Sends `GET v2/projects/{project}/items`.
     pub async fn send(self) -> Result<ItemList, ::google_people::runtime::Error> {
-        let request = self.request()?;
-        let client = self.client;
+        let (client, request) = self.into_request()?;
         client.execute(request).await
+    }
+    /// The client and the request; the call itself (with its typed body) is dropped
+    /// here, before anything is sent: the serialized body is all a retry needs.
+    fn into_request(
+        self,
+    ) -> Result<
+        (::google_people::runtime::Client, ::google_people::runtime::Request),
+        ::google_people::runtime::Error,
+    > {
+        let request = self.request()?;
+        Ok((self.client, request))
     }
     /// Every page, following `nextPageToken` until the last page.
     pub fn by_page(
@@ -861,9 +901,19 @@ impl ProjectsItemsVersionsPatchCall {
     }
     /// Sends `PATCH v2/{+name}`.
     pub async fn send(self) -> Result<Item, ::google_people::runtime::Error> {
-        let request = self.request()?;
-        let client = self.client;
+        let (client, request) = self.into_request()?;
         client.execute(request).await
+    }
+    /// The client and the request; the call itself (with its typed body) is dropped
+    /// here, before anything is sent: the serialized body is all a retry needs.
+    fn into_request(
+        self,
+    ) -> Result<
+        (::google_people::runtime::Client, ::google_people::runtime::Request),
+        ::google_people::runtime::Error,
+    > {
+        let request = self.request()?;
+        Ok((self.client, request))
     }
 }
 /// A `methods.ping` call: set optional parameters, then `send().await` it.
@@ -908,9 +958,19 @@ impl PingCall {
     ///
     /// Sends `GET ping`.
     pub async fn send(self) -> Result<(), ::google_people::runtime::Error> {
-        let request = self.request()?;
-        let client = self.client;
+        let (client, request) = self.into_request()?;
         client.execute_empty(request).await
+    }
+    /// The client and the request; the call itself (with its typed body) is dropped
+    /// here, before anything is sent: the serialized body is all a retry needs.
+    fn into_request(
+        self,
+    ) -> Result<
+        (::google_people::runtime::Client, ::google_people::runtime::Request),
+        ::google_people::runtime::Error,
+    > {
+        let request = self.request()?;
+        Ok((self.client, request))
     }
 }
 /// Entry points of the `methods` API on the runtime client.

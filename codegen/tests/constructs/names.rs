@@ -733,9 +733,19 @@ impl TypeMoveCall {
     }
     /// Sends `POST v1/type/{self}:move`.
     pub async fn send(self) -> Result<Keywords, ::google_people::runtime::Error> {
-        let request = self.request()?;
-        let client = self.client;
+        let (client, request) = self.into_request()?;
         client.execute(request).await
+    }
+    /// The client and the request; the call itself (with its typed body) is dropped
+    /// here, before anything is sent: the serialized body is all a retry needs.
+    fn into_request(
+        self,
+    ) -> Result<
+        (::google_people::runtime::Client, ::google_people::runtime::Request),
+        ::google_people::runtime::Error,
+    > {
+        let request = self.request()?;
+        Ok((self.client, request))
     }
 }
 /// Entry points of the `names` API on the runtime client.

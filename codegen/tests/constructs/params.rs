@@ -1834,9 +1834,19 @@ impl ThingsPathCall {
     ///
     /// Sends `POST v1/things/{pStr}/{pBytes}/{pDate}/{pDateTime}/{pGDateTime}/{pGDuration}/{pI64Str}/{pU64Str}/{pKind}/{pI32}/{pU32}/{pInt}/{pI64Int}/{pU64Int}/{pF32}/{pF64}/{pNum}/{pFlag}`.
     pub async fn send(self) -> Result<AllTypes, ::google_people::runtime::Error> {
-        let request = self.request()?;
-        let client = self.client;
+        let (client, request) = self.into_request()?;
         client.execute(request).await
+    }
+    /// The client and the request; the call itself (with its typed body) is dropped
+    /// here, before anything is sent: the serialized body is all a retry needs.
+    fn into_request(
+        self,
+    ) -> Result<
+        (::google_people::runtime::Client, ::google_people::runtime::Request),
+        ::google_people::runtime::Error,
+    > {
+        let request = self.request()?;
+        Ok((self.client, request))
     }
 }
 /// A `params.things.query` call: set optional parameters, then `send().await` it.
@@ -2306,9 +2316,19 @@ impl ThingsQueryCall {
     ///
     /// Sends `GET v1/things`.
     pub async fn send(self) -> Result<AllTypes, ::google_people::runtime::Error> {
-        let request = self.request()?;
-        let client = self.client;
+        let (client, request) = self.into_request()?;
         client.execute(request).await
+    }
+    /// The client and the request; the call itself (with its typed body) is dropped
+    /// here, before anything is sent: the serialized body is all a retry needs.
+    fn into_request(
+        self,
+    ) -> Result<
+        (::google_people::runtime::Client, ::google_people::runtime::Request),
+        ::google_people::runtime::Error,
+    > {
+        let request = self.request()?;
+        Ok((self.client, request))
     }
 }
 /// A `params.things.reserved` call: set optional parameters, then `send().await` it.
@@ -2370,9 +2390,19 @@ impl ThingsReservedCall {
     ///
     /// Sends `DELETE v1/{+blob}:reserved`.
     pub async fn send(self) -> Result<(), ::google_people::runtime::Error> {
-        let request = self.request()?;
-        let client = self.client;
+        let (client, request) = self.into_request()?;
         client.execute_empty(request).await
+    }
+    /// The client and the request; the call itself (with its typed body) is dropped
+    /// here, before anything is sent: the serialized body is all a retry needs.
+    fn into_request(
+        self,
+    ) -> Result<
+        (::google_people::runtime::Client, ::google_people::runtime::Request),
+        ::google_people::runtime::Error,
+    > {
+        let request = self.request()?;
+        Ok((self.client, request))
     }
 }
 /// Entry points of the `params` API on the runtime client.

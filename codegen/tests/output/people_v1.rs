@@ -9751,9 +9751,19 @@ impl ContactGroupsBatchGetCall {
     pub async fn send(
         self,
     ) -> Result<BatchGetContactGroupsResponse, crate::runtime::Error> {
-        let request = self.request()?;
-        let client = self.client;
+        let (client, request) = self.into_request()?;
         client.execute(request).await
+    }
+    /// The client and the request; the call itself (with its typed body) is dropped
+    /// here, before anything is sent: the serialized body is all a retry needs.
+    fn into_request(
+        self,
+    ) -> Result<
+        (crate::runtime::Client, crate::runtime::Request),
+        crate::runtime::Error,
+    > {
+        let request = self.request()?;
+        Ok((self.client, request))
     }
 }
 /// A `people.contactGroups.create` call: set optional parameters, then `send().await` it.
@@ -9806,9 +9816,19 @@ impl ContactGroupsCreateCall {
     ///
     /// Sends `POST v1/contactGroups`.
     pub async fn send(self) -> Result<ContactGroup, crate::runtime::Error> {
-        let request = self.request()?;
-        let client = self.client;
+        let (client, request) = self.into_request()?;
         client.execute(request).await
+    }
+    /// The client and the request; the call itself (with its typed body) is dropped
+    /// here, before anything is sent: the serialized body is all a retry needs.
+    fn into_request(
+        self,
+    ) -> Result<
+        (crate::runtime::Client, crate::runtime::Request),
+        crate::runtime::Error,
+    > {
+        let request = self.request()?;
+        Ok((self.client, request))
     }
 }
 /// A `people.contactGroups.delete` call: set optional parameters, then `send().await` it.
@@ -9878,9 +9898,19 @@ impl ContactGroupsDeleteCall {
     ///
     /// Sends `DELETE v1/{+resourceName}`.
     pub async fn send(self) -> Result<Empty, crate::runtime::Error> {
-        let request = self.request()?;
-        let client = self.client;
+        let (client, request) = self.into_request()?;
         client.execute(request).await
+    }
+    /// The client and the request; the call itself (with its typed body) is dropped
+    /// here, before anything is sent: the serialized body is all a retry needs.
+    fn into_request(
+        self,
+    ) -> Result<
+        (crate::runtime::Client, crate::runtime::Request),
+        crate::runtime::Error,
+    > {
+        let request = self.request()?;
+        Ok((self.client, request))
     }
 }
 /// A `people.contactGroups.get` call: set optional parameters, then `send().await` it.
@@ -9975,9 +10005,19 @@ impl ContactGroupsGetCall {
     ///
     /// Sends `GET v1/{+resourceName}`.
     pub async fn send(self) -> Result<ContactGroup, crate::runtime::Error> {
-        let request = self.request()?;
-        let client = self.client;
+        let (client, request) = self.into_request()?;
         client.execute(request).await
+    }
+    /// The client and the request; the call itself (with its typed body) is dropped
+    /// here, before anything is sent: the serialized body is all a retry needs.
+    fn into_request(
+        self,
+    ) -> Result<
+        (crate::runtime::Client, crate::runtime::Request),
+        crate::runtime::Error,
+    > {
+        let request = self.request()?;
+        Ok((self.client, request))
     }
 }
 /// A `people.contactGroups.list` call: set optional parameters, then `send().await` it.
@@ -10075,9 +10115,19 @@ impl ContactGroupsListCall {
     ///
     /// Sends `GET v1/contactGroups`.
     pub async fn send(self) -> Result<ListContactGroupsResponse, crate::runtime::Error> {
-        let request = self.request()?;
-        let client = self.client;
+        let (client, request) = self.into_request()?;
         client.execute(request).await
+    }
+    /// The client and the request; the call itself (with its typed body) is dropped
+    /// here, before anything is sent: the serialized body is all a retry needs.
+    fn into_request(
+        self,
+    ) -> Result<
+        (crate::runtime::Client, crate::runtime::Request),
+        crate::runtime::Error,
+    > {
+        let request = self.request()?;
+        Ok((self.client, request))
     }
     /// Every page, following `nextPageToken` until the last page.
     pub fn by_page(
@@ -10178,9 +10228,19 @@ impl ContactGroupsUpdateCall {
     ///
     /// Sends `PUT v1/{+resourceName}`.
     pub async fn send(self) -> Result<ContactGroup, crate::runtime::Error> {
-        let request = self.request()?;
-        let client = self.client;
+        let (client, request) = self.into_request()?;
         client.execute(request).await
+    }
+    /// The client and the request; the call itself (with its typed body) is dropped
+    /// here, before anything is sent: the serialized body is all a retry needs.
+    fn into_request(
+        self,
+    ) -> Result<
+        (crate::runtime::Client, crate::runtime::Request),
+        crate::runtime::Error,
+    > {
+        let request = self.request()?;
+        Ok((self.client, request))
     }
 }
 /// Methods of the `contactGroups.members` resource.
@@ -10292,9 +10352,19 @@ impl ContactGroupsMembersModifyCall {
     pub async fn send(
         self,
     ) -> Result<ModifyContactGroupMembersResponse, crate::runtime::Error> {
-        let request = self.request()?;
-        let client = self.client;
+        let (client, request) = self.into_request()?;
         client.execute(request).await
+    }
+    /// The client and the request; the call itself (with its typed body) is dropped
+    /// here, before anything is sent: the serialized body is all a retry needs.
+    fn into_request(
+        self,
+    ) -> Result<
+        (crate::runtime::Client, crate::runtime::Request),
+        crate::runtime::Error,
+    > {
+        let request = self.request()?;
+        Ok((self.client, request))
     }
 }
 /// Methods of the `otherContacts` resource.
@@ -10464,9 +10534,19 @@ impl OtherContactsCopyOtherContactToMyContactsGroupCall {
     ///
     /// Sends `POST v1/{+resourceName}:copyOtherContactToMyContactsGroup`.
     pub async fn send(self) -> Result<Person, crate::runtime::Error> {
-        let request = self.request()?;
-        let client = self.client;
+        let (client, request) = self.into_request()?;
         client.execute(request).await
+    }
+    /// The client and the request; the call itself (with its typed body) is dropped
+    /// here, before anything is sent: the serialized body is all a retry needs.
+    fn into_request(
+        self,
+    ) -> Result<
+        (crate::runtime::Client, crate::runtime::Request),
+        crate::runtime::Error,
+    > {
+        let request = self.request()?;
+        Ok((self.client, request))
     }
 }
 /// A `people.otherContacts.list` call: set optional parameters, then `send().await` it.
@@ -10652,9 +10732,19 @@ impl OtherContactsListCall {
     ///
     /// Sends `GET v1/otherContacts`.
     pub async fn send(self) -> Result<ListOtherContactsResponse, crate::runtime::Error> {
-        let request = self.request()?;
-        let client = self.client;
+        let (client, request) = self.into_request()?;
         client.execute(request).await
+    }
+    /// The client and the request; the call itself (with its typed body) is dropped
+    /// here, before anything is sent: the serialized body is all a retry needs.
+    fn into_request(
+        self,
+    ) -> Result<
+        (crate::runtime::Client, crate::runtime::Request),
+        crate::runtime::Error,
+    > {
+        let request = self.request()?;
+        Ok((self.client, request))
     }
     /// Every page, following `nextPageToken` until the last page.
     pub fn by_page(
@@ -10771,9 +10861,19 @@ impl OtherContactsSearchCall {
     ///
     /// Sends `GET v1/otherContacts:search`.
     pub async fn send(self) -> Result<SearchResponse, crate::runtime::Error> {
-        let request = self.request()?;
-        let client = self.client;
+        let (client, request) = self.into_request()?;
         client.execute(request).await
+    }
+    /// The client and the request; the call itself (with its typed body) is dropped
+    /// here, before anything is sent: the serialized body is all a retry needs.
+    fn into_request(
+        self,
+    ) -> Result<
+        (crate::runtime::Client, crate::runtime::Request),
+        crate::runtime::Error,
+    > {
+        let request = self.request()?;
+        Ok((self.client, request))
     }
 }
 /// Methods of the `people` resource.
@@ -11251,9 +11351,19 @@ impl PeopleBatchCreateContactsCall {
     pub async fn send(
         self,
     ) -> Result<BatchCreateContactsResponse, crate::runtime::Error> {
-        let request = self.request()?;
-        let client = self.client;
+        let (client, request) = self.into_request()?;
         client.execute(request).await
+    }
+    /// The client and the request; the call itself (with its typed body) is dropped
+    /// here, before anything is sent: the serialized body is all a retry needs.
+    fn into_request(
+        self,
+    ) -> Result<
+        (crate::runtime::Client, crate::runtime::Request),
+        crate::runtime::Error,
+    > {
+        let request = self.request()?;
+        Ok((self.client, request))
     }
 }
 /// A `people.people.batchDeleteContacts` call: set optional parameters, then `send().await` it.
@@ -11307,9 +11417,19 @@ impl PeopleBatchDeleteContactsCall {
     ///
     /// Sends `POST v1/people:batchDeleteContacts`.
     pub async fn send(self) -> Result<Empty, crate::runtime::Error> {
-        let request = self.request()?;
-        let client = self.client;
+        let (client, request) = self.into_request()?;
         client.execute(request).await
+    }
+    /// The client and the request; the call itself (with its typed body) is dropped
+    /// here, before anything is sent: the serialized body is all a retry needs.
+    fn into_request(
+        self,
+    ) -> Result<
+        (crate::runtime::Client, crate::runtime::Request),
+        crate::runtime::Error,
+    > {
+        let request = self.request()?;
+        Ok((self.client, request))
     }
 }
 /// A `people.people.batchUpdateContacts` call: set optional parameters, then `send().await` it.
@@ -11365,9 +11485,19 @@ impl PeopleBatchUpdateContactsCall {
     pub async fn send(
         self,
     ) -> Result<BatchUpdateContactsResponse, crate::runtime::Error> {
-        let request = self.request()?;
-        let client = self.client;
+        let (client, request) = self.into_request()?;
         client.execute(request).await
+    }
+    /// The client and the request; the call itself (with its typed body) is dropped
+    /// here, before anything is sent: the serialized body is all a retry needs.
+    fn into_request(
+        self,
+    ) -> Result<
+        (crate::runtime::Client, crate::runtime::Request),
+        crate::runtime::Error,
+    > {
+        let request = self.request()?;
+        Ok((self.client, request))
     }
 }
 /// A `people.people.createContact` call: set optional parameters, then `send().await` it.
@@ -11512,9 +11642,19 @@ impl PeopleCreateContactCall {
     ///
     /// Sends `POST v1/people:createContact`.
     pub async fn send(self) -> Result<Person, crate::runtime::Error> {
-        let request = self.request()?;
-        let client = self.client;
+        let (client, request) = self.into_request()?;
         client.execute(request).await
+    }
+    /// The client and the request; the call itself (with its typed body) is dropped
+    /// here, before anything is sent: the serialized body is all a retry needs.
+    fn into_request(
+        self,
+    ) -> Result<
+        (crate::runtime::Client, crate::runtime::Request),
+        crate::runtime::Error,
+    > {
+        let request = self.request()?;
+        Ok((self.client, request))
     }
 }
 /// A `people.people.deleteContact` call: set optional parameters, then `send().await` it.
@@ -11575,9 +11715,19 @@ impl PeopleDeleteContactCall {
     ///
     /// Sends `DELETE v1/{+resourceName}:deleteContact`.
     pub async fn send(self) -> Result<Empty, crate::runtime::Error> {
-        let request = self.request()?;
-        let client = self.client;
+        let (client, request) = self.into_request()?;
         client.execute(request).await
+    }
+    /// The client and the request; the call itself (with its typed body) is dropped
+    /// here, before anything is sent: the serialized body is all a retry needs.
+    fn into_request(
+        self,
+    ) -> Result<
+        (crate::runtime::Client, crate::runtime::Request),
+        crate::runtime::Error,
+    > {
+        let request = self.request()?;
+        Ok((self.client, request))
     }
 }
 /// A `people.people.deleteContactPhoto` call: set optional parameters, then `send().await` it.
@@ -11727,9 +11877,19 @@ impl PeopleDeleteContactPhotoCall {
     pub async fn send(
         self,
     ) -> Result<DeleteContactPhotoResponse, crate::runtime::Error> {
-        let request = self.request()?;
-        let client = self.client;
+        let (client, request) = self.into_request()?;
         client.execute(request).await
+    }
+    /// The client and the request; the call itself (with its typed body) is dropped
+    /// here, before anything is sent: the serialized body is all a retry needs.
+    fn into_request(
+        self,
+    ) -> Result<
+        (crate::runtime::Client, crate::runtime::Request),
+        crate::runtime::Error,
+    > {
+        let request = self.request()?;
+        Ok((self.client, request))
     }
 }
 /// A `people.people.get` call: set optional parameters, then `send().await` it.
@@ -11893,9 +12053,19 @@ impl PeopleGetCall {
     ///
     /// Sends `GET v1/{+resourceName}`.
     pub async fn send(self) -> Result<Person, crate::runtime::Error> {
-        let request = self.request()?;
-        let client = self.client;
+        let (client, request) = self.into_request()?;
         client.execute(request).await
+    }
+    /// The client and the request; the call itself (with its typed body) is dropped
+    /// here, before anything is sent: the serialized body is all a retry needs.
+    fn into_request(
+        self,
+    ) -> Result<
+        (crate::runtime::Client, crate::runtime::Request),
+        crate::runtime::Error,
+    > {
+        let request = self.request()?;
+        Ok((self.client, request))
     }
 }
 /// A `people.people.getBatchGet` call: set optional parameters, then `send().await` it.
@@ -12065,9 +12235,19 @@ impl PeopleGetBatchGetCall {
     ///
     /// Sends `GET v1/people:batchGet`.
     pub async fn send(self) -> Result<GetPeopleResponse, crate::runtime::Error> {
-        let request = self.request()?;
-        let client = self.client;
+        let (client, request) = self.into_request()?;
         client.execute(request).await
+    }
+    /// The client and the request; the call itself (with its typed body) is dropped
+    /// here, before anything is sent: the serialized body is all a retry needs.
+    fn into_request(
+        self,
+    ) -> Result<
+        (crate::runtime::Client, crate::runtime::Request),
+        crate::runtime::Error,
+    > {
+        let request = self.request()?;
+        Ok((self.client, request))
     }
 }
 /// A `people.people.listDirectoryPeople` call: set optional parameters, then `send().await` it.
@@ -12253,9 +12433,19 @@ impl PeopleListDirectoryPeopleCall {
     pub async fn send(
         self,
     ) -> Result<ListDirectoryPeopleResponse, crate::runtime::Error> {
-        let request = self.request()?;
-        let client = self.client;
+        let (client, request) = self.into_request()?;
         client.execute(request).await
+    }
+    /// The client and the request; the call itself (with its typed body) is dropped
+    /// here, before anything is sent: the serialized body is all a retry needs.
+    fn into_request(
+        self,
+    ) -> Result<
+        (crate::runtime::Client, crate::runtime::Request),
+        crate::runtime::Error,
+    > {
+        let request = self.request()?;
+        Ok((self.client, request))
     }
     /// Every page, following `nextPageToken` until the last page.
     pub fn by_page(
@@ -12436,9 +12626,19 @@ impl PeopleSearchContactsCall {
     ///
     /// Sends `GET v1/people:searchContacts`.
     pub async fn send(self) -> Result<SearchResponse, crate::runtime::Error> {
-        let request = self.request()?;
-        let client = self.client;
+        let (client, request) = self.into_request()?;
         client.execute(request).await
+    }
+    /// The client and the request; the call itself (with its typed body) is dropped
+    /// here, before anything is sent: the serialized body is all a retry needs.
+    fn into_request(
+        self,
+    ) -> Result<
+        (crate::runtime::Client, crate::runtime::Request),
+        crate::runtime::Error,
+    > {
+        let request = self.request()?;
+        Ok((self.client, request))
     }
 }
 /// A `people.people.searchDirectoryPeople` call: set optional parameters, then `send().await` it.
@@ -12614,9 +12814,19 @@ impl PeopleSearchDirectoryPeopleCall {
     pub async fn send(
         self,
     ) -> Result<SearchDirectoryPeopleResponse, crate::runtime::Error> {
-        let request = self.request()?;
-        let client = self.client;
+        let (client, request) = self.into_request()?;
         client.execute(request).await
+    }
+    /// The client and the request; the call itself (with its typed body) is dropped
+    /// here, before anything is sent: the serialized body is all a retry needs.
+    fn into_request(
+        self,
+    ) -> Result<
+        (crate::runtime::Client, crate::runtime::Request),
+        crate::runtime::Error,
+    > {
+        let request = self.request()?;
+        Ok((self.client, request))
     }
     /// Every page, following `nextPageToken` until the last page.
     pub fn by_page(
@@ -12873,9 +13083,19 @@ impl PeopleUpdateContactCall {
     ///
     /// Sends `PATCH v1/{+resourceName}:updateContact`.
     pub async fn send(self) -> Result<Person, crate::runtime::Error> {
-        let request = self.request()?;
-        let client = self.client;
+        let (client, request) = self.into_request()?;
         client.execute(request).await
+    }
+    /// The client and the request; the call itself (with its typed body) is dropped
+    /// here, before anything is sent: the serialized body is all a retry needs.
+    fn into_request(
+        self,
+    ) -> Result<
+        (crate::runtime::Client, crate::runtime::Request),
+        crate::runtime::Error,
+    > {
+        let request = self.request()?;
+        Ok((self.client, request))
     }
 }
 /// A `people.people.updateContactPhoto` call: set optional parameters, then `send().await` it.
@@ -12948,9 +13168,19 @@ impl PeopleUpdateContactPhotoCall {
     pub async fn send(
         self,
     ) -> Result<UpdateContactPhotoResponse, crate::runtime::Error> {
-        let request = self.request()?;
-        let client = self.client;
+        let (client, request) = self.into_request()?;
         client.execute(request).await
+    }
+    /// The client and the request; the call itself (with its typed body) is dropped
+    /// here, before anything is sent: the serialized body is all a retry needs.
+    fn into_request(
+        self,
+    ) -> Result<
+        (crate::runtime::Client, crate::runtime::Request),
+        crate::runtime::Error,
+    > {
+        let request = self.request()?;
+        Ok((self.client, request))
     }
 }
 /// Methods of the `people.connections` resource.
@@ -13204,9 +13434,19 @@ impl PeopleConnectionsListCall {
     ///
     /// Sends `GET v1/{+resourceName}/connections`.
     pub async fn send(self) -> Result<ListConnectionsResponse, crate::runtime::Error> {
-        let request = self.request()?;
-        let client = self.client;
+        let (client, request) = self.into_request()?;
         client.execute(request).await
+    }
+    /// The client and the request; the call itself (with its typed body) is dropped
+    /// here, before anything is sent: the serialized body is all a retry needs.
+    fn into_request(
+        self,
+    ) -> Result<
+        (crate::runtime::Client, crate::runtime::Request),
+        crate::runtime::Error,
+    > {
+        let request = self.request()?;
+        Ok((self.client, request))
     }
     /// Every page, following `nextPageToken` until the last page.
     pub fn by_page(
