@@ -1032,6 +1032,7 @@ impl Emitter<'_> {
 
                 /// The client and the request; the call itself (with its typed body) is dropped
                 /// here, before anything is sent: the serialized body is all a retry needs.
+                #[inline]
                 fn into_request(self) -> Result<(#rt::Client, #rt::Request), #rt::Error> {
                     let request = self.request()?;
                     Ok((self.client, request))

@@ -541,6 +541,7 @@ impl ThingsListCall {
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
+    #[inline]
     fn into_request(
         self,
     ) -> Result<

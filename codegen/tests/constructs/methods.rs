@@ -492,6 +492,7 @@ impl ProjectsItemsBatchUpdateCall {
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
+    #[inline]
     fn into_request(
         self,
     ) -> Result<
@@ -563,6 +564,7 @@ impl ProjectsItemsDeleteCall {
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
+    #[inline]
     fn into_request(
         self,
     ) -> Result<
@@ -648,6 +650,7 @@ impl ProjectsItemsGetCall {
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
+    #[inline]
     fn into_request(
         self,
     ) -> Result<
@@ -765,6 +768,7 @@ impl ProjectsItemsListCall {
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
+    #[inline]
     fn into_request(
         self,
     ) -> Result<
@@ -906,6 +910,7 @@ impl ProjectsItemsVersionsPatchCall {
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
+    #[inline]
     fn into_request(
         self,
     ) -> Result<
@@ -963,6 +968,7 @@ impl PingCall {
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
+    #[inline]
     fn into_request(
         self,
     ) -> Result<

@@ -738,6 +738,7 @@ impl TypeMoveCall {
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
+    #[inline]
     fn into_request(
         self,
     ) -> Result<

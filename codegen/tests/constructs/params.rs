@@ -1839,6 +1839,7 @@ impl ThingsPathCall {
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
+    #[inline]
     fn into_request(
         self,
     ) -> Result<
@@ -2321,6 +2322,7 @@ impl ThingsQueryCall {
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
+    #[inline]
     fn into_request(
         self,
     ) -> Result<
@@ -2395,6 +2397,7 @@ impl ThingsReservedCall {
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
+    #[inline]
     fn into_request(
         self,
     ) -> Result<

@@ -9756,6 +9756,7 @@ impl ContactGroupsBatchGetCall {
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
+    #[inline]
     fn into_request(
         self,
     ) -> Result<
@@ -9821,6 +9822,7 @@ impl ContactGroupsCreateCall {
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
+    #[inline]
     fn into_request(
         self,
     ) -> Result<
@@ -9903,6 +9905,7 @@ impl ContactGroupsDeleteCall {
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
+    #[inline]
     fn into_request(
         self,
     ) -> Result<
@@ -10010,6 +10013,7 @@ impl ContactGroupsGetCall {
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
+    #[inline]
     fn into_request(
         self,
     ) -> Result<
@@ -10120,6 +10124,7 @@ impl ContactGroupsListCall {
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
+    #[inline]
     fn into_request(
         self,
     ) -> Result<
@@ -10233,6 +10238,7 @@ impl ContactGroupsUpdateCall {
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
+    #[inline]
     fn into_request(
         self,
     ) -> Result<
@@ -10357,6 +10363,7 @@ impl ContactGroupsMembersModifyCall {
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
+    #[inline]
     fn into_request(
         self,
     ) -> Result<
@@ -10539,6 +10546,7 @@ impl OtherContactsCopyOtherContactToMyContactsGroupCall {
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
+    #[inline]
     fn into_request(
         self,
     ) -> Result<
@@ -10737,6 +10745,7 @@ impl OtherContactsListCall {
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
+    #[inline]
     fn into_request(
         self,
     ) -> Result<
@@ -10866,6 +10875,7 @@ impl OtherContactsSearchCall {
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
+    #[inline]
     fn into_request(
         self,
     ) -> Result<
@@ -11356,6 +11366,7 @@ impl PeopleBatchCreateContactsCall {
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
+    #[inline]
     fn into_request(
         self,
     ) -> Result<
@@ -11422,6 +11433,7 @@ impl PeopleBatchDeleteContactsCall {
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
+    #[inline]
     fn into_request(
         self,
     ) -> Result<
@@ -11490,6 +11502,7 @@ impl PeopleBatchUpdateContactsCall {
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
+    #[inline]
     fn into_request(
         self,
     ) -> Result<
@@ -11647,6 +11660,7 @@ impl PeopleCreateContactCall {
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
+    #[inline]
     fn into_request(
         self,
     ) -> Result<
@@ -11720,6 +11734,7 @@ impl PeopleDeleteContactCall {
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
+    #[inline]
     fn into_request(
         self,
     ) -> Result<
@@ -11882,6 +11897,7 @@ impl PeopleDeleteContactPhotoCall {
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
+    #[inline]
     fn into_request(
         self,
     ) -> Result<
@@ -12058,6 +12074,7 @@ impl PeopleGetCall {
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
+    #[inline]
     fn into_request(
         self,
     ) -> Result<
@@ -12240,6 +12257,7 @@ impl PeopleGetBatchGetCall {
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
+    #[inline]
     fn into_request(
         self,
     ) -> Result<
@@ -12438,6 +12456,7 @@ impl PeopleListDirectoryPeopleCall {
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
+    #[inline]
     fn into_request(
         self,
     ) -> Result<
@@ -12631,6 +12650,7 @@ impl PeopleSearchContactsCall {
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
+    #[inline]
     fn into_request(
         self,
     ) -> Result<
@@ -12819,6 +12839,7 @@ impl PeopleSearchDirectoryPeopleCall {
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
+    #[inline]
     fn into_request(
         self,
     ) -> Result<
@@ -13088,6 +13109,7 @@ impl PeopleUpdateContactCall {
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
+    #[inline]
     fn into_request(
         self,
     ) -> Result<
@@ -13173,6 +13195,7 @@ impl PeopleUpdateContactPhotoCall {
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
+    #[inline]
     fn into_request(
         self,
     ) -> Result<
@@ -13439,6 +13462,7 @@ impl PeopleConnectionsListCall {
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
+    #[inline]
     fn into_request(
         self,
     ) -> Result<
