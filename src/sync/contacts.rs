@@ -61,28 +61,24 @@ impl Contacts {
         self.overflow.contains_key(id)
     }
 
-    /// The offset of `id`'s record.
-    fn offset(&self, id: &str) -> Option<u64> {
-        if let Some(&at) = self.index.get(&id_hash(id))
-            && self.read(at).is_some_and(|(found, _)| found == id)
-        {
-            return Some(at);
-        }
-        self.overflow.get(id).copied()
-    }
-
     fn read(&self, at: u64) -> Option<(String, Entry)> {
         decode(&self.log.read(at)?)
     }
 
-    /// The entry of `id`.
+    /// The entry of `id`: one read of the log (the record under its hash names the id it holds).
     pub fn get(&self, id: &str) -> Option<Entry> {
-        self.offset(id).and_then(|at| self.read(at)).map(|(_, e)| e)
+        if let Some(&at) = self.index.get(&id_hash(id))
+            && let Some((found, e)) = self.read(at)
+            && found == id
+        {
+            return Some(e);
+        }
+        self.read(*self.overflow.get(id)?).map(|(_, e)| e)
     }
 
     /// Whether `id` has an entry.
     pub fn contains_key(&self, id: &str) -> bool {
-        self.offset(id).is_some()
+        self.get(id).is_some()
     }
 
     /// Set `id`'s entry.

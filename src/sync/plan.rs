@@ -11,9 +11,9 @@ use super::contacts::id_hash;
 use super::log::Log;
 use super::outcome::{PlanCounts, RecordError, SkipReason, SyncError};
 use super::state::{
-    Fingerprint, STATE_VERSION, UserState, fingerprint, fingerprint_of, managed_json,
+    Entry, Fingerprint, STATE_VERSION, UserState, fingerprint, fingerprint_of, managed_json,
 };
-use super::{ConflictPolicy, Record, SyncJob};
+use super::{ConflictPolicy, Record, SyncJob, lock};
 use crate::Person;
 
 /// Where a plan keeps the bodies it will send: a [`Log`], on disk once it grows, so that a plan of
@@ -30,10 +30,7 @@ pub(super) struct Packed {
 impl Packed {
     fn new(spill: &Spill, value: &Value) -> Self {
         let json = serde_json::to_vec(value).unwrap_or_default();
-        let at = spill
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .append(&json);
+        let at = lock(spill).append(&json);
         Self {
             spill: spill.clone(),
             at,
@@ -43,11 +40,7 @@ impl Packed {
     /// The person, or `None` when the spill log cannot give it back (never sent as anything
     /// else).
     pub(super) fn person(&self) -> Option<Person> {
-        let json = self
-            .spill
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .read(self.at)?;
+        let json = lock(&self.spill).read(self.at)?;
         // Through the text deserializer responses use (not a second copy for byte slices).
         serde_json::from_str(std::str::from_utf8(&json).ok()?).ok()
     }
@@ -250,11 +243,19 @@ where
     while let Some(record) = records.next().await {
         let at = position;
         position += 1;
+        // One lookup in the state per record: the repeat check and the decision share it.
+        let known = state.contacts.get(&record.id);
         let problem = if record.id.is_empty() {
             Some("the id is empty".to_string())
         } else if record.id.len() > 1024 {
             Some("the id is longer than 1024 bytes".to_string())
-        } else if seen.contains(&state, &plan, &record.id, !errors.is_empty()) {
+        } else if seen.contains(
+            &state,
+            &plan,
+            &record.id,
+            known.is_some(),
+            !errors.is_empty(),
+        ) {
             Some("the id appears more than once".to_string())
         } else {
             None
@@ -272,7 +273,7 @@ where
             });
             continue;
         }
-        seen.insert(&state, &record.id);
+        seen.insert(&state, &record.id, known.is_some());
         if !errors.is_empty() {
             // Only validating now: the plan will not be used.
             continue;
@@ -283,7 +284,7 @@ where
             &mut plan,
             &spill,
             &listing.gone,
-            record.id,
+            (record.id, known),
             managed,
             fp,
         );
@@ -333,7 +334,7 @@ where
                 duplicate: true,
             }),
     );
-    if state.contacts.failed() || spill.lock().unwrap_or_else(|p| p.into_inner()).failed() {
+    if state.contacts.failed() || lock(&spill).failed() {
         return Err(SyncError::Store(crate::runtime::Error::config(
             "sync state: the temporary file holding this run's contacts could not be written or \
              read back",
@@ -376,8 +377,15 @@ impl Seen {
     /// Whether `id` was seen before. A new id whose hash matches is looked up among the planned
     /// creates and skips; while only `validating` (after an invalid record, nothing more is
     /// planned) a match is taken as a repeat: the run fails either way.
-    fn contains(&self, state: &UserState, plan: &Plan, id: &str, validating: bool) -> bool {
-        if state.contacts.contains_key(id) {
+    fn contains(
+        &self,
+        state: &UserState,
+        plan: &Plan,
+        id: &str,
+        in_state: bool,
+        validating: bool,
+    ) -> bool {
+        if in_state {
             return self.state_id(state, id);
         }
         if !self.new.contains(&id_hash(id)) {
@@ -388,10 +396,10 @@ impl Seen {
             || plan.skipped.iter().any(|s| s.id == id)
     }
 
-    fn insert(&mut self, state: &UserState, id: &str) {
+    fn insert(&mut self, state: &UserState, id: &str, in_state: bool) {
         if state.contacts.in_overflow(id) {
             self.state_overflow.insert(id.to_string());
-        } else if state.contacts.contains_key(id) {
+        } else if in_state {
             self.state.insert(id_hash(id));
         } else {
             self.new.insert(id_hash(id));
@@ -399,7 +407,7 @@ impl Seen {
     }
 }
 
-/// Decide what one valid record needs.
+/// Decide what one valid record needs, given its managed contact as the state knows it.
 #[allow(clippy::too_many_arguments)]
 fn decide(
     job: &SyncJob,
@@ -407,11 +415,11 @@ fn decide(
     plan: &mut Plan,
     spill: &Spill,
     gone: &HashSet<String>,
-    id: String,
+    (id, known): (String, Option<Entry>),
     mut body: serde_json::Map<String, Value>,
     fp: Fingerprint,
 ) {
-    let Some(mut e) = state.contacts.get(&id) else {
+    let Some(mut e) = known else {
         let recreate = gone.contains(&id);
         if recreate && !job.recreate_deleted {
             plan.skipped.push(PlannedSkip {
