@@ -106,6 +106,13 @@ impl ApiError {
     }
 
     pub fn scope_insufficient() -> Self {
+        Self::scope_insufficient_for(
+            json!({"service": "people.googleapis.com", "method": "google.people.v1.PeopleService"}),
+        )
+    }
+
+    /// The token lacks the scope a service needs (`metadata` names the service).
+    pub fn scope_insufficient_for(metadata: Value) -> Self {
         Self::with_details(
             403,
             "PERMISSION_DENIED",
@@ -114,7 +121,7 @@ impl ApiError {
                 "@type": "type.googleapis.com/google.rpc.ErrorInfo",
                 "reason": "ACCESS_TOKEN_SCOPE_INSUFFICIENT",
                 "domain": "googleapis.com",
-                "metadata": {"service": "people.googleapis.com", "method": "google.people.v1.PeopleService"}
+                "metadata": metadata
             })],
         )
     }

@@ -130,16 +130,8 @@ impl Auth {
             .iter()
             .any(|s| s == CLOUD_PLATFORM_SCOPE || s == IAM_SCOPE)
         {
-            return Err(ApiError::with_details(
-                403,
-                "PERMISSION_DENIED",
-                "Request had insufficient authentication scopes.",
-                vec![json!({
-                    "@type": "type.googleapis.com/google.rpc.ErrorInfo",
-                    "reason": "ACCESS_TOKEN_SCOPE_INSUFFICIENT",
-                    "domain": "googleapis.com",
-                    "metadata": {"service": "iamcredentials.googleapis.com"}
-                })],
+            return Err(ApiError::scope_insufficient_for(
+                json!({"service": "iamcredentials.googleapis.com"}),
             ));
         }
         Ok(info.user.clone())

@@ -10,7 +10,7 @@ use futures_util::StreamExt as _;
 use super::outcome::{PlanCounts, RecordOutcome, SyncError, SyncProgress, SyncReport, SyncSummary};
 use super::plan::{Plan, PlannedCreate};
 use super::state::{Entry, Fingerprint, UserState};
-use super::{Callback, SyncJob};
+use super::{Callback, SyncJob, lock};
 use crate::batch::{BatchCreate, BatchDelete, BatchUpdate, CreateOutcome, DeleteOutcome, Outcome};
 use crate::{
     ContactGroup, ContactGroupMembership, CreateContactGroupRequest, Membership,
@@ -410,10 +410,6 @@ fn commit(job: &SyncJob, state: &UserState) -> Result<(), crate::runtime::Error>
         ));
     }
     job.store.save(&job.name, &job.user, state)
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// A planned body the spill log could not give back: nothing was sent for it.

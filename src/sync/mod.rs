@@ -396,3 +396,8 @@ impl SyncJob {
             .and_then(|c| c.value.as_deref())
     }
 }
+
+/// A lock that a panic elsewhere does not poison for good (the data stays usable).
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
