@@ -629,3 +629,72 @@ async fn bodies_arriving_in_many_chunks_decode_whole() {
     let e = client.people().get("people/c1").send().await.unwrap_err();
     assert!(e.is_transport(), "{e:?}");
 }
+
+/// Generated structs are read in place (no moves of wide values): the result must be what
+/// serde's own structs give, member for member, whatever order, repeats and nulls the server
+/// sends, and a wrong type must still name its place.
+#[tokio::test]
+async fn in_place_reading_keeps_serde_semantics() {
+    let server = TestServer::start().await;
+    server.json(
+        200,
+        r#"{"resourceName": "people/c1",
+            "names": [{"givenName": "Old"}, {"givenName": "Older"}],
+            "names": [{"givenName": "Ada", "metadata": {"primary": true, "source": {"type": "CONTACT", "id": "1"}},
+                       "metadata": {"source": {"type": "NEW_KIND"}}}],
+            "biographies": [{"value": "x"}], "biographies": null,
+            "etag": "e1", "etag": null,
+            "metadata": {"sources": [{"type": "CONTACT", "id": "a"}, {"type": "PROFILE", "id": "b"}, {"id": "c"}]},
+            "emailAddresses": [{"value": "a@example.com", "displayName": null, "metadata": null}]}"#,
+    );
+    server.json(
+        200,
+        r#"{"resourceName": "people/c1", "names": [{"metadata": "x"}]}"#,
+    );
+    server.json(
+        200,
+        r#"{"resourceName": "people/c1", "names": {"givenName": "x"}}"#,
+    );
+    server.json(
+        200,
+        r#"{"resourceName": "people/c1", "metadata": {"sources": [{}, 7]}}"#,
+    );
+    server.json(200, r#"{"resourceName": 7}"#);
+    let client = server.client();
+
+    let p = client.people().get("people/c1").send().await.unwrap();
+    let names = p.names.as_deref().unwrap();
+    assert_eq!(names.len(), 1, "a repeated key keeps the last value, whole");
+    assert_eq!(names[0].given_name.as_deref(), Some("Ada"));
+    let meta = names[0].metadata.as_ref().unwrap();
+    assert_eq!(
+        meta.primary, None,
+        "a repeated struct member replaces, not merges"
+    );
+    let source = meta.source.as_ref().unwrap();
+    assert_eq!(
+        source.r#type,
+        Some(SourceType::UnknownValue("NEW_KIND".into()))
+    );
+    assert_eq!(source.id, None);
+    assert!(p.biographies.is_none() && p.etag.is_none(), "null unsets");
+    let sources = p.metadata.as_ref().unwrap().sources.as_deref().unwrap();
+    let ids: Vec<_> = sources.iter().map(|s| s.id.as_deref().unwrap()).collect();
+    assert_eq!(ids, ["a", "b", "c"]);
+    assert_eq!(sources[1].r#type, Some(SourceType::Profile));
+    let email = &p.email_addresses.as_deref().unwrap()[0];
+    assert_eq!(email.value.as_deref(), Some("a@example.com"));
+    assert!(email.display_name.is_none() && email.metadata.is_none());
+
+    for (path, expected) in [
+        ("names[0].metadata", "expected a FieldMetadata JSON object"),
+        ("names", "expected a list of Name JSON objects"),
+        ("metadata.sources[1]", "expected a Source JSON object"),
+        ("resourceName", "expected a string"),
+    ] {
+        let e = client.people().get("people/c1").send().await.unwrap_err();
+        assert!(e.is_decode(), "{e:?}");
+        assert_eq!(e.json_path(), Some(path), "{e}");
+        assert!(e.to_string().contains(expected), "{e}");
+    }
+}

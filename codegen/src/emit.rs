@@ -161,6 +161,22 @@ impl Emitter<'_> {
         }
     }
 
+    /// Whether a type name is a generated struct.
+    fn is_struct(&self, n: &str) -> bool {
+        self.api
+            .types
+            .iter()
+            .any(|d| matches!(d, TypeDef::Struct(s) if s.name == n))
+    }
+
+    /// Whether a type name is a generated open enum.
+    fn is_enum(&self, n: &str) -> bool {
+        self.api
+            .types
+            .iter()
+            .any(|d| matches!(d, TypeDef::Enum(e) if e.name == n))
+    }
+
     /// The runtime wire format for types whose JSON form differs from serde's default.
     fn wire(&self, t: &Ty) -> Option<TokenStream> {
         let rt = &self.rt;
@@ -219,16 +235,42 @@ impl Emitter<'_> {
         let de = s.fields.iter().map(|f| {
             let id = ident(&f.ident);
             let json = &f.json;
-            match self.wire(&f.ty) {
-                None => quote!(#json => out.#id = map.next_value()?,),
-                Some(w) => {
+            // Structs (and lists of them) are read where they live: no moves of wide values.
+            let in_place = |t: &Ty| !f.boxed && matches!(t, Ty::Named(n) if self.is_struct(n));
+            // Strings and open enums: one look at the input for `null` or a string.
+            let text = |t: &Ty| {
+                !f.boxed
+                    && match t {
+                        Ty::String => true,
+                        Ty::Named(n) => self.is_enum(n),
+                        _ => false,
+                    }
+            };
+            match (&f.ty, self.wire(&f.ty)) {
+                (t, _) if in_place(t) => {
+                    quote!(#json => map.next_value_seed(#rt::fill::Field(&mut self.#id))?,)
+                }
+                (Ty::Vec(t), _) if in_place(t) => {
+                    quote!(#json => map.next_value_seed(#rt::fill::ListField(&mut self.#id))?,)
+                }
+                (Ty::Map(t), _) if in_place(t) => {
+                    quote!(#json => map.next_value_seed(#rt::fill::MapField(&mut self.#id))?,)
+                }
+                (t, _) if text(t) => {
+                    quote!(#json => map.next_value_seed(#rt::fill::TextField(&mut self.#id))?,)
+                }
+                (Ty::Bool, _) if !f.boxed => {
+                    quote!(#json => map.next_value_seed(#rt::fill::BoolField(&mut self.#id))?,)
+                }
+                (_, None) => quote!(#json => self.#id = map.next_value()?,),
+                (_, Some(w)) => {
                     let t = self.ty(&f.ty);
-                    quote!(#json => out.#id = map.next_value::<Option<#rt::wire::DeWith<#t, #w>>>()?.map(|w| w.0),)
+                    quote!(#json => self.#id = map.next_value::<Option<#rt::wire::DeWith<#t, #w>>>()?.map(|w| w.0),)
                 }
             }
         });
         let expecting = format!("a {} JSON object", s.json_name);
-        let keep_unknown = quote!(out.#unknown.insert(key.into_string(), map.next_value()?););
+        let keep_unknown = quote!(self.#unknown.insert(key.into_string(), map.next_value()?););
         let dispatch = if s.fields.is_empty() {
             keep_unknown
         } else {
@@ -281,22 +323,18 @@ impl Emitter<'_> {
             #allow_dep
             impl<'de> #rt::serde::Deserialize<'de> for #name {
                 fn deserialize<D: #rt::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                    struct Visitor;
-                    #allow_dep
-                    impl<'de> #rt::serde::de::Visitor<'de> for Visitor {
-                        type Value = #name;
-                        fn expecting(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                            f.write_str(#expecting)
-                        }
-                        fn visit_map<A: #rt::serde::de::MapAccess<'de>>(self, mut map: A) -> Result<#name, A::Error> {
-                            let mut out = #name::default();
-                            while let Some(key) = map.next_key::<#rt::wire::Key<'de>>()? {
-                                #dispatch
-                            }
-                            Ok(out)
-                        }
+                    #rt::fill::deserialize(deserializer)
+                }
+            }
+
+            #allow_dep
+            impl #rt::fill::Fill for #name {
+                const EXPECTING: &'static str = #expecting;
+                fn fill<'de, A: #rt::serde::de::MapAccess<'de>>(&mut self, mut map: A) -> Result<(), A::Error> {
+                    while let Some(key) = map.next_key::<#rt::wire::Key<'de>>()? {
+                        #dispatch
                     }
-                    deserializer.deserialize_map(Visitor)
+                    Ok(())
                 }
             }
         }
@@ -471,17 +509,14 @@ impl Emitter<'_> {
 
             impl<'de> #rt::serde::Deserialize<'de> for #name {
                 fn deserialize<D: #rt::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                    struct Visitor;
-                    impl #rt::serde::de::Visitor<'_> for Visitor {
-                        type Value = #name;
-                        fn expecting(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                            f.write_str(#expecting)
-                        }
-                        fn visit_str<E: #rt::serde::de::Error>(self, v: &str) -> Result<#name, E> {
-                            Ok(#name::from(v))
-                        }
-                    }
-                    deserializer.deserialize_str(Visitor)
+                    #rt::fill::text(deserializer)
+                }
+            }
+
+            impl #rt::fill::Text for #name {
+                const EXPECTING: &'static str = #expecting;
+                fn from_json_str(v: &str) -> Self {
+                    Self::from(v)
                 }
             }
         }

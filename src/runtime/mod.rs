@@ -8,6 +8,8 @@
 
 mod client;
 mod error;
+#[doc(hidden)]
+pub mod fill;
 pub(crate) mod httpdate;
 mod jsonpath;
 mod mask;

@@ -85,39 +85,45 @@ impl<'de> ::google_people::runtime::serde::Deserialize<'de> for Thing {
     fn deserialize<D: ::google_people::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> ::google_people::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = Thing;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a Thing JSON object")
-            }
-            fn visit_map<A: ::google_people::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Thing, A::Error> {
-                let mut out = Thing::default();
-                while let Some(key) = map
-                    .next_key::<::google_people::runtime::wire::Key<'de>>()?
-                {
-                    match key.as_str() {
-                        "color" => out.color = map.next_value()?,
-                        "otherState" => out.other_state = map.next_value()?,
-                        "source" => out.source = map.next_value()?,
-                        "sources" => out.sources = map.next_value()?,
-                        "state" => out.state = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        ::google_people::runtime::fill::deserialize(deserializer)
+    }
+}
+impl ::google_people::runtime::fill::Fill for Thing {
+    const EXPECTING: &'static str = "a Thing JSON object";
+    fn fill<'de, A: ::google_people::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<::google_people::runtime::wire::Key<'de>>()?
+        {
+            match key.as_str() {
+                "color" => {
+                    map.next_value_seed(
+                        ::google_people::runtime::fill::TextField(&mut self.color),
+                    )?
                 }
-                Ok(out)
+                "otherState" => {
+                    map.next_value_seed(
+                        ::google_people::runtime::fill::TextField(&mut self.other_state),
+                    )?
+                }
+                "source" => {
+                    map.next_value_seed(
+                        ::google_people::runtime::fill::TextField(&mut self.source),
+                    )?
+                }
+                "sources" => self.sources = map.next_value()?,
+                "state" => {
+                    map.next_value_seed(
+                        ::google_people::runtime::fill::TextField(&mut self.state),
+                    )?
+                }
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// A top-level enum schema.
@@ -185,23 +191,13 @@ impl<'de> ::google_people::runtime::serde::Deserialize<'de> for Color {
     fn deserialize<D: ::google_people::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl ::google_people::runtime::serde::de::Visitor<'_> for Visitor {
-            type Value = Color;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a Color value")
-            }
-            fn visit_str<E: ::google_people::runtime::serde::de::Error>(
-                self,
-                v: &str,
-            ) -> Result<Color, E> {
-                Ok(Color::from(v))
-            }
-        }
-        deserializer.deserialize_str(Visitor)
+        ::google_people::runtime::fill::text(deserializer)
+    }
+}
+impl ::google_people::runtime::fill::Text for Color {
+    const EXPECTING: &'static str = "a Color value";
+    fn from_json_str(v: &str) -> Self {
+        Self::from(v)
     }
 }
 /// Values of the API's `_*` enum.
@@ -272,23 +268,13 @@ impl<'de> ::google_people::runtime::serde::Deserialize<'de> for ThingOtherState 
     fn deserialize<D: ::google_people::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl ::google_people::runtime::serde::de::Visitor<'_> for Visitor {
-            type Value = ThingOtherState;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a ThingOtherState value")
-            }
-            fn visit_str<E: ::google_people::runtime::serde::de::Error>(
-                self,
-                v: &str,
-            ) -> Result<ThingOtherState, E> {
-                Ok(ThingOtherState::from(v))
-            }
-        }
-        deserializer.deserialize_str(Visitor)
+        ::google_people::runtime::fill::text(deserializer)
+    }
+}
+impl ::google_people::runtime::fill::Text for ThingOtherState {
+    const EXPECTING: &'static str = "a ThingOtherState value";
+    fn from_json_str(v: &str) -> Self {
+        Self::from(v)
     }
 }
 /// Values of the API's `READ_SOURCE_TYPE_*` enum.
@@ -362,23 +348,13 @@ impl<'de> ::google_people::runtime::serde::Deserialize<'de> for ReadSourceType {
     fn deserialize<D: ::google_people::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl ::google_people::runtime::serde::de::Visitor<'_> for Visitor {
-            type Value = ReadSourceType;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a ReadSourceType value")
-            }
-            fn visit_str<E: ::google_people::runtime::serde::de::Error>(
-                self,
-                v: &str,
-            ) -> Result<ReadSourceType, E> {
-                Ok(ReadSourceType::from(v))
-            }
-        }
-        deserializer.deserialize_str(Visitor)
+        ::google_people::runtime::fill::text(deserializer)
+    }
+}
+impl ::google_people::runtime::fill::Text for ReadSourceType {
+    const EXPECTING: &'static str = "a ReadSourceType value";
+    fn from_json_str(v: &str) -> Self {
+        Self::from(v)
     }
 }
 /// Values of the API's `_*` enum.
@@ -440,23 +416,13 @@ impl<'de> ::google_people::runtime::serde::Deserialize<'de> for ThingsListOrder 
     fn deserialize<D: ::google_people::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl ::google_people::runtime::serde::de::Visitor<'_> for Visitor {
-            type Value = ThingsListOrder;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a ThingsListOrder value")
-            }
-            fn visit_str<E: ::google_people::runtime::serde::de::Error>(
-                self,
-                v: &str,
-            ) -> Result<ThingsListOrder, E> {
-                Ok(ThingsListOrder::from(v))
-            }
-        }
-        deserializer.deserialize_str(Visitor)
+        ::google_people::runtime::fill::text(deserializer)
+    }
+}
+impl ::google_people::runtime::fill::Text for ThingsListOrder {
+    const EXPECTING: &'static str = "a ThingsListOrder value";
+    fn from_json_str(v: &str) -> Self {
+        Self::from(v)
     }
 }
 /// Methods of the `things` resource.

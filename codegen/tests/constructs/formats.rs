@@ -45,35 +45,29 @@ impl<'de> ::google_people::runtime::serde::Deserialize<'de> for Child {
     fn deserialize<D: ::google_people::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> ::google_people::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = Child;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a Child JSON object")
-            }
-            fn visit_map<A: ::google_people::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Child, A::Error> {
-                let mut out = Child::default();
-                while let Some(key) = map
-                    .next_key::<::google_people::runtime::wire::Key<'de>>()?
-                {
-                    match key.as_str() {
-                        "name" => out.name = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        ::google_people::runtime::fill::deserialize(deserializer)
+    }
+}
+impl ::google_people::runtime::fill::Fill for Child {
+    const EXPECTING: &'static str = "a Child JSON object";
+    fn fill<'de, A: ::google_people::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<::google_people::runtime::wire::Key<'de>>()?
+        {
+            match key.as_str() {
+                "name" => {
+                    map.next_value_seed(
+                        ::google_people::runtime::fill::TextField(&mut self.name),
+                    )?
                 }
-                Ok(out)
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// A generic empty message.
@@ -106,29 +100,20 @@ impl<'de> ::google_people::runtime::serde::Deserialize<'de> for Empty {
     fn deserialize<D: ::google_people::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> ::google_people::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = Empty;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a Empty JSON object")
-            }
-            fn visit_map<A: ::google_people::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Empty, A::Error> {
-                let mut out = Empty::default();
-                while let Some(key) = map
-                    .next_key::<::google_people::runtime::wire::Key<'de>>()?
-                {
-                    out.unknown_fields.insert(key.into_string(), map.next_value()?);
-                }
-                Ok(out)
-            }
+        ::google_people::runtime::fill::deserialize(deserializer)
+    }
+}
+impl ::google_people::runtime::fill::Fill for Empty {
+    const EXPECTING: &'static str = "a Empty JSON object";
+    fn fill<'de, A: ::google_people::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<::google_people::runtime::wire::Key<'de>>()?
+        {
+            self.unknown_fields.insert(key.into_string(), map.next_value()?);
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -169,35 +154,29 @@ impl<'de> ::google_people::runtime::serde::Deserialize<'de> for EverythingInline
     fn deserialize<D: ::google_people::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> ::google_people::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = EverythingInlineNested;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a EverythingInlineNested JSON object")
-            }
-            fn visit_map<A: ::google_people::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<EverythingInlineNested, A::Error> {
-                let mut out = EverythingInlineNested::default();
-                while let Some(key) = map
-                    .next_key::<::google_people::runtime::wire::Key<'de>>()?
-                {
-                    match key.as_str() {
-                        "y" => out.y = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        ::google_people::runtime::fill::deserialize(deserializer)
+    }
+}
+impl ::google_people::runtime::fill::Fill for EverythingInlineNested {
+    const EXPECTING: &'static str = "a EverythingInlineNested JSON object";
+    fn fill<'de, A: ::google_people::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<::google_people::runtime::wire::Key<'de>>()?
+        {
+            match key.as_str() {
+                "y" => {
+                    map.next_value_seed(
+                        ::google_people::runtime::fill::BoolField(&mut self.y),
+                    )?
                 }
-                Ok(out)
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// An inline object.
@@ -248,36 +227,30 @@ impl<'de> ::google_people::runtime::serde::Deserialize<'de> for EverythingInline
     fn deserialize<D: ::google_people::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> ::google_people::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = EverythingInline;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a EverythingInline JSON object")
-            }
-            fn visit_map<A: ::google_people::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<EverythingInline, A::Error> {
-                let mut out = EverythingInline::default();
-                while let Some(key) = map
-                    .next_key::<::google_people::runtime::wire::Key<'de>>()?
-                {
-                    match key.as_str() {
-                        "nested" => out.nested = map.next_value()?,
-                        "x" => out.x = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        ::google_people::runtime::fill::deserialize(deserializer)
+    }
+}
+impl ::google_people::runtime::fill::Fill for EverythingInline {
+    const EXPECTING: &'static str = "a EverythingInline JSON object";
+    fn fill<'de, A: ::google_people::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<::google_people::runtime::wire::Key<'de>>()?
+        {
+            match key.as_str() {
+                "nested" => {
+                    map.next_value_seed(
+                        ::google_people::runtime::fill::Field(&mut self.nested),
+                    )?
                 }
-                Ok(out)
+                "x" => self.x = map.next_value()?,
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -319,35 +292,29 @@ for EverythingInlineListItem {
     fn deserialize<D: ::google_people::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> ::google_people::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = EverythingInlineListItem;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a EverythingInlineListItem JSON object")
-            }
-            fn visit_map<A: ::google_people::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<EverythingInlineListItem, A::Error> {
-                let mut out = EverythingInlineListItem::default();
-                while let Some(key) = map
-                    .next_key::<::google_people::runtime::wire::Key<'de>>()?
-                {
-                    match key.as_str() {
-                        "z" => out.z = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        ::google_people::runtime::fill::deserialize(deserializer)
+    }
+}
+impl ::google_people::runtime::fill::Fill for EverythingInlineListItem {
+    const EXPECTING: &'static str = "a EverythingInlineListItem JSON object";
+    fn fill<'de, A: ::google_people::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<::google_people::runtime::wire::Key<'de>>()?
+        {
+            match key.as_str() {
+                "z" => {
+                    map.next_value_seed(
+                        ::google_people::runtime::fill::TextField(&mut self.z),
+                    )?
                 }
-                Ok(out)
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// Every type and format discovery documents use.
@@ -682,130 +649,166 @@ impl<'de> ::google_people::runtime::serde::Deserialize<'de> for Everything {
     fn deserialize<D: ::google_people::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        #[allow(deprecated)]
-        impl<'de> ::google_people::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = Everything;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a Everything JSON object")
-            }
-            fn visit_map<A: ::google_people::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Everything, A::Error> {
-                let mut out = Everything::default();
-                while let Some(key) = map
-                    .next_key::<::google_people::runtime::wire::Key<'de>>()?
-                {
-                    match key.as_str() {
-                        "anything" => out.anything = map.next_value()?,
-                        "bigList" => {
-                            out.big_list = map
-                                .next_value::<
-                                    Option<
-                                        ::google_people::runtime::wire::DeWith<
-                                            Vec<i64>,
-                                            ::google_people::runtime::wire::VecOf<
-                                                ::google_people::runtime::wire::Int64,
-                                            >,
-                                        >,
+        ::google_people::runtime::fill::deserialize(deserializer)
+    }
+}
+#[allow(deprecated)]
+impl ::google_people::runtime::fill::Fill for Everything {
+    const EXPECTING: &'static str = "a Everything JSON object";
+    fn fill<'de, A: ::google_people::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<::google_people::runtime::wire::Key<'de>>()?
+        {
+            match key.as_str() {
+                "anything" => self.anything = map.next_value()?,
+                "bigList" => {
+                    self.big_list = map
+                        .next_value::<
+                            Option<
+                                ::google_people::runtime::wire::DeWith<
+                                    Vec<i64>,
+                                    ::google_people::runtime::wire::VecOf<
+                                        ::google_people::runtime::wire::Int64,
                                     >,
-                                >()?
-                                .map(|w| w.0);
-                        }
-                        "bigMap" => {
-                            out.big_map = map
-                                .next_value::<
-                                    Option<
-                                        ::google_people::runtime::wire::DeWith<
-                                            ::std::collections::BTreeMap<String, i64>,
-                                            ::google_people::runtime::wire::MapOf<
-                                                ::google_people::runtime::wire::Int64,
-                                            >,
-                                        >,
-                                    >,
-                                >()?
-                                .map(|w| w.0);
-                        }
-                        "blob" => {
-                            out.blob = map
-                                .next_value::<
-                                    Option<
-                                        ::google_people::runtime::wire::DeWith<
-                                            Vec<u8>,
-                                            ::google_people::runtime::wire::Base64,
-                                        >,
-                                    >,
-                                >()?
-                                .map(|w| w.0);
-                        }
-                        "blobs" => {
-                            out.blobs = map
-                                .next_value::<
-                                    Option<
-                                        ::google_people::runtime::wire::DeWith<
-                                            Vec<Vec<u8>>,
-                                            ::google_people::runtime::wire::VecOf<
-                                                ::google_people::runtime::wire::Base64,
-                                            >,
-                                        >,
-                                    >,
-                                >()?
-                                .map(|w| w.0);
-                        }
-                        "children" => out.children = map.next_value()?,
-                        "day" => out.day = map.next_value()?,
-                        "f32" => out.f32 = map.next_value()?,
-                        "f64" => out.f64 = map.next_value()?,
-                        "flag" => out.flag = map.next_value()?,
-                        "i32" => out.i32 = map.next_value()?,
-                        "i64" => {
-                            out.i64 = map
-                                .next_value::<
-                                    Option<
-                                        ::google_people::runtime::wire::DeWith<
-                                            i64,
-                                            ::google_people::runtime::wire::Int64,
-                                        >,
-                                    >,
-                                >()?
-                                .map(|w| w.0);
-                        }
-                        "inline" => out.inline = map.next_value()?,
-                        "inlineList" => out.inline_list = map.next_value()?,
-                        "mask" => out.mask = map.next_value()?,
-                        "matrix" => out.matrix = map.next_value()?,
-                        "old" => out.old = map.next_value()?,
-                        "readOnlyField" => out.read_only_field = map.next_value()?,
-                        "stamp" => out.stamp = map.next_value()?,
-                        "str" => out.str = map.next_value()?,
-                        "u32" => out.u32 = map.next_value()?,
-                        "u64" => {
-                            out.u64 = map
-                                .next_value::<
-                                    Option<
-                                        ::google_people::runtime::wire::DeWith<
-                                            u64,
-                                            ::google_people::runtime::wire::Uint64,
-                                        >,
-                                    >,
-                                >()?
-                                .map(|w| w.0);
-                        }
-                        "wait" => out.wait = map.next_value()?,
-                        "when" => out.when = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+                                >,
+                            >,
+                        >()?
+                        .map(|w| w.0);
                 }
-                Ok(out)
+                "bigMap" => {
+                    self.big_map = map
+                        .next_value::<
+                            Option<
+                                ::google_people::runtime::wire::DeWith<
+                                    ::std::collections::BTreeMap<String, i64>,
+                                    ::google_people::runtime::wire::MapOf<
+                                        ::google_people::runtime::wire::Int64,
+                                    >,
+                                >,
+                            >,
+                        >()?
+                        .map(|w| w.0);
+                }
+                "blob" => {
+                    self.blob = map
+                        .next_value::<
+                            Option<
+                                ::google_people::runtime::wire::DeWith<
+                                    Vec<u8>,
+                                    ::google_people::runtime::wire::Base64,
+                                >,
+                            >,
+                        >()?
+                        .map(|w| w.0);
+                }
+                "blobs" => {
+                    self.blobs = map
+                        .next_value::<
+                            Option<
+                                ::google_people::runtime::wire::DeWith<
+                                    Vec<Vec<u8>>,
+                                    ::google_people::runtime::wire::VecOf<
+                                        ::google_people::runtime::wire::Base64,
+                                    >,
+                                >,
+                            >,
+                        >()?
+                        .map(|w| w.0);
+                }
+                "children" => {
+                    map.next_value_seed(
+                        ::google_people::runtime::fill::MapField(&mut self.children),
+                    )?
+                }
+                "day" => {
+                    map.next_value_seed(
+                        ::google_people::runtime::fill::TextField(&mut self.day),
+                    )?
+                }
+                "f32" => self.f32 = map.next_value()?,
+                "f64" => self.f64 = map.next_value()?,
+                "flag" => {
+                    map.next_value_seed(
+                        ::google_people::runtime::fill::BoolField(&mut self.flag),
+                    )?
+                }
+                "i32" => self.i32 = map.next_value()?,
+                "i64" => {
+                    self.i64 = map
+                        .next_value::<
+                            Option<
+                                ::google_people::runtime::wire::DeWith<
+                                    i64,
+                                    ::google_people::runtime::wire::Int64,
+                                >,
+                            >,
+                        >()?
+                        .map(|w| w.0);
+                }
+                "inline" => {
+                    map.next_value_seed(
+                        ::google_people::runtime::fill::Field(&mut self.inline),
+                    )?
+                }
+                "inlineList" => {
+                    map.next_value_seed(
+                        ::google_people::runtime::fill::ListField(&mut self.inline_list),
+                    )?
+                }
+                "mask" => self.mask = map.next_value()?,
+                "matrix" => self.matrix = map.next_value()?,
+                "old" => {
+                    map.next_value_seed(
+                        ::google_people::runtime::fill::TextField(&mut self.old),
+                    )?
+                }
+                "readOnlyField" => {
+                    map.next_value_seed(
+                        ::google_people::runtime::fill::TextField(
+                            &mut self.read_only_field,
+                        ),
+                    )?
+                }
+                "stamp" => {
+                    map.next_value_seed(
+                        ::google_people::runtime::fill::TextField(&mut self.stamp),
+                    )?
+                }
+                "str" => {
+                    map.next_value_seed(
+                        ::google_people::runtime::fill::TextField(&mut self.str),
+                    )?
+                }
+                "u32" => self.u32 = map.next_value()?,
+                "u64" => {
+                    self.u64 = map
+                        .next_value::<
+                            Option<
+                                ::google_people::runtime::wire::DeWith<
+                                    u64,
+                                    ::google_people::runtime::wire::Uint64,
+                                >,
+                            >,
+                        >()?
+                        .map(|w| w.0);
+                }
+                "wait" => {
+                    map.next_value_seed(
+                        ::google_people::runtime::fill::TextField(&mut self.wait),
+                    )?
+                }
+                "when" => {
+                    map.next_value_seed(
+                        ::google_people::runtime::fill::TextField(&mut self.when),
+                    )?
+                }
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }

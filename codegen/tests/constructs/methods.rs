@@ -72,36 +72,30 @@ impl<'de> ::google_people::runtime::serde::Deserialize<'de> for BatchRequest {
     fn deserialize<D: ::google_people::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> ::google_people::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = BatchRequest;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a BatchRequest JSON object")
-            }
-            fn visit_map<A: ::google_people::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<BatchRequest, A::Error> {
-                let mut out = BatchRequest::default();
-                while let Some(key) = map
-                    .next_key::<::google_people::runtime::wire::Key<'de>>()?
-                {
-                    match key.as_str() {
-                        "items" => out.items = map.next_value()?,
-                        "updateMask" => out.update_mask = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        ::google_people::runtime::fill::deserialize(deserializer)
+    }
+}
+impl ::google_people::runtime::fill::Fill for BatchRequest {
+    const EXPECTING: &'static str = "a BatchRequest JSON object";
+    fn fill<'de, A: ::google_people::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<::google_people::runtime::wire::Key<'de>>()?
+        {
+            match key.as_str() {
+                "items" => {
+                    map.next_value_seed(
+                        ::google_people::runtime::fill::ListField(&mut self.items),
+                    )?
                 }
-                Ok(out)
+                "updateMask" => self.update_mask = map.next_value()?,
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// A top-level any schema.
@@ -168,48 +162,46 @@ impl<'de> ::google_people::runtime::serde::Deserialize<'de> for Item {
     fn deserialize<D: ::google_people::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> ::google_people::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = Item;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a Item JSON object")
-            }
-            fn visit_map<A: ::google_people::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Item, A::Error> {
-                let mut out = Item::default();
-                while let Some(key) = map
-                    .next_key::<::google_people::runtime::wire::Key<'de>>()?
-                {
-                    match key.as_str() {
-                        "etag" => out.etag = map.next_value()?,
-                        "name" => out.name = map.next_value()?,
-                        "size" => {
-                            out.size = map
-                                .next_value::<
-                                    Option<
-                                        ::google_people::runtime::wire::DeWith<
-                                            i64,
-                                            ::google_people::runtime::wire::Int64,
-                                        >,
-                                    >,
-                                >()?
-                                .map(|w| w.0);
-                        }
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        ::google_people::runtime::fill::deserialize(deserializer)
+    }
+}
+impl ::google_people::runtime::fill::Fill for Item {
+    const EXPECTING: &'static str = "a Item JSON object";
+    fn fill<'de, A: ::google_people::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<::google_people::runtime::wire::Key<'de>>()?
+        {
+            match key.as_str() {
+                "etag" => {
+                    map.next_value_seed(
+                        ::google_people::runtime::fill::TextField(&mut self.etag),
+                    )?
                 }
-                Ok(out)
+                "name" => {
+                    map.next_value_seed(
+                        ::google_people::runtime::fill::TextField(&mut self.name),
+                    )?
+                }
+                "size" => {
+                    self.size = map
+                        .next_value::<
+                            Option<
+                                ::google_people::runtime::wire::DeWith<
+                                    i64,
+                                    ::google_people::runtime::wire::Int64,
+                                >,
+                            >,
+                        >()?
+                        .map(|w| w.0);
+                }
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -263,36 +255,36 @@ impl<'de> ::google_people::runtime::serde::Deserialize<'de> for ItemList {
     fn deserialize<D: ::google_people::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> ::google_people::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = ItemList;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a ItemList JSON object")
-            }
-            fn visit_map<A: ::google_people::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ItemList, A::Error> {
-                let mut out = ItemList::default();
-                while let Some(key) = map
-                    .next_key::<::google_people::runtime::wire::Key<'de>>()?
-                {
-                    match key.as_str() {
-                        "items" => out.items = map.next_value()?,
-                        "nextPageToken" => out.next_page_token = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        ::google_people::runtime::fill::deserialize(deserializer)
+    }
+}
+impl ::google_people::runtime::fill::Fill for ItemList {
+    const EXPECTING: &'static str = "a ItemList JSON object";
+    fn fill<'de, A: ::google_people::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<::google_people::runtime::wire::Key<'de>>()?
+        {
+            match key.as_str() {
+                "items" => {
+                    map.next_value_seed(
+                        ::google_people::runtime::fill::ListField(&mut self.items),
+                    )?
                 }
-                Ok(out)
+                "nextPageToken" => {
+                    map.next_value_seed(
+                        ::google_people::runtime::fill::TextField(
+                            &mut self.next_page_token,
+                        ),
+                    )?
+                }
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// A top-level map schema.

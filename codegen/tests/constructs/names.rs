@@ -182,50 +182,102 @@ impl<'de> ::google_people::runtime::serde::Deserialize<'de> for Keywords {
     fn deserialize<D: ::google_people::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> ::google_people::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = Keywords;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a Keywords JSON object")
-            }
-            fn visit_map<A: ::google_people::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Keywords, A::Error> {
-                let mut out = Keywords::default();
-                while let Some(key) = map
-                    .next_key::<::google_people::runtime::wire::Key<'de>>()?
-                {
-                    match key.as_str() {
-                        "$count" => out.count = map.next_value()?,
-                        "3d" => out._3d = map.next_value()?,
-                        "@type" => out.type_2 = map.next_value()?,
-                        "HTTPServer" => out.http_server = map.next_value()?,
-                        "a.b" => out.a_b = map.next_value()?,
-                        "async" => out.r#async = map.next_value()?,
-                        "fooBar" => out.foo_bar_2 = map.next_value()?,
-                        "foo_bar" => out.foo_bar = map.next_value()?,
-                        "gen" => out.r#gen = map.next_value()?,
-                        "match" => out.r#match = map.next_value()?,
-                        "move" => out.r#move = map.next_value()?,
-                        "option" => out.option = map.next_value()?,
-                        "self_ref" => out.self_ref = map.next_value()?,
-                        "type" => out.r#type = map.next_value()?,
-                        "unknownFields" => out.unknown_fields_2 = map.next_value()?,
-                        "x-y" => out.x_y = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        ::google_people::runtime::fill::deserialize(deserializer)
+    }
+}
+impl ::google_people::runtime::fill::Fill for Keywords {
+    const EXPECTING: &'static str = "a Keywords JSON object";
+    fn fill<'de, A: ::google_people::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<::google_people::runtime::wire::Key<'de>>()?
+        {
+            match key.as_str() {
+                "$count" => self.count = map.next_value()?,
+                "3d" => {
+                    map.next_value_seed(
+                        ::google_people::runtime::fill::BoolField(&mut self._3d),
+                    )?
                 }
-                Ok(out)
+                "@type" => {
+                    map.next_value_seed(
+                        ::google_people::runtime::fill::TextField(&mut self.type_2),
+                    )?
+                }
+                "HTTPServer" => {
+                    map.next_value_seed(
+                        ::google_people::runtime::fill::TextField(&mut self.http_server),
+                    )?
+                }
+                "a.b" => {
+                    map.next_value_seed(
+                        ::google_people::runtime::fill::TextField(&mut self.a_b),
+                    )?
+                }
+                "async" => {
+                    map.next_value_seed(
+                        ::google_people::runtime::fill::TextField(&mut self.r#async),
+                    )?
+                }
+                "fooBar" => {
+                    map.next_value_seed(
+                        ::google_people::runtime::fill::TextField(&mut self.foo_bar_2),
+                    )?
+                }
+                "foo_bar" => {
+                    map.next_value_seed(
+                        ::google_people::runtime::fill::TextField(&mut self.foo_bar),
+                    )?
+                }
+                "gen" => {
+                    map.next_value_seed(
+                        ::google_people::runtime::fill::TextField(&mut self.r#gen),
+                    )?
+                }
+                "match" => {
+                    map.next_value_seed(
+                        ::google_people::runtime::fill::TextField(&mut self.r#match),
+                    )?
+                }
+                "move" => {
+                    map.next_value_seed(
+                        ::google_people::runtime::fill::BoolField(&mut self.r#move),
+                    )?
+                }
+                "option" => {
+                    map.next_value_seed(
+                        ::google_people::runtime::fill::Field(&mut self.option),
+                    )?
+                }
+                "self_ref" => {
+                    map.next_value_seed(
+                        ::google_people::runtime::fill::Field(&mut self.self_ref),
+                    )?
+                }
+                "type" => {
+                    map.next_value_seed(
+                        ::google_people::runtime::fill::TextField(&mut self.r#type),
+                    )?
+                }
+                "unknownFields" => {
+                    map.next_value_seed(
+                        ::google_people::runtime::fill::TextField(
+                            &mut self.unknown_fields_2,
+                        ),
+                    )?
+                }
+                "x-y" => {
+                    map.next_value_seed(
+                        ::google_people::runtime::fill::TextField(&mut self.x_y),
+                    )?
+                }
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -266,35 +318,29 @@ impl<'de> ::google_people::runtime::serde::Deserialize<'de> for OddValues {
     fn deserialize<D: ::google_people::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> ::google_people::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = OddValues;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a OddValues JSON object")
-            }
-            fn visit_map<A: ::google_people::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<OddValues, A::Error> {
-                let mut out = OddValues::default();
-                while let Some(key) = map
-                    .next_key::<::google_people::runtime::wire::Key<'de>>()?
-                {
-                    match key.as_str() {
-                        "kind" => out.kind = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        ::google_people::runtime::fill::deserialize(deserializer)
+    }
+}
+impl ::google_people::runtime::fill::Fill for OddValues {
+    const EXPECTING: &'static str = "a OddValues JSON object";
+    fn fill<'de, A: ::google_people::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<::google_people::runtime::wire::Key<'de>>()?
+        {
+            match key.as_str() {
+                "kind" => {
+                    map.next_value_seed(
+                        ::google_people::runtime::fill::TextField(&mut self.kind),
+                    )?
                 }
-                Ok(out)
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// A schema named like a prelude type.
@@ -336,35 +382,29 @@ impl<'de> ::google_people::runtime::serde::Deserialize<'de> for Option2 {
     fn deserialize<D: ::google_people::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> ::google_people::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = Option2;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a Option JSON object")
-            }
-            fn visit_map<A: ::google_people::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Option2, A::Error> {
-                let mut out = Option2::default();
-                while let Some(key) = map
-                    .next_key::<::google_people::runtime::wire::Key<'de>>()?
-                {
-                    match key.as_str() {
-                        "some" => out.some = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        ::google_people::runtime::fill::deserialize(deserializer)
+    }
+}
+impl ::google_people::runtime::fill::Fill for Option2 {
+    const EXPECTING: &'static str = "a Option JSON object";
+    fn fill<'de, A: ::google_people::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<::google_people::runtime::wire::Key<'de>>()?
+        {
+            match key.as_str() {
+                "some" => {
+                    map.next_value_seed(
+                        ::google_people::runtime::fill::TextField(&mut self.some),
+                    )?
                 }
-                Ok(out)
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -423,37 +463,39 @@ impl<'de> ::google_people::runtime::serde::Deserialize<'de> for Self_ {
     fn deserialize<D: ::google_people::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> ::google_people::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = Self_;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a Self JSON object")
-            }
-            fn visit_map<A: ::google_people::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Self_, A::Error> {
-                let mut out = Self_::default();
-                while let Some(key) = map
-                    .next_key::<::google_people::runtime::wire::Key<'de>>()?
-                {
-                    match key.as_str() {
-                        "crate" => out.crate_ = map.next_value()?,
-                        "self" => out.self_ = map.next_value()?,
-                        "super" => out.super_ = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        ::google_people::runtime::fill::deserialize(deserializer)
+    }
+}
+impl ::google_people::runtime::fill::Fill for Self_ {
+    const EXPECTING: &'static str = "a Self JSON object";
+    fn fill<'de, A: ::google_people::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<::google_people::runtime::wire::Key<'de>>()?
+        {
+            match key.as_str() {
+                "crate" => {
+                    map.next_value_seed(
+                        ::google_people::runtime::fill::TextField(&mut self.crate_),
+                    )?
                 }
-                Ok(out)
+                "self" => {
+                    map.next_value_seed(
+                        ::google_people::runtime::fill::TextField(&mut self.self_),
+                    )?
+                }
+                "super" => {
+                    map.next_value_seed(
+                        ::google_people::runtime::fill::TextField(&mut self.super_),
+                    )?
+                }
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -494,35 +536,29 @@ impl<'de> ::google_people::runtime::serde::Deserialize<'de> for OddNameSchema {
     fn deserialize<D: ::google_people::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> ::google_people::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = OddNameSchema;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a odd.name-schema JSON object")
-            }
-            fn visit_map<A: ::google_people::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<OddNameSchema, A::Error> {
-                let mut out = OddNameSchema::default();
-                while let Some(key) = map
-                    .next_key::<::google_people::runtime::wire::Key<'de>>()?
-                {
-                    match key.as_str() {
-                        "v" => out.v = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        ::google_people::runtime::fill::deserialize(deserializer)
+    }
+}
+impl ::google_people::runtime::fill::Fill for OddNameSchema {
+    const EXPECTING: &'static str = "a odd.name-schema JSON object";
+    fn fill<'de, A: ::google_people::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<::google_people::runtime::wire::Key<'de>>()?
+        {
+            match key.as_str() {
+                "v" => {
+                    map.next_value_seed(
+                        ::google_people::runtime::fill::TextField(&mut self.v),
+                    )?
                 }
-                Ok(out)
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// Values of the API's `_*` enum.
@@ -614,23 +650,13 @@ impl<'de> ::google_people::runtime::serde::Deserialize<'de> for OddValuesKind {
     fn deserialize<D: ::google_people::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl ::google_people::runtime::serde::de::Visitor<'_> for Visitor {
-            type Value = OddValuesKind;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a OddValuesKind value")
-            }
-            fn visit_str<E: ::google_people::runtime::serde::de::Error>(
-                self,
-                v: &str,
-            ) -> Result<OddValuesKind, E> {
-                Ok(OddValuesKind::from(v))
-            }
-        }
-        deserializer.deserialize_str(Visitor)
+        ::google_people::runtime::fill::text(deserializer)
+    }
+}
+impl ::google_people::runtime::fill::Text for OddValuesKind {
+    const EXPECTING: &'static str = "a OddValuesKind value";
+    fn from_json_str(v: &str) -> Self {
+        Self::from(v)
     }
 }
 /// Methods of the `type` resource.

@@ -810,202 +810,220 @@ impl<'de> ::google_people::runtime::serde::Deserialize<'de> for AllTypes {
     fn deserialize<D: ::google_people::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> ::google_people::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = AllTypes;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a AllTypes JSON object")
-            }
-            fn visit_map<A: ::google_people::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AllTypes, A::Error> {
-                let mut out = AllTypes::default();
-                while let Some(key) = map
-                    .next_key::<::google_people::runtime::wire::Key<'de>>()?
-                {
-                    match key.as_str() {
-                        "bytes" => {
-                            out.bytes = map
-                                .next_value::<
-                                    Option<
-                                        ::google_people::runtime::wire::DeWith<
-                                            Vec<u8>,
-                                            ::google_people::runtime::wire::Base64,
-                                        >,
-                                    >,
-                                >()?
-                                .map(|w| w.0);
-                        }
-                        "bytesList" => {
-                            out.bytes_list = map
-                                .next_value::<
-                                    Option<
-                                        ::google_people::runtime::wire::DeWith<
-                                            Vec<Vec<u8>>,
-                                            ::google_people::runtime::wire::VecOf<
-                                                ::google_people::runtime::wire::Base64,
-                                            >,
-                                        >,
-                                    >,
-                                >()?
-                                .map(|w| w.0);
-                        }
-                        "bytesMap" => {
-                            out.bytes_map = map
-                                .next_value::<
-                                    Option<
-                                        ::google_people::runtime::wire::DeWith<
-                                            ::std::collections::BTreeMap<String, Vec<u8>>,
-                                            ::google_people::runtime::wire::MapOf<
-                                                ::google_people::runtime::wire::Base64,
-                                            >,
-                                        >,
-                                    >,
-                                >()?
-                                .map(|w| w.0);
-                        }
-                        "date" => out.date = map.next_value()?,
-                        "dateList" => out.date_list = map.next_value()?,
-                        "dateMap" => out.date_map = map.next_value()?,
-                        "dateTime" => out.date_time = map.next_value()?,
-                        "dateTimeList" => out.date_time_list = map.next_value()?,
-                        "dateTimeMap" => out.date_time_map = map.next_value()?,
-                        "f32" => out.f32 = map.next_value()?,
-                        "f32List" => out.f32_list = map.next_value()?,
-                        "f32Map" => out.f32_map = map.next_value()?,
-                        "f64" => out.f64 = map.next_value()?,
-                        "f64List" => out.f64_list = map.next_value()?,
-                        "f64Map" => out.f64_map = map.next_value()?,
-                        "flag" => out.flag = map.next_value()?,
-                        "flagList" => out.flag_list = map.next_value()?,
-                        "flagMap" => out.flag_map = map.next_value()?,
-                        "gDateTime" => out.g_date_time = map.next_value()?,
-                        "gDateTimeList" => out.g_date_time_list = map.next_value()?,
-                        "gDateTimeMap" => out.g_date_time_map = map.next_value()?,
-                        "gDuration" => out.g_duration = map.next_value()?,
-                        "gDurationList" => out.g_duration_list = map.next_value()?,
-                        "gDurationMap" => out.g_duration_map = map.next_value()?,
-                        "gFieldMask" => out.g_field_mask = map.next_value()?,
-                        "gFieldMaskList" => out.g_field_mask_list = map.next_value()?,
-                        "gFieldMaskMap" => out.g_field_mask_map = map.next_value()?,
-                        "i32" => out.i32 = map.next_value()?,
-                        "i32List" => out.i32_list = map.next_value()?,
-                        "i32Map" => out.i32_map = map.next_value()?,
-                        "i64Int" => out.i64_int = map.next_value()?,
-                        "i64IntList" => out.i64_int_list = map.next_value()?,
-                        "i64IntMap" => out.i64_int_map = map.next_value()?,
-                        "i64Str" => {
-                            out.i64_str = map
-                                .next_value::<
-                                    Option<
-                                        ::google_people::runtime::wire::DeWith<
-                                            i64,
-                                            ::google_people::runtime::wire::Int64,
-                                        >,
-                                    >,
-                                >()?
-                                .map(|w| w.0);
-                        }
-                        "i64StrList" => {
-                            out.i64_str_list = map
-                                .next_value::<
-                                    Option<
-                                        ::google_people::runtime::wire::DeWith<
-                                            Vec<i64>,
-                                            ::google_people::runtime::wire::VecOf<
-                                                ::google_people::runtime::wire::Int64,
-                                            >,
-                                        >,
-                                    >,
-                                >()?
-                                .map(|w| w.0);
-                        }
-                        "i64StrMap" => {
-                            out.i64_str_map = map
-                                .next_value::<
-                                    Option<
-                                        ::google_people::runtime::wire::DeWith<
-                                            ::std::collections::BTreeMap<String, i64>,
-                                            ::google_people::runtime::wire::MapOf<
-                                                ::google_people::runtime::wire::Int64,
-                                            >,
-                                        >,
-                                    >,
-                                >()?
-                                .map(|w| w.0);
-                        }
-                        "int" => out.int = map.next_value()?,
-                        "intList" => out.int_list = map.next_value()?,
-                        "intMap" => out.int_map = map.next_value()?,
-                        "kind" => out.kind = map.next_value()?,
-                        "kindList" => out.kind_list = map.next_value()?,
-                        "kindMap" => out.kind_map = map.next_value()?,
-                        "num" => out.num = map.next_value()?,
-                        "numList" => out.num_list = map.next_value()?,
-                        "numMap" => out.num_map = map.next_value()?,
-                        "str" => out.str = map.next_value()?,
-                        "strList" => out.str_list = map.next_value()?,
-                        "strMap" => out.str_map = map.next_value()?,
-                        "u32" => out.u32 = map.next_value()?,
-                        "u32List" => out.u32_list = map.next_value()?,
-                        "u32Map" => out.u32_map = map.next_value()?,
-                        "u64Int" => out.u64_int = map.next_value()?,
-                        "u64IntList" => out.u64_int_list = map.next_value()?,
-                        "u64IntMap" => out.u64_int_map = map.next_value()?,
-                        "u64Str" => {
-                            out.u64_str = map
-                                .next_value::<
-                                    Option<
-                                        ::google_people::runtime::wire::DeWith<
-                                            u64,
-                                            ::google_people::runtime::wire::Uint64,
-                                        >,
-                                    >,
-                                >()?
-                                .map(|w| w.0);
-                        }
-                        "u64StrList" => {
-                            out.u64_str_list = map
-                                .next_value::<
-                                    Option<
-                                        ::google_people::runtime::wire::DeWith<
-                                            Vec<u64>,
-                                            ::google_people::runtime::wire::VecOf<
-                                                ::google_people::runtime::wire::Uint64,
-                                            >,
-                                        >,
-                                    >,
-                                >()?
-                                .map(|w| w.0);
-                        }
-                        "u64StrMap" => {
-                            out.u64_str_map = map
-                                .next_value::<
-                                    Option<
-                                        ::google_people::runtime::wire::DeWith<
-                                            ::std::collections::BTreeMap<String, u64>,
-                                            ::google_people::runtime::wire::MapOf<
-                                                ::google_people::runtime::wire::Uint64,
-                                            >,
-                                        >,
-                                    >,
-                                >()?
-                                .map(|w| w.0);
-                        }
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        ::google_people::runtime::fill::deserialize(deserializer)
+    }
+}
+impl ::google_people::runtime::fill::Fill for AllTypes {
+    const EXPECTING: &'static str = "a AllTypes JSON object";
+    fn fill<'de, A: ::google_people::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<::google_people::runtime::wire::Key<'de>>()?
+        {
+            match key.as_str() {
+                "bytes" => {
+                    self.bytes = map
+                        .next_value::<
+                            Option<
+                                ::google_people::runtime::wire::DeWith<
+                                    Vec<u8>,
+                                    ::google_people::runtime::wire::Base64,
+                                >,
+                            >,
+                        >()?
+                        .map(|w| w.0);
                 }
-                Ok(out)
+                "bytesList" => {
+                    self.bytes_list = map
+                        .next_value::<
+                            Option<
+                                ::google_people::runtime::wire::DeWith<
+                                    Vec<Vec<u8>>,
+                                    ::google_people::runtime::wire::VecOf<
+                                        ::google_people::runtime::wire::Base64,
+                                    >,
+                                >,
+                            >,
+                        >()?
+                        .map(|w| w.0);
+                }
+                "bytesMap" => {
+                    self.bytes_map = map
+                        .next_value::<
+                            Option<
+                                ::google_people::runtime::wire::DeWith<
+                                    ::std::collections::BTreeMap<String, Vec<u8>>,
+                                    ::google_people::runtime::wire::MapOf<
+                                        ::google_people::runtime::wire::Base64,
+                                    >,
+                                >,
+                            >,
+                        >()?
+                        .map(|w| w.0);
+                }
+                "date" => {
+                    map.next_value_seed(
+                        ::google_people::runtime::fill::TextField(&mut self.date),
+                    )?
+                }
+                "dateList" => self.date_list = map.next_value()?,
+                "dateMap" => self.date_map = map.next_value()?,
+                "dateTime" => {
+                    map.next_value_seed(
+                        ::google_people::runtime::fill::TextField(&mut self.date_time),
+                    )?
+                }
+                "dateTimeList" => self.date_time_list = map.next_value()?,
+                "dateTimeMap" => self.date_time_map = map.next_value()?,
+                "f32" => self.f32 = map.next_value()?,
+                "f32List" => self.f32_list = map.next_value()?,
+                "f32Map" => self.f32_map = map.next_value()?,
+                "f64" => self.f64 = map.next_value()?,
+                "f64List" => self.f64_list = map.next_value()?,
+                "f64Map" => self.f64_map = map.next_value()?,
+                "flag" => {
+                    map.next_value_seed(
+                        ::google_people::runtime::fill::BoolField(&mut self.flag),
+                    )?
+                }
+                "flagList" => self.flag_list = map.next_value()?,
+                "flagMap" => self.flag_map = map.next_value()?,
+                "gDateTime" => {
+                    map.next_value_seed(
+                        ::google_people::runtime::fill::TextField(&mut self.g_date_time),
+                    )?
+                }
+                "gDateTimeList" => self.g_date_time_list = map.next_value()?,
+                "gDateTimeMap" => self.g_date_time_map = map.next_value()?,
+                "gDuration" => {
+                    map.next_value_seed(
+                        ::google_people::runtime::fill::TextField(&mut self.g_duration),
+                    )?
+                }
+                "gDurationList" => self.g_duration_list = map.next_value()?,
+                "gDurationMap" => self.g_duration_map = map.next_value()?,
+                "gFieldMask" => self.g_field_mask = map.next_value()?,
+                "gFieldMaskList" => self.g_field_mask_list = map.next_value()?,
+                "gFieldMaskMap" => self.g_field_mask_map = map.next_value()?,
+                "i32" => self.i32 = map.next_value()?,
+                "i32List" => self.i32_list = map.next_value()?,
+                "i32Map" => self.i32_map = map.next_value()?,
+                "i64Int" => self.i64_int = map.next_value()?,
+                "i64IntList" => self.i64_int_list = map.next_value()?,
+                "i64IntMap" => self.i64_int_map = map.next_value()?,
+                "i64Str" => {
+                    self.i64_str = map
+                        .next_value::<
+                            Option<
+                                ::google_people::runtime::wire::DeWith<
+                                    i64,
+                                    ::google_people::runtime::wire::Int64,
+                                >,
+                            >,
+                        >()?
+                        .map(|w| w.0);
+                }
+                "i64StrList" => {
+                    self.i64_str_list = map
+                        .next_value::<
+                            Option<
+                                ::google_people::runtime::wire::DeWith<
+                                    Vec<i64>,
+                                    ::google_people::runtime::wire::VecOf<
+                                        ::google_people::runtime::wire::Int64,
+                                    >,
+                                >,
+                            >,
+                        >()?
+                        .map(|w| w.0);
+                }
+                "i64StrMap" => {
+                    self.i64_str_map = map
+                        .next_value::<
+                            Option<
+                                ::google_people::runtime::wire::DeWith<
+                                    ::std::collections::BTreeMap<String, i64>,
+                                    ::google_people::runtime::wire::MapOf<
+                                        ::google_people::runtime::wire::Int64,
+                                    >,
+                                >,
+                            >,
+                        >()?
+                        .map(|w| w.0);
+                }
+                "int" => self.int = map.next_value()?,
+                "intList" => self.int_list = map.next_value()?,
+                "intMap" => self.int_map = map.next_value()?,
+                "kind" => {
+                    map.next_value_seed(
+                        ::google_people::runtime::fill::TextField(&mut self.kind),
+                    )?
+                }
+                "kindList" => self.kind_list = map.next_value()?,
+                "kindMap" => self.kind_map = map.next_value()?,
+                "num" => self.num = map.next_value()?,
+                "numList" => self.num_list = map.next_value()?,
+                "numMap" => self.num_map = map.next_value()?,
+                "str" => {
+                    map.next_value_seed(
+                        ::google_people::runtime::fill::TextField(&mut self.str),
+                    )?
+                }
+                "strList" => self.str_list = map.next_value()?,
+                "strMap" => self.str_map = map.next_value()?,
+                "u32" => self.u32 = map.next_value()?,
+                "u32List" => self.u32_list = map.next_value()?,
+                "u32Map" => self.u32_map = map.next_value()?,
+                "u64Int" => self.u64_int = map.next_value()?,
+                "u64IntList" => self.u64_int_list = map.next_value()?,
+                "u64IntMap" => self.u64_int_map = map.next_value()?,
+                "u64Str" => {
+                    self.u64_str = map
+                        .next_value::<
+                            Option<
+                                ::google_people::runtime::wire::DeWith<
+                                    u64,
+                                    ::google_people::runtime::wire::Uint64,
+                                >,
+                            >,
+                        >()?
+                        .map(|w| w.0);
+                }
+                "u64StrList" => {
+                    self.u64_str_list = map
+                        .next_value::<
+                            Option<
+                                ::google_people::runtime::wire::DeWith<
+                                    Vec<u64>,
+                                    ::google_people::runtime::wire::VecOf<
+                                        ::google_people::runtime::wire::Uint64,
+                                    >,
+                                >,
+                            >,
+                        >()?
+                        .map(|w| w.0);
+                }
+                "u64StrMap" => {
+                    self.u64_str_map = map
+                        .next_value::<
+                            Option<
+                                ::google_people::runtime::wire::DeWith<
+                                    ::std::collections::BTreeMap<String, u64>,
+                                    ::google_people::runtime::wire::MapOf<
+                                        ::google_people::runtime::wire::Uint64,
+                                    >,
+                                >,
+                            >,
+                        >()?
+                        .map(|w| w.0);
+                }
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// Values of the API's `_*` enum.
@@ -1073,23 +1091,13 @@ impl<'de> ::google_people::runtime::serde::Deserialize<'de> for AllTypesKind {
     fn deserialize<D: ::google_people::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl ::google_people::runtime::serde::de::Visitor<'_> for Visitor {
-            type Value = AllTypesKind;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a AllTypesKind value")
-            }
-            fn visit_str<E: ::google_people::runtime::serde::de::Error>(
-                self,
-                v: &str,
-            ) -> Result<AllTypesKind, E> {
-                Ok(AllTypesKind::from(v))
-            }
-        }
-        deserializer.deserialize_str(Visitor)
+        ::google_people::runtime::fill::text(deserializer)
+    }
+}
+impl ::google_people::runtime::fill::Text for AllTypesKind {
+    const EXPECTING: &'static str = "a AllTypesKind value";
+    fn from_json_str(v: &str) -> Self {
+        Self::from(v)
     }
 }
 /// A field of [`AllTypes`], for typed field masks (`personFields`, `updateMask`, `readMask`, ...).

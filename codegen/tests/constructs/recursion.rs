@@ -45,35 +45,29 @@ impl<'de> ::google_people::runtime::serde::Deserialize<'de> for Leaf {
     fn deserialize<D: ::google_people::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> ::google_people::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = Leaf;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a Leaf JSON object")
-            }
-            fn visit_map<A: ::google_people::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Leaf, A::Error> {
-                let mut out = Leaf::default();
-                while let Some(key) = map
-                    .next_key::<::google_people::runtime::wire::Key<'de>>()?
-                {
-                    match key.as_str() {
-                        "node" => out.node = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        ::google_people::runtime::fill::deserialize(deserializer)
+    }
+}
+impl ::google_people::runtime::fill::Fill for Leaf {
+    const EXPECTING: &'static str = "a Leaf JSON object";
+    fn fill<'de, A: ::google_people::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<::google_people::runtime::wire::Key<'de>>()?
+        {
+            match key.as_str() {
+                "node" => {
+                    map.next_value_seed(
+                        ::google_people::runtime::fill::Field(&mut self.node),
+                    )?
                 }
-                Ok(out)
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// Refers to itself directly and through a list.
@@ -137,37 +131,35 @@ impl<'de> ::google_people::runtime::serde::Deserialize<'de> for Node {
     fn deserialize<D: ::google_people::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> ::google_people::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = Node;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a Node JSON object")
-            }
-            fn visit_map<A: ::google_people::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Node, A::Error> {
-                let mut out = Node::default();
-                while let Some(key) = map
-                    .next_key::<::google_people::runtime::wire::Key<'de>>()?
-                {
-                    match key.as_str() {
-                        "children" => out.children = map.next_value()?,
-                        "next" => out.next = map.next_value()?,
-                        "value" => out.value = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        ::google_people::runtime::fill::deserialize(deserializer)
+    }
+}
+impl ::google_people::runtime::fill::Fill for Node {
+    const EXPECTING: &'static str = "a Node JSON object";
+    fn fill<'de, A: ::google_people::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<::google_people::runtime::wire::Key<'de>>()?
+        {
+            match key.as_str() {
+                "children" => {
+                    map.next_value_seed(
+                        ::google_people::runtime::fill::ListField(&mut self.children),
+                    )?
                 }
-                Ok(out)
+                "next" => self.next = map.next_value()?,
+                "value" => {
+                    map.next_value_seed(
+                        ::google_people::runtime::fill::TextField(&mut self.value),
+                    )?
+                }
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -208,35 +200,25 @@ impl<'de> ::google_people::runtime::serde::Deserialize<'de> for Ping {
     fn deserialize<D: ::google_people::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> ::google_people::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = Ping;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a Ping JSON object")
-            }
-            fn visit_map<A: ::google_people::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Ping, A::Error> {
-                let mut out = Ping::default();
-                while let Some(key) = map
-                    .next_key::<::google_people::runtime::wire::Key<'de>>()?
-                {
-                    match key.as_str() {
-                        "pong" => out.pong = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        ::google_people::runtime::fill::deserialize(deserializer)
+    }
+}
+impl ::google_people::runtime::fill::Fill for Ping {
+    const EXPECTING: &'static str = "a Ping JSON object";
+    fn fill<'de, A: ::google_people::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<::google_people::runtime::wire::Key<'de>>()?
+        {
+            match key.as_str() {
+                "pong" => self.pong = map.next_value()?,
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
                 }
-                Ok(out)
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -291,35 +273,29 @@ impl<'de> ::google_people::runtime::serde::Deserialize<'de> for Pong {
     fn deserialize<D: ::google_people::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> ::google_people::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = Pong;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a Pong JSON object")
-            }
-            fn visit_map<A: ::google_people::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Pong, A::Error> {
-                let mut out = Pong::default();
-                while let Some(key) = map
-                    .next_key::<::google_people::runtime::wire::Key<'de>>()?
-                {
-                    match key.as_str() {
-                        "byName" => out.by_name = map.next_value()?,
-                        "ping" => out.ping = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        ::google_people::runtime::fill::deserialize(deserializer)
+    }
+}
+impl ::google_people::runtime::fill::Fill for Pong {
+    const EXPECTING: &'static str = "a Pong JSON object";
+    fn fill<'de, A: ::google_people::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<::google_people::runtime::wire::Key<'de>>()?
+        {
+            match key.as_str() {
+                "byName" => {
+                    map.next_value_seed(
+                        ::google_people::runtime::fill::MapField(&mut self.by_name),
+                    )?
                 }
-                Ok(out)
+                "ping" => self.ping = map.next_value()?,
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }

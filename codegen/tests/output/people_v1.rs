@@ -161,44 +161,79 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for Address {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = Address;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a Address JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Address, A::Error> {
-                let mut out = Address::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "city" => out.city = map.next_value()?,
-                        "country" => out.country = map.next_value()?,
-                        "countryCode" => out.country_code = map.next_value()?,
-                        "extendedAddress" => out.extended_address = map.next_value()?,
-                        "formattedType" => out.formatted_type = map.next_value()?,
-                        "formattedValue" => out.formatted_value = map.next_value()?,
-                        "metadata" => out.metadata = map.next_value()?,
-                        "poBox" => out.po_box = map.next_value()?,
-                        "postalCode" => out.postal_code = map.next_value()?,
-                        "region" => out.region = map.next_value()?,
-                        "streetAddress" => out.street_address = map.next_value()?,
-                        "type" => out.r#type = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+impl crate::runtime::fill::Fill for Address {
+    const EXPECTING: &'static str = "a Address JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "city" => {
+                    map.next_value_seed(crate::runtime::fill::TextField(&mut self.city))?
                 }
-                Ok(out)
+                "country" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.country),
+                    )?
+                }
+                "countryCode" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.country_code),
+                    )?
+                }
+                "extendedAddress" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.extended_address),
+                    )?
+                }
+                "formattedType" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.formatted_type),
+                    )?
+                }
+                "formattedValue" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.formatted_value),
+                    )?
+                }
+                "metadata" => {
+                    map.next_value_seed(crate::runtime::fill::Field(&mut self.metadata))?
+                }
+                "poBox" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.po_box),
+                    )?
+                }
+                "postalCode" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.postal_code),
+                    )?
+                }
+                "region" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.region),
+                    )?
+                }
+                "streetAddress" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.street_address),
+                    )?
+                }
+                "type" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.r#type),
+                    )?
+                }
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// A person's age range.
@@ -251,34 +286,31 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for AgeRangeType {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = AgeRangeType;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a AgeRangeType JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AgeRangeType, A::Error> {
-                let mut out = AgeRangeType::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "ageRange" => out.age_range = map.next_value()?,
-                        "metadata" => out.metadata = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+impl crate::runtime::fill::Fill for AgeRangeType {
+    const EXPECTING: &'static str = "a AgeRangeType JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "ageRange" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.age_range),
+                    )?
                 }
-                Ok(out)
+                "metadata" => {
+                    map.next_value_seed(crate::runtime::fill::Field(&mut self.metadata))?
+                }
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// A request to create a batch of contacts.
@@ -391,35 +423,30 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for BatchCreateContactsRequest
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = BatchCreateContactsRequest;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a BatchCreateContactsRequest JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<BatchCreateContactsRequest, A::Error> {
-                let mut out = BatchCreateContactsRequest::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "contacts" => out.contacts = map.next_value()?,
-                        "readMask" => out.read_mask = map.next_value()?,
-                        "sources" => out.sources = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+impl crate::runtime::fill::Fill for BatchCreateContactsRequest {
+    const EXPECTING: &'static str = "a BatchCreateContactsRequest JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "contacts" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::ListField(&mut self.contacts),
+                    )?
                 }
-                Ok(out)
+                "readMask" => self.read_mask = map.next_value()?,
+                "sources" => self.sources = map.next_value()?,
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// If not successful, returns BatchCreateContactsErrorDetails which contains a list of errors for each invalid contact. The response to a request to create a batch of contacts.
@@ -466,33 +493,28 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for BatchCreateContactsRespons
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = BatchCreateContactsResponse;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a BatchCreateContactsResponse JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<BatchCreateContactsResponse, A::Error> {
-                let mut out = BatchCreateContactsResponse::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "createdPeople" => out.created_people = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+impl crate::runtime::fill::Fill for BatchCreateContactsResponse {
+    const EXPECTING: &'static str = "a BatchCreateContactsResponse JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "createdPeople" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::ListField(&mut self.created_people),
+                    )?
                 }
-                Ok(out)
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// A request to delete a batch of existing contacts.
@@ -548,33 +570,24 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for BatchDeleteContactsRequest
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = BatchDeleteContactsRequest;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a BatchDeleteContactsRequest JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<BatchDeleteContactsRequest, A::Error> {
-                let mut out = BatchDeleteContactsRequest::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "resourceNames" => out.resource_names = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+impl crate::runtime::fill::Fill for BatchDeleteContactsRequest {
+    const EXPECTING: &'static str = "a BatchDeleteContactsRequest JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "resourceNames" => self.resource_names = map.next_value()?,
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
                 }
-                Ok(out)
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// The response to a batch get contact groups request.
@@ -621,33 +634,28 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for BatchGetContactGroupsRespo
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = BatchGetContactGroupsResponse;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a BatchGetContactGroupsResponse JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<BatchGetContactGroupsResponse, A::Error> {
-                let mut out = BatchGetContactGroupsResponse::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "responses" => out.responses = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+impl crate::runtime::fill::Fill for BatchGetContactGroupsResponse {
+    const EXPECTING: &'static str = "a BatchGetContactGroupsResponse JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "responses" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::ListField(&mut self.responses),
+                    )?
                 }
-                Ok(out)
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// A request to update a batch of contacts.
@@ -799,36 +807,31 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for BatchUpdateContactsRequest
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = BatchUpdateContactsRequest;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a BatchUpdateContactsRequest JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<BatchUpdateContactsRequest, A::Error> {
-                let mut out = BatchUpdateContactsRequest::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "contacts" => out.contacts = map.next_value()?,
-                        "readMask" => out.read_mask = map.next_value()?,
-                        "sources" => out.sources = map.next_value()?,
-                        "updateMask" => out.update_mask = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+impl crate::runtime::fill::Fill for BatchUpdateContactsRequest {
+    const EXPECTING: &'static str = "a BatchUpdateContactsRequest JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "contacts" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::MapField(&mut self.contacts),
+                    )?
                 }
-                Ok(out)
+                "readMask" => self.read_mask = map.next_value()?,
+                "sources" => self.sources = map.next_value()?,
+                "updateMask" => self.update_mask = map.next_value()?,
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// If not successful, returns BatchUpdateContactsErrorDetails, a list of errors corresponding to each contact. The response to a request to update a batch of contacts.
@@ -878,33 +881,28 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for BatchUpdateContactsRespons
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = BatchUpdateContactsResponse;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a BatchUpdateContactsResponse JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<BatchUpdateContactsResponse, A::Error> {
-                let mut out = BatchUpdateContactsResponse::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "updateResult" => out.update_result = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+impl crate::runtime::fill::Fill for BatchUpdateContactsResponse {
+    const EXPECTING: &'static str = "a BatchUpdateContactsResponse JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "updateResult" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::MapField(&mut self.update_result),
+                    )?
                 }
-                Ok(out)
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// A person's short biography.
@@ -967,35 +965,36 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for Biography {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = Biography;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a Biography JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Biography, A::Error> {
-                let mut out = Biography::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "contentType" => out.content_type = map.next_value()?,
-                        "metadata" => out.metadata = map.next_value()?,
-                        "value" => out.value = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+impl crate::runtime::fill::Fill for Biography {
+    const EXPECTING: &'static str = "a Biography JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "contentType" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.content_type),
+                    )?
                 }
-                Ok(out)
+                "metadata" => {
+                    map.next_value_seed(crate::runtime::fill::Field(&mut self.metadata))?
+                }
+                "value" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.value),
+                    )?
+                }
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// A person's birthday. At least one of the `date` and `text` fields are specified. The `date` and `text` fields typically represent the same date, but are not guaranteed to. Clients should always set the `date` field when mutating birthdays.
@@ -1064,36 +1063,33 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for Birthday {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        #[allow(deprecated)]
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = Birthday;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a Birthday JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Birthday, A::Error> {
-                let mut out = Birthday::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "date" => out.date = map.next_value()?,
-                        "metadata" => out.metadata = map.next_value()?,
-                        "text" => out.text = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+#[allow(deprecated)]
+impl crate::runtime::fill::Fill for Birthday {
+    const EXPECTING: &'static str = "a Birthday JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "date" => {
+                    map.next_value_seed(crate::runtime::fill::Field(&mut self.date))?
                 }
-                Ok(out)
+                "metadata" => {
+                    map.next_value_seed(crate::runtime::fill::Field(&mut self.metadata))?
+                }
+                "text" => {
+                    map.next_value_seed(crate::runtime::fill::TextField(&mut self.text))?
+                }
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// **DEPRECATED**: No data will be returned A person's bragging rights.
@@ -1151,35 +1147,32 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for BraggingRights {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        #[allow(deprecated)]
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = BraggingRights;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a BraggingRights JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<BraggingRights, A::Error> {
-                let mut out = BraggingRights::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "metadata" => out.metadata = map.next_value()?,
-                        "value" => out.value = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+#[allow(deprecated)]
+impl crate::runtime::fill::Fill for BraggingRights {
+    const EXPECTING: &'static str = "a BraggingRights JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "metadata" => {
+                    map.next_value_seed(crate::runtime::fill::Field(&mut self.metadata))?
                 }
-                Ok(out)
+                "value" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.value),
+                    )?
+                }
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// A person's calendar URL.
@@ -1256,36 +1249,39 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for CalendarUrl {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = CalendarUrl;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a CalendarUrl JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CalendarUrl, A::Error> {
-                let mut out = CalendarUrl::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "formattedType" => out.formatted_type = map.next_value()?,
-                        "metadata" => out.metadata = map.next_value()?,
-                        "type" => out.r#type = map.next_value()?,
-                        "url" => out.url = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+impl crate::runtime::fill::Fill for CalendarUrl {
+    const EXPECTING: &'static str = "a CalendarUrl JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "formattedType" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.formatted_type),
+                    )?
                 }
-                Ok(out)
+                "metadata" => {
+                    map.next_value_seed(crate::runtime::fill::Field(&mut self.metadata))?
+                }
+                "type" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.r#type),
+                    )?
+                }
+                "url" => {
+                    map.next_value_seed(crate::runtime::fill::TextField(&mut self.url))?
+                }
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// Arbitrary client data that is populated by clients. Duplicate keys and values are allowed.
@@ -1348,35 +1344,34 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for ClientData {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = ClientData;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a ClientData JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ClientData, A::Error> {
-                let mut out = ClientData::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "key" => out.key = map.next_value()?,
-                        "metadata" => out.metadata = map.next_value()?,
-                        "value" => out.value = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+impl crate::runtime::fill::Fill for ClientData {
+    const EXPECTING: &'static str = "a ClientData JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "key" => {
+                    map.next_value_seed(crate::runtime::fill::TextField(&mut self.key))?
                 }
-                Ok(out)
+                "metadata" => {
+                    map.next_value_seed(crate::runtime::fill::Field(&mut self.metadata))?
+                }
+                "value" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.value),
+                    )?
+                }
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// A contact group.
@@ -1507,43 +1502,54 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for ContactGroup {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = ContactGroup;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a ContactGroup JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ContactGroup, A::Error> {
-                let mut out = ContactGroup::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "clientData" => out.client_data = map.next_value()?,
-                        "etag" => out.etag = map.next_value()?,
-                        "formattedName" => out.formatted_name = map.next_value()?,
-                        "groupType" => out.group_type = map.next_value()?,
-                        "memberCount" => out.member_count = map.next_value()?,
-                        "memberResourceNames" => {
-                            out.member_resource_names = map.next_value()?;
-                        }
-                        "metadata" => out.metadata = map.next_value()?,
-                        "name" => out.name = map.next_value()?,
-                        "resourceName" => out.resource_name = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+impl crate::runtime::fill::Fill for ContactGroup {
+    const EXPECTING: &'static str = "a ContactGroup JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "clientData" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::ListField(&mut self.client_data),
+                    )?
                 }
-                Ok(out)
+                "etag" => {
+                    map.next_value_seed(crate::runtime::fill::TextField(&mut self.etag))?
+                }
+                "formattedName" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.formatted_name),
+                    )?
+                }
+                "groupType" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.group_type),
+                    )?
+                }
+                "memberCount" => self.member_count = map.next_value()?,
+                "memberResourceNames" => self.member_resource_names = map.next_value()?,
+                "metadata" => {
+                    map.next_value_seed(crate::runtime::fill::Field(&mut self.metadata))?
+                }
+                "name" => {
+                    map.next_value_seed(crate::runtime::fill::TextField(&mut self.name))?
+                }
+                "resourceName" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.resource_name),
+                    )?
+                }
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// A Google contact group membership.
@@ -1602,37 +1608,36 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for ContactGroupMembership {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        #[allow(deprecated)]
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = ContactGroupMembership;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a ContactGroupMembership JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ContactGroupMembership, A::Error> {
-                let mut out = ContactGroupMembership::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "contactGroupId" => out.contact_group_id = map.next_value()?,
-                        "contactGroupResourceName" => {
-                            out.contact_group_resource_name = map.next_value()?;
-                        }
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+#[allow(deprecated)]
+impl crate::runtime::fill::Fill for ContactGroupMembership {
+    const EXPECTING: &'static str = "a ContactGroupMembership JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "contactGroupId" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.contact_group_id),
+                    )?
                 }
-                Ok(out)
+                "contactGroupResourceName" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(
+                            &mut self.contact_group_resource_name,
+                        ),
+                    )?
+                }
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// The metadata about a contact group.
@@ -1685,34 +1690,33 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for ContactGroupMetadata {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = ContactGroupMetadata;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a ContactGroupMetadata JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ContactGroupMetadata, A::Error> {
-                let mut out = ContactGroupMetadata::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "deleted" => out.deleted = map.next_value()?,
-                        "updateTime" => out.update_time = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+impl crate::runtime::fill::Fill for ContactGroupMetadata {
+    const EXPECTING: &'static str = "a ContactGroupMetadata JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "deleted" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::BoolField(&mut self.deleted),
+                    )?
                 }
-                Ok(out)
+                "updateTime" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.update_time),
+                    )?
+                }
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// The response for a specific contact group.
@@ -1775,37 +1779,38 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for ContactGroupResponse {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = ContactGroupResponse;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a ContactGroupResponse JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ContactGroupResponse, A::Error> {
-                let mut out = ContactGroupResponse::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "contactGroup" => out.contact_group = map.next_value()?,
-                        "requestedResourceName" => {
-                            out.requested_resource_name = map.next_value()?;
-                        }
-                        "status" => out.status = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+impl crate::runtime::fill::Fill for ContactGroupResponse {
+    const EXPECTING: &'static str = "a ContactGroupResponse JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "contactGroup" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::Field(&mut self.contact_group),
+                    )?
                 }
-                Ok(out)
+                "requestedResourceName" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(
+                            &mut self.requested_resource_name,
+                        ),
+                    )?
+                }
+                "status" => {
+                    map.next_value_seed(crate::runtime::fill::Field(&mut self.status))?
+                }
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// A wrapper that contains the person data to populate a newly created source.
@@ -1848,33 +1853,28 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for ContactToCreate {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = ContactToCreate;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a ContactToCreate JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ContactToCreate, A::Error> {
-                let mut out = ContactToCreate::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "contactPerson" => out.contact_person = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+impl crate::runtime::fill::Fill for ContactToCreate {
+    const EXPECTING: &'static str = "a ContactToCreate JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "contactPerson" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::Field(&mut self.contact_person),
+                    )?
                 }
-                Ok(out)
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// A request to copy an "Other contact" to my contacts group.
@@ -1982,35 +1982,26 @@ for CopyOtherContactToMyContactsGroupRequest {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = CopyOtherContactToMyContactsGroupRequest;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a CopyOtherContactToMyContactsGroupRequest JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CopyOtherContactToMyContactsGroupRequest, A::Error> {
-                let mut out = CopyOtherContactToMyContactsGroupRequest::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "copyMask" => out.copy_mask = map.next_value()?,
-                        "readMask" => out.read_mask = map.next_value()?,
-                        "sources" => out.sources = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+impl crate::runtime::fill::Fill for CopyOtherContactToMyContactsGroupRequest {
+    const EXPECTING: &'static str = "a CopyOtherContactToMyContactsGroupRequest JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "copyMask" => self.copy_mask = map.next_value()?,
+                "readMask" => self.read_mask = map.next_value()?,
+                "sources" => self.sources = map.next_value()?,
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
                 }
-                Ok(out)
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// A person's cover photo. A large image shown on the person's profile page that represents who they are or what they care about.
@@ -2073,35 +2064,34 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for CoverPhoto {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = CoverPhoto;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a CoverPhoto JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CoverPhoto, A::Error> {
-                let mut out = CoverPhoto::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "default" => out.default = map.next_value()?,
-                        "metadata" => out.metadata = map.next_value()?,
-                        "url" => out.url = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+impl crate::runtime::fill::Fill for CoverPhoto {
+    const EXPECTING: &'static str = "a CoverPhoto JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "default" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::BoolField(&mut self.default),
+                    )?
                 }
-                Ok(out)
+                "metadata" => {
+                    map.next_value_seed(crate::runtime::fill::Field(&mut self.metadata))?
+                }
+                "url" => {
+                    map.next_value_seed(crate::runtime::fill::TextField(&mut self.url))?
+                }
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// A request to create a new contact group.
@@ -2162,34 +2152,29 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for CreateContactGroupRequest 
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = CreateContactGroupRequest;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a CreateContactGroupRequest JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CreateContactGroupRequest, A::Error> {
-                let mut out = CreateContactGroupRequest::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "contactGroup" => out.contact_group = map.next_value()?,
-                        "readGroupFields" => out.read_group_fields = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+impl crate::runtime::fill::Fill for CreateContactGroupRequest {
+    const EXPECTING: &'static str = "a CreateContactGroupRequest JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "contactGroup" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::Field(&mut self.contact_group),
+                    )?
                 }
-                Ok(out)
+                "readGroupFields" => self.read_group_fields = map.next_value()?,
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// Represents a whole or partial calendar date, such as a birthday. The time of day and time zone are either specified elsewhere or are insignificant. The date is relative to the Gregorian Calendar. This can represent one of the following:
@@ -2260,35 +2245,26 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for Date {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = Date;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a Date JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Date, A::Error> {
-                let mut out = Date::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "day" => out.day = map.next_value()?,
-                        "month" => out.month = map.next_value()?,
-                        "year" => out.year = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+impl crate::runtime::fill::Fill for Date {
+    const EXPECTING: &'static str = "a Date JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "day" => self.day = map.next_value()?,
+                "month" => self.month = map.next_value()?,
+                "year" => self.year = map.next_value()?,
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
                 }
-                Ok(out)
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// The response for deleting a contact's photo.
@@ -2331,33 +2307,26 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for DeleteContactPhotoResponse
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = DeleteContactPhotoResponse;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a DeleteContactPhotoResponse JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<DeleteContactPhotoResponse, A::Error> {
-                let mut out = DeleteContactPhotoResponse::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "person" => out.person = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+impl crate::runtime::fill::Fill for DeleteContactPhotoResponse {
+    const EXPECTING: &'static str = "a DeleteContactPhotoResponse JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "person" => {
+                    map.next_value_seed(crate::runtime::fill::Field(&mut self.person))?
                 }
-                Ok(out)
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// A Google Workspace Domain membership.
@@ -2400,33 +2369,28 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for DomainMembership {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = DomainMembership;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a DomainMembership JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<DomainMembership, A::Error> {
-                let mut out = DomainMembership::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "inViewerDomain" => out.in_viewer_domain = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+impl crate::runtime::fill::Fill for DomainMembership {
+    const EXPECTING: &'static str = "a DomainMembership JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "inViewerDomain" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::BoolField(&mut self.in_viewer_domain),
+                    )?
                 }
-                Ok(out)
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// A person's email address.
@@ -2513,37 +2477,46 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for EmailAddress {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = EmailAddress;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a EmailAddress JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<EmailAddress, A::Error> {
-                let mut out = EmailAddress::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "displayName" => out.display_name = map.next_value()?,
-                        "formattedType" => out.formatted_type = map.next_value()?,
-                        "metadata" => out.metadata = map.next_value()?,
-                        "type" => out.r#type = map.next_value()?,
-                        "value" => out.value = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+impl crate::runtime::fill::Fill for EmailAddress {
+    const EXPECTING: &'static str = "a EmailAddress JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "displayName" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.display_name),
+                    )?
                 }
-                Ok(out)
+                "formattedType" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.formatted_type),
+                    )?
+                }
+                "metadata" => {
+                    map.next_value_seed(crate::runtime::fill::Field(&mut self.metadata))?
+                }
+                "type" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.r#type),
+                    )?
+                }
+                "value" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.value),
+                    )?
+                }
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// A generic empty message that you can re-use to avoid defining duplicated empty messages in your APIs. A typical example is to use it as the request or the response type of an API method. For instance: service Foo { rpc Bar(google.protobuf.Empty) returns (google.protobuf.Empty); }
@@ -2576,27 +2549,19 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for Empty {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = Empty;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a Empty JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Empty, A::Error> {
-                let mut out = Empty::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    out.unknown_fields.insert(key.into_string(), map.next_value()?);
-                }
-                Ok(out)
-            }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+impl crate::runtime::fill::Fill for Empty {
+    const EXPECTING: &'static str = "a Empty JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            self.unknown_fields.insert(key.into_string(), map.next_value()?);
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// An event related to the person.
@@ -2672,36 +2637,39 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for Event {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = Event;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a Event JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Event, A::Error> {
-                let mut out = Event::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "date" => out.date = map.next_value()?,
-                        "formattedType" => out.formatted_type = map.next_value()?,
-                        "metadata" => out.metadata = map.next_value()?,
-                        "type" => out.r#type = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+impl crate::runtime::fill::Fill for Event {
+    const EXPECTING: &'static str = "a Event JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "date" => {
+                    map.next_value_seed(crate::runtime::fill::Field(&mut self.date))?
                 }
-                Ok(out)
+                "formattedType" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.formatted_type),
+                    )?
+                }
+                "metadata" => {
+                    map.next_value_seed(crate::runtime::fill::Field(&mut self.metadata))?
+                }
+                "type" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.r#type),
+                    )?
+                }
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// An identifier from an external entity related to the person.
@@ -2780,36 +2748,41 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for ExternalId {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = ExternalId;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a ExternalId JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ExternalId, A::Error> {
-                let mut out = ExternalId::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "formattedType" => out.formatted_type = map.next_value()?,
-                        "metadata" => out.metadata = map.next_value()?,
-                        "type" => out.r#type = map.next_value()?,
-                        "value" => out.value = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+impl crate::runtime::fill::Fill for ExternalId {
+    const EXPECTING: &'static str = "a ExternalId JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "formattedType" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.formatted_type),
+                    )?
                 }
-                Ok(out)
+                "metadata" => {
+                    map.next_value_seed(crate::runtime::fill::Field(&mut self.metadata))?
+                }
+                "type" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.r#type),
+                    )?
+                }
+                "value" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.value),
+                    )?
+                }
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// Metadata about a field.
@@ -2882,36 +2855,41 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for FieldMetadata {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = FieldMetadata;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a FieldMetadata JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<FieldMetadata, A::Error> {
-                let mut out = FieldMetadata::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "primary" => out.primary = map.next_value()?,
-                        "source" => out.source = map.next_value()?,
-                        "sourcePrimary" => out.source_primary = map.next_value()?,
-                        "verified" => out.verified = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+impl crate::runtime::fill::Fill for FieldMetadata {
+    const EXPECTING: &'static str = "a FieldMetadata JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "primary" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::BoolField(&mut self.primary),
+                    )?
                 }
-                Ok(out)
+                "source" => {
+                    map.next_value_seed(crate::runtime::fill::Field(&mut self.source))?
+                }
+                "sourcePrimary" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::BoolField(&mut self.source_primary),
+                    )?
+                }
+                "verified" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::BoolField(&mut self.verified),
+                    )?
+                }
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// The name that should be used to sort the person in a list.
@@ -2964,34 +2942,31 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for FileAs {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = FileAs;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a FileAs JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<FileAs, A::Error> {
-                let mut out = FileAs::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "metadata" => out.metadata = map.next_value()?,
-                        "value" => out.value = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+impl crate::runtime::fill::Fill for FileAs {
+    const EXPECTING: &'static str = "a FileAs JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "metadata" => {
+                    map.next_value_seed(crate::runtime::fill::Field(&mut self.metadata))?
                 }
-                Ok(out)
+                "value" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.value),
+                    )?
+                }
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// A person's gender.
@@ -3072,36 +3047,41 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for Gender {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = Gender;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a Gender JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Gender, A::Error> {
-                let mut out = Gender::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "addressMeAs" => out.address_me_as = map.next_value()?,
-                        "formattedValue" => out.formatted_value = map.next_value()?,
-                        "metadata" => out.metadata = map.next_value()?,
-                        "value" => out.value = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+impl crate::runtime::fill::Fill for Gender {
+    const EXPECTING: &'static str = "a Gender JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "addressMeAs" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.address_me_as),
+                    )?
                 }
-                Ok(out)
+                "formattedValue" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.formatted_value),
+                    )?
+                }
+                "metadata" => {
+                    map.next_value_seed(crate::runtime::fill::Field(&mut self.metadata))?
+                }
+                "value" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.value),
+                    )?
+                }
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// The response to a get request for a list of people by resource name.
@@ -3148,33 +3128,28 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for GetPeopleResponse {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = GetPeopleResponse;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a GetPeopleResponse JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<GetPeopleResponse, A::Error> {
-                let mut out = GetPeopleResponse::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "responses" => out.responses = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+impl crate::runtime::fill::Fill for GetPeopleResponse {
+    const EXPECTING: &'static str = "a GetPeopleResponse JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "responses" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::ListField(&mut self.responses),
+                    )?
                 }
-                Ok(out)
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// Arbitrary client data that is populated by clients. Duplicate keys and values are allowed.
@@ -3227,34 +3202,31 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for GroupClientData {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = GroupClientData;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a GroupClientData JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<GroupClientData, A::Error> {
-                let mut out = GroupClientData::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "key" => out.key = map.next_value()?,
-                        "value" => out.value = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+impl crate::runtime::fill::Fill for GroupClientData {
+    const EXPECTING: &'static str = "a GroupClientData JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "key" => {
+                    map.next_value_seed(crate::runtime::fill::TextField(&mut self.key))?
                 }
-                Ok(out)
+                "value" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.value),
+                    )?
+                }
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// A person's instant messaging client.
@@ -3361,38 +3333,51 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for ImClient {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = ImClient;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a ImClient JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ImClient, A::Error> {
-                let mut out = ImClient::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "formattedProtocol" => out.formatted_protocol = map.next_value()?,
-                        "formattedType" => out.formatted_type = map.next_value()?,
-                        "metadata" => out.metadata = map.next_value()?,
-                        "protocol" => out.protocol = map.next_value()?,
-                        "type" => out.r#type = map.next_value()?,
-                        "username" => out.username = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+impl crate::runtime::fill::Fill for ImClient {
+    const EXPECTING: &'static str = "a ImClient JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "formattedProtocol" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.formatted_protocol),
+                    )?
                 }
-                Ok(out)
+                "formattedType" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.formatted_type),
+                    )?
+                }
+                "metadata" => {
+                    map.next_value_seed(crate::runtime::fill::Field(&mut self.metadata))?
+                }
+                "protocol" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.protocol),
+                    )?
+                }
+                "type" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.r#type),
+                    )?
+                }
+                "username" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.username),
+                    )?
+                }
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// One of the person's interests.
@@ -3445,34 +3430,31 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for Interest {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = Interest;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a Interest JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Interest, A::Error> {
-                let mut out = Interest::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "metadata" => out.metadata = map.next_value()?,
-                        "value" => out.value = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+impl crate::runtime::fill::Fill for Interest {
+    const EXPECTING: &'static str = "a Interest JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "metadata" => {
+                    map.next_value_seed(crate::runtime::fill::Field(&mut self.metadata))?
                 }
-                Ok(out)
+                "value" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.value),
+                    )?
+                }
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// The response to a request for the authenticated user's connections.
@@ -3565,38 +3547,41 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for ListConnectionsResponse {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        #[allow(deprecated)]
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = ListConnectionsResponse;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a ListConnectionsResponse JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ListConnectionsResponse, A::Error> {
-                let mut out = ListConnectionsResponse::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "connections" => out.connections = map.next_value()?,
-                        "nextPageToken" => out.next_page_token = map.next_value()?,
-                        "nextSyncToken" => out.next_sync_token = map.next_value()?,
-                        "totalItems" => out.total_items = map.next_value()?,
-                        "totalPeople" => out.total_people = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+#[allow(deprecated)]
+impl crate::runtime::fill::Fill for ListConnectionsResponse {
+    const EXPECTING: &'static str = "a ListConnectionsResponse JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "connections" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::ListField(&mut self.connections),
+                    )?
                 }
-                Ok(out)
+                "nextPageToken" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.next_page_token),
+                    )?
+                }
+                "nextSyncToken" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.next_sync_token),
+                    )?
+                }
+                "totalItems" => self.total_items = map.next_value()?,
+                "totalPeople" => self.total_people = map.next_value()?,
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// The response to a list contact groups request.
@@ -3673,36 +3658,39 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for ListContactGroupsResponse 
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = ListContactGroupsResponse;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a ListContactGroupsResponse JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ListContactGroupsResponse, A::Error> {
-                let mut out = ListContactGroupsResponse::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "contactGroups" => out.contact_groups = map.next_value()?,
-                        "nextPageToken" => out.next_page_token = map.next_value()?,
-                        "nextSyncToken" => out.next_sync_token = map.next_value()?,
-                        "totalItems" => out.total_items = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+impl crate::runtime::fill::Fill for ListContactGroupsResponse {
+    const EXPECTING: &'static str = "a ListContactGroupsResponse JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "contactGroups" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::ListField(&mut self.contact_groups),
+                    )?
                 }
-                Ok(out)
+                "nextPageToken" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.next_page_token),
+                    )?
+                }
+                "nextSyncToken" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.next_sync_token),
+                    )?
+                }
+                "totalItems" => self.total_items = map.next_value()?,
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// The response to a request for the authenticated user's domain directory.
@@ -3769,35 +3757,38 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for ListDirectoryPeopleRespons
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = ListDirectoryPeopleResponse;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a ListDirectoryPeopleResponse JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ListDirectoryPeopleResponse, A::Error> {
-                let mut out = ListDirectoryPeopleResponse::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "nextPageToken" => out.next_page_token = map.next_value()?,
-                        "nextSyncToken" => out.next_sync_token = map.next_value()?,
-                        "people" => out.people = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+impl crate::runtime::fill::Fill for ListDirectoryPeopleResponse {
+    const EXPECTING: &'static str = "a ListDirectoryPeopleResponse JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "nextPageToken" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.next_page_token),
+                    )?
                 }
-                Ok(out)
+                "nextSyncToken" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.next_sync_token),
+                    )?
+                }
+                "people" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::ListField(&mut self.people),
+                    )?
+                }
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// The response to a request for the authenticated user's "Other contacts".
@@ -3874,36 +3865,39 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for ListOtherContactsResponse 
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = ListOtherContactsResponse;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a ListOtherContactsResponse JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ListOtherContactsResponse, A::Error> {
-                let mut out = ListOtherContactsResponse::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "nextPageToken" => out.next_page_token = map.next_value()?,
-                        "nextSyncToken" => out.next_sync_token = map.next_value()?,
-                        "otherContacts" => out.other_contacts = map.next_value()?,
-                        "totalSize" => out.total_size = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+impl crate::runtime::fill::Fill for ListOtherContactsResponse {
+    const EXPECTING: &'static str = "a ListOtherContactsResponse JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "nextPageToken" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.next_page_token),
+                    )?
                 }
-                Ok(out)
+                "nextSyncToken" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.next_sync_token),
+                    )?
+                }
+                "otherContacts" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::ListField(&mut self.other_contacts),
+                    )?
+                }
+                "totalSize" => self.total_size = map.next_value()?,
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// A person's locale preference.
@@ -3956,34 +3950,31 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for Locale {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = Locale;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a Locale JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Locale, A::Error> {
-                let mut out = Locale::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "metadata" => out.metadata = map.next_value()?,
-                        "value" => out.value = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+impl crate::runtime::fill::Fill for Locale {
+    const EXPECTING: &'static str = "a Locale JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "metadata" => {
+                    map.next_value_seed(crate::runtime::fill::Field(&mut self.metadata))?
                 }
-                Ok(out)
+                "value" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.value),
+                    )?
+                }
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// A person's location.
@@ -4099,40 +4090,61 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for Location {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = Location;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a Location JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Location, A::Error> {
-                let mut out = Location::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "buildingId" => out.building_id = map.next_value()?,
-                        "current" => out.current = map.next_value()?,
-                        "deskCode" => out.desk_code = map.next_value()?,
-                        "floor" => out.floor = map.next_value()?,
-                        "floorSection" => out.floor_section = map.next_value()?,
-                        "metadata" => out.metadata = map.next_value()?,
-                        "type" => out.r#type = map.next_value()?,
-                        "value" => out.value = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+impl crate::runtime::fill::Fill for Location {
+    const EXPECTING: &'static str = "a Location JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "buildingId" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.building_id),
+                    )?
                 }
-                Ok(out)
+                "current" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::BoolField(&mut self.current),
+                    )?
+                }
+                "deskCode" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.desk_code),
+                    )?
+                }
+                "floor" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.floor),
+                    )?
+                }
+                "floorSection" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.floor_section),
+                    )?
+                }
+                "metadata" => {
+                    map.next_value_seed(crate::runtime::fill::Field(&mut self.metadata))?
+                }
+                "type" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.r#type),
+                    )?
+                }
+                "value" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.value),
+                    )?
+                }
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// A person's membership in a group. Only contact group memberships can be modified.
@@ -4198,37 +4210,36 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for Membership {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = Membership;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a Membership JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Membership, A::Error> {
-                let mut out = Membership::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "contactGroupMembership" => {
-                            out.contact_group_membership = map.next_value()?;
-                        }
-                        "domainMembership" => out.domain_membership = map.next_value()?,
-                        "metadata" => out.metadata = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+impl crate::runtime::fill::Fill for Membership {
+    const EXPECTING: &'static str = "a Membership JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "contactGroupMembership" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::Field(&mut self.contact_group_membership),
+                    )?
                 }
-                Ok(out)
+                "domainMembership" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::Field(&mut self.domain_membership),
+                    )?
+                }
+                "metadata" => {
+                    map.next_value_seed(crate::runtime::fill::Field(&mut self.metadata))?
+                }
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// A person's miscellaneous keyword.
@@ -4301,36 +4312,41 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for MiscKeyword {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = MiscKeyword;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a MiscKeyword JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<MiscKeyword, A::Error> {
-                let mut out = MiscKeyword::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "formattedType" => out.formatted_type = map.next_value()?,
-                        "metadata" => out.metadata = map.next_value()?,
-                        "type" => out.r#type = map.next_value()?,
-                        "value" => out.value = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+impl crate::runtime::fill::Fill for MiscKeyword {
+    const EXPECTING: &'static str = "a MiscKeyword JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "formattedType" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.formatted_type),
+                    )?
                 }
-                Ok(out)
+                "metadata" => {
+                    map.next_value_seed(crate::runtime::fill::Field(&mut self.metadata))?
+                }
+                "type" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.r#type),
+                    )?
+                }
+                "value" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.value),
+                    )?
+                }
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// A request to modify an existing contact group's members. Contacts can be removed from any group but they can only be added to a user group or "myContacts" or "starred" system groups.
@@ -4391,38 +4407,27 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for ModifyContactGroupMembersR
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = ModifyContactGroupMembersRequest;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a ModifyContactGroupMembersRequest JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ModifyContactGroupMembersRequest, A::Error> {
-                let mut out = ModifyContactGroupMembersRequest::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "resourceNamesToAdd" => {
-                            out.resource_names_to_add = map.next_value()?;
-                        }
-                        "resourceNamesToRemove" => {
-                            out.resource_names_to_remove = map.next_value()?;
-                        }
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+impl crate::runtime::fill::Fill for ModifyContactGroupMembersRequest {
+    const EXPECTING: &'static str = "a ModifyContactGroupMembersRequest JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "resourceNamesToAdd" => self.resource_names_to_add = map.next_value()?,
+                "resourceNamesToRemove" => {
+                    self.resource_names_to_remove = map.next_value()?;
                 }
-                Ok(out)
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// The response to a modify contact group members request.
@@ -4488,39 +4493,30 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for ModifyContactGroupMembersR
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = ModifyContactGroupMembersResponse;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a ModifyContactGroupMembersResponse JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ModifyContactGroupMembersResponse, A::Error> {
-                let mut out = ModifyContactGroupMembersResponse::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "canNotRemoveLastContactGroupResourceNames" => {
-                            out.can_not_remove_last_contact_group_resource_names = map
-                                .next_value()?;
-                        }
-                        "notFoundResourceNames" => {
-                            out.not_found_resource_names = map.next_value()?;
-                        }
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+impl crate::runtime::fill::Fill for ModifyContactGroupMembersResponse {
+    const EXPECTING: &'static str = "a ModifyContactGroupMembersResponse JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "canNotRemoveLastContactGroupResourceNames" => {
+                    self.can_not_remove_last_contact_group_resource_names = map
+                        .next_value()?;
                 }
-                Ok(out)
+                "notFoundResourceNames" => {
+                    self.not_found_resource_names = map.next_value()?;
+                }
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// A person's name. If the name is a mononym, the family name is empty.
@@ -4703,59 +4699,102 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for Name {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = Name;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a Name JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Name, A::Error> {
-                let mut out = Name::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "displayName" => out.display_name = map.next_value()?,
-                        "displayNameLastFirst" => {
-                            out.display_name_last_first = map.next_value()?;
-                        }
-                        "familyName" => out.family_name = map.next_value()?,
-                        "givenName" => out.given_name = map.next_value()?,
-                        "honorificPrefix" => out.honorific_prefix = map.next_value()?,
-                        "honorificSuffix" => out.honorific_suffix = map.next_value()?,
-                        "metadata" => out.metadata = map.next_value()?,
-                        "middleName" => out.middle_name = map.next_value()?,
-                        "phoneticFamilyName" => {
-                            out.phonetic_family_name = map.next_value()?;
-                        }
-                        "phoneticFullName" => out.phonetic_full_name = map.next_value()?,
-                        "phoneticGivenName" => {
-                            out.phonetic_given_name = map.next_value()?;
-                        }
-                        "phoneticHonorificPrefix" => {
-                            out.phonetic_honorific_prefix = map.next_value()?;
-                        }
-                        "phoneticHonorificSuffix" => {
-                            out.phonetic_honorific_suffix = map.next_value()?;
-                        }
-                        "phoneticMiddleName" => {
-                            out.phonetic_middle_name = map.next_value()?;
-                        }
-                        "unstructuredName" => out.unstructured_name = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+impl crate::runtime::fill::Fill for Name {
+    const EXPECTING: &'static str = "a Name JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "displayName" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.display_name),
+                    )?
                 }
-                Ok(out)
+                "displayNameLastFirst" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(
+                            &mut self.display_name_last_first,
+                        ),
+                    )?
+                }
+                "familyName" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.family_name),
+                    )?
+                }
+                "givenName" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.given_name),
+                    )?
+                }
+                "honorificPrefix" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.honorific_prefix),
+                    )?
+                }
+                "honorificSuffix" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.honorific_suffix),
+                    )?
+                }
+                "metadata" => {
+                    map.next_value_seed(crate::runtime::fill::Field(&mut self.metadata))?
+                }
+                "middleName" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.middle_name),
+                    )?
+                }
+                "phoneticFamilyName" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.phonetic_family_name),
+                    )?
+                }
+                "phoneticFullName" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.phonetic_full_name),
+                    )?
+                }
+                "phoneticGivenName" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.phonetic_given_name),
+                    )?
+                }
+                "phoneticHonorificPrefix" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(
+                            &mut self.phonetic_honorific_prefix,
+                        ),
+                    )?
+                }
+                "phoneticHonorificSuffix" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(
+                            &mut self.phonetic_honorific_suffix,
+                        ),
+                    )?
+                }
+                "phoneticMiddleName" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.phonetic_middle_name),
+                    )?
+                }
+                "unstructuredName" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.unstructured_name),
+                    )?
+                }
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// A person's nickname.
@@ -4818,35 +4857,36 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for Nickname {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = Nickname;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a Nickname JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Nickname, A::Error> {
-                let mut out = Nickname::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "metadata" => out.metadata = map.next_value()?,
-                        "type" => out.r#type = map.next_value()?,
-                        "value" => out.value = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+impl crate::runtime::fill::Fill for Nickname {
+    const EXPECTING: &'static str = "a Nickname JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "metadata" => {
+                    map.next_value_seed(crate::runtime::fill::Field(&mut self.metadata))?
                 }
-                Ok(out)
+                "type" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.r#type),
+                    )?
+                }
+                "value" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.value),
+                    )?
+                }
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// A person's occupation.
@@ -4899,34 +4939,31 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for Occupation {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = Occupation;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a Occupation JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Occupation, A::Error> {
-                let mut out = Occupation::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "metadata" => out.metadata = map.next_value()?,
-                        "value" => out.value = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+impl crate::runtime::fill::Fill for Occupation {
+    const EXPECTING: &'static str = "a Occupation JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "metadata" => {
+                    map.next_value_seed(crate::runtime::fill::Field(&mut self.metadata))?
                 }
-                Ok(out)
+                "value" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.value),
+                    )?
+                }
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// A person's past or current organization. Overlapping date ranges are permitted.
@@ -5122,50 +5159,95 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for Organization {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = Organization;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a Organization JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Organization, A::Error> {
-                let mut out = Organization::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "costCenter" => out.cost_center = map.next_value()?,
-                        "current" => out.current = map.next_value()?,
-                        "department" => out.department = map.next_value()?,
-                        "domain" => out.domain = map.next_value()?,
-                        "endDate" => out.end_date = map.next_value()?,
-                        "formattedType" => out.formatted_type = map.next_value()?,
-                        "fullTimeEquivalentMillipercent" => {
-                            out.full_time_equivalent_millipercent = map.next_value()?;
-                        }
-                        "jobDescription" => out.job_description = map.next_value()?,
-                        "location" => out.location = map.next_value()?,
-                        "metadata" => out.metadata = map.next_value()?,
-                        "name" => out.name = map.next_value()?,
-                        "phoneticName" => out.phonetic_name = map.next_value()?,
-                        "startDate" => out.start_date = map.next_value()?,
-                        "symbol" => out.symbol = map.next_value()?,
-                        "title" => out.title = map.next_value()?,
-                        "type" => out.r#type = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+impl crate::runtime::fill::Fill for Organization {
+    const EXPECTING: &'static str = "a Organization JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "costCenter" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.cost_center),
+                    )?
                 }
-                Ok(out)
+                "current" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::BoolField(&mut self.current),
+                    )?
+                }
+                "department" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.department),
+                    )?
+                }
+                "domain" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.domain),
+                    )?
+                }
+                "endDate" => {
+                    map.next_value_seed(crate::runtime::fill::Field(&mut self.end_date))?
+                }
+                "formattedType" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.formatted_type),
+                    )?
+                }
+                "fullTimeEquivalentMillipercent" => {
+                    self.full_time_equivalent_millipercent = map.next_value()?;
+                }
+                "jobDescription" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.job_description),
+                    )?
+                }
+                "location" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.location),
+                    )?
+                }
+                "metadata" => {
+                    map.next_value_seed(crate::runtime::fill::Field(&mut self.metadata))?
+                }
+                "name" => {
+                    map.next_value_seed(crate::runtime::fill::TextField(&mut self.name))?
+                }
+                "phoneticName" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.phonetic_name),
+                    )?
+                }
+                "startDate" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::Field(&mut self.start_date),
+                    )?
+                }
+                "symbol" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.symbol),
+                    )?
+                }
+                "title" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.title),
+                    )?
+                }
+                "type" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.r#type),
+                    )?
+                }
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// Information about a person merged from various data sources such as the authenticated user's contacts and profile data. Most fields can have multiple items. The items in a field have no guaranteed order, but each non-empty field is guaranteed to have exactly one field with `metadata.primary` set to true.
@@ -5730,75 +5812,208 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for Person {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        #[allow(deprecated)]
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = Person;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a Person JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Person, A::Error> {
-                let mut out = Person::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "addresses" => out.addresses = map.next_value()?,
-                        "ageRange" => out.age_range = map.next_value()?,
-                        "ageRanges" => out.age_ranges = map.next_value()?,
-                        "biographies" => out.biographies = map.next_value()?,
-                        "birthdays" => out.birthdays = map.next_value()?,
-                        "braggingRights" => out.bragging_rights = map.next_value()?,
-                        "calendarUrls" => out.calendar_urls = map.next_value()?,
-                        "clientData" => out.client_data = map.next_value()?,
-                        "coverPhotos" => out.cover_photos = map.next_value()?,
-                        "emailAddresses" => out.email_addresses = map.next_value()?,
-                        "etag" => out.etag = map.next_value()?,
-                        "events" => out.events = map.next_value()?,
-                        "externalIds" => out.external_ids = map.next_value()?,
-                        "fileAses" => out.file_ases = map.next_value()?,
-                        "genders" => out.genders = map.next_value()?,
-                        "imClients" => out.im_clients = map.next_value()?,
-                        "interests" => out.interests = map.next_value()?,
-                        "locales" => out.locales = map.next_value()?,
-                        "locations" => out.locations = map.next_value()?,
-                        "memberships" => out.memberships = map.next_value()?,
-                        "metadata" => out.metadata = map.next_value()?,
-                        "miscKeywords" => out.misc_keywords = map.next_value()?,
-                        "names" => out.names = map.next_value()?,
-                        "nicknames" => out.nicknames = map.next_value()?,
-                        "occupations" => out.occupations = map.next_value()?,
-                        "organizations" => out.organizations = map.next_value()?,
-                        "phoneNumbers" => out.phone_numbers = map.next_value()?,
-                        "photos" => out.photos = map.next_value()?,
-                        "relations" => out.relations = map.next_value()?,
-                        "relationshipInterests" => {
-                            out.relationship_interests = map.next_value()?;
-                        }
-                        "relationshipStatuses" => {
-                            out.relationship_statuses = map.next_value()?;
-                        }
-                        "residences" => out.residences = map.next_value()?,
-                        "resourceName" => out.resource_name = map.next_value()?,
-                        "sipAddresses" => out.sip_addresses = map.next_value()?,
-                        "skills" => out.skills = map.next_value()?,
-                        "taglines" => out.taglines = map.next_value()?,
-                        "urls" => out.urls = map.next_value()?,
-                        "userDefined" => out.user_defined = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+#[allow(deprecated)]
+impl crate::runtime::fill::Fill for Person {
+    const EXPECTING: &'static str = "a Person JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "addresses" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::ListField(&mut self.addresses),
+                    )?
                 }
-                Ok(out)
+                "ageRange" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.age_range),
+                    )?
+                }
+                "ageRanges" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::ListField(&mut self.age_ranges),
+                    )?
+                }
+                "biographies" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::ListField(&mut self.biographies),
+                    )?
+                }
+                "birthdays" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::ListField(&mut self.birthdays),
+                    )?
+                }
+                "braggingRights" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::ListField(&mut self.bragging_rights),
+                    )?
+                }
+                "calendarUrls" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::ListField(&mut self.calendar_urls),
+                    )?
+                }
+                "clientData" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::ListField(&mut self.client_data),
+                    )?
+                }
+                "coverPhotos" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::ListField(&mut self.cover_photos),
+                    )?
+                }
+                "emailAddresses" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::ListField(&mut self.email_addresses),
+                    )?
+                }
+                "etag" => {
+                    map.next_value_seed(crate::runtime::fill::TextField(&mut self.etag))?
+                }
+                "events" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::ListField(&mut self.events),
+                    )?
+                }
+                "externalIds" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::ListField(&mut self.external_ids),
+                    )?
+                }
+                "fileAses" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::ListField(&mut self.file_ases),
+                    )?
+                }
+                "genders" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::ListField(&mut self.genders),
+                    )?
+                }
+                "imClients" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::ListField(&mut self.im_clients),
+                    )?
+                }
+                "interests" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::ListField(&mut self.interests),
+                    )?
+                }
+                "locales" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::ListField(&mut self.locales),
+                    )?
+                }
+                "locations" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::ListField(&mut self.locations),
+                    )?
+                }
+                "memberships" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::ListField(&mut self.memberships),
+                    )?
+                }
+                "metadata" => {
+                    map.next_value_seed(crate::runtime::fill::Field(&mut self.metadata))?
+                }
+                "miscKeywords" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::ListField(&mut self.misc_keywords),
+                    )?
+                }
+                "names" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::ListField(&mut self.names),
+                    )?
+                }
+                "nicknames" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::ListField(&mut self.nicknames),
+                    )?
+                }
+                "occupations" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::ListField(&mut self.occupations),
+                    )?
+                }
+                "organizations" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::ListField(&mut self.organizations),
+                    )?
+                }
+                "phoneNumbers" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::ListField(&mut self.phone_numbers),
+                    )?
+                }
+                "photos" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::ListField(&mut self.photos),
+                    )?
+                }
+                "relations" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::ListField(&mut self.relations),
+                    )?
+                }
+                "relationshipInterests" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::ListField(&mut self.relationship_interests),
+                    )?
+                }
+                "relationshipStatuses" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::ListField(&mut self.relationship_statuses),
+                    )?
+                }
+                "residences" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::ListField(&mut self.residences),
+                    )?
+                }
+                "resourceName" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.resource_name),
+                    )?
+                }
+                "sipAddresses" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::ListField(&mut self.sip_addresses),
+                    )?
+                }
+                "skills" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::ListField(&mut self.skills),
+                    )?
+                }
+                "taglines" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::ListField(&mut self.taglines),
+                    )?
+                }
+                "urls" => {
+                    map.next_value_seed(crate::runtime::fill::ListField(&mut self.urls))?
+                }
+                "userDefined" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::ListField(&mut self.user_defined),
+                    )?
+                }
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// The metadata about a person.
@@ -5901,42 +6116,45 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for PersonMetadata {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        #[allow(deprecated)]
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = PersonMetadata;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a PersonMetadata JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<PersonMetadata, A::Error> {
-                let mut out = PersonMetadata::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "deleted" => out.deleted = map.next_value()?,
-                        "linkedPeopleResourceNames" => {
-                            out.linked_people_resource_names = map.next_value()?;
-                        }
-                        "objectType" => out.object_type = map.next_value()?,
-                        "previousResourceNames" => {
-                            out.previous_resource_names = map.next_value()?;
-                        }
-                        "sources" => out.sources = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+#[allow(deprecated)]
+impl crate::runtime::fill::Fill for PersonMetadata {
+    const EXPECTING: &'static str = "a PersonMetadata JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "deleted" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::BoolField(&mut self.deleted),
+                    )?
                 }
-                Ok(out)
+                "linkedPeopleResourceNames" => {
+                    self.linked_people_resource_names = map.next_value()?;
+                }
+                "objectType" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.object_type),
+                    )?
+                }
+                "previousResourceNames" => {
+                    self.previous_resource_names = map.next_value()?;
+                }
+                "sources" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::ListField(&mut self.sources),
+                    )?
+                }
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// The response for a single person
@@ -6015,39 +6233,38 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for PersonResponse {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        #[allow(deprecated)]
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = PersonResponse;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a PersonResponse JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<PersonResponse, A::Error> {
-                let mut out = PersonResponse::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "httpStatusCode" => out.http_status_code = map.next_value()?,
-                        "person" => out.person = map.next_value()?,
-                        "requestedResourceName" => {
-                            out.requested_resource_name = map.next_value()?;
-                        }
-                        "status" => out.status = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+#[allow(deprecated)]
+impl crate::runtime::fill::Fill for PersonResponse {
+    const EXPECTING: &'static str = "a PersonResponse JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "httpStatusCode" => self.http_status_code = map.next_value()?,
+                "person" => {
+                    map.next_value_seed(crate::runtime::fill::Field(&mut self.person))?
                 }
-                Ok(out)
+                "requestedResourceName" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(
+                            &mut self.requested_resource_name,
+                        ),
+                    )?
+                }
+                "status" => {
+                    map.next_value_seed(crate::runtime::fill::Field(&mut self.status))?
+                }
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// A person's phone number.
@@ -6143,37 +6360,46 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for PhoneNumber {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = PhoneNumber;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a PhoneNumber JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<PhoneNumber, A::Error> {
-                let mut out = PhoneNumber::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "canonicalForm" => out.canonical_form = map.next_value()?,
-                        "formattedType" => out.formatted_type = map.next_value()?,
-                        "metadata" => out.metadata = map.next_value()?,
-                        "type" => out.r#type = map.next_value()?,
-                        "value" => out.value = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+impl crate::runtime::fill::Fill for PhoneNumber {
+    const EXPECTING: &'static str = "a PhoneNumber JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "canonicalForm" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.canonical_form),
+                    )?
                 }
-                Ok(out)
+                "formattedType" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.formatted_type),
+                    )?
+                }
+                "metadata" => {
+                    map.next_value_seed(crate::runtime::fill::Field(&mut self.metadata))?
+                }
+                "type" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.r#type),
+                    )?
+                }
+                "value" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.value),
+                    )?
+                }
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// A person's photo. A picture shown next to the person's name to help others recognize the person.
@@ -6236,35 +6462,34 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for Photo {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = Photo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a Photo JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Photo, A::Error> {
-                let mut out = Photo::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "default" => out.default = map.next_value()?,
-                        "metadata" => out.metadata = map.next_value()?,
-                        "url" => out.url = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+impl crate::runtime::fill::Fill for Photo {
+    const EXPECTING: &'static str = "a Photo JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "default" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::BoolField(&mut self.default),
+                    )?
                 }
-                Ok(out)
+                "metadata" => {
+                    map.next_value_seed(crate::runtime::fill::Field(&mut self.metadata))?
+                }
+                "url" => {
+                    map.next_value_seed(crate::runtime::fill::TextField(&mut self.url))?
+                }
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// The metadata about a profile.
@@ -6321,34 +6546,29 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for ProfileMetadata {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = ProfileMetadata;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a ProfileMetadata JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ProfileMetadata, A::Error> {
-                let mut out = ProfileMetadata::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "objectType" => out.object_type = map.next_value()?,
-                        "userTypes" => out.user_types = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+impl crate::runtime::fill::Fill for ProfileMetadata {
+    const EXPECTING: &'static str = "a ProfileMetadata JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "objectType" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.object_type),
+                    )?
                 }
-                Ok(out)
+                "userTypes" => self.user_types = map.next_value()?,
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// A person's relation to another person.
@@ -6436,36 +6656,41 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for Relation {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = Relation;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a Relation JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Relation, A::Error> {
-                let mut out = Relation::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "formattedType" => out.formatted_type = map.next_value()?,
-                        "metadata" => out.metadata = map.next_value()?,
-                        "person" => out.person = map.next_value()?,
-                        "type" => out.r#type = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+impl crate::runtime::fill::Fill for Relation {
+    const EXPECTING: &'static str = "a Relation JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "formattedType" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.formatted_type),
+                    )?
                 }
-                Ok(out)
+                "metadata" => {
+                    map.next_value_seed(crate::runtime::fill::Field(&mut self.metadata))?
+                }
+                "person" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.person),
+                    )?
+                }
+                "type" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.r#type),
+                    )?
+                }
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// **DEPRECATED**: No data will be returned A person's relationship interest .
@@ -6538,36 +6763,37 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for RelationshipInterest {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        #[allow(deprecated)]
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = RelationshipInterest;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a RelationshipInterest JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<RelationshipInterest, A::Error> {
-                let mut out = RelationshipInterest::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "formattedValue" => out.formatted_value = map.next_value()?,
-                        "metadata" => out.metadata = map.next_value()?,
-                        "value" => out.value = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+#[allow(deprecated)]
+impl crate::runtime::fill::Fill for RelationshipInterest {
+    const EXPECTING: &'static str = "a RelationshipInterest JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "formattedValue" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.formatted_value),
+                    )?
                 }
-                Ok(out)
+                "metadata" => {
+                    map.next_value_seed(crate::runtime::fill::Field(&mut self.metadata))?
+                }
+                "value" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.value),
+                    )?
+                }
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// **DEPRECATED**: No data will be returned A person's relationship status.
@@ -6645,36 +6871,37 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for RelationshipStatus {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        #[allow(deprecated)]
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = RelationshipStatus;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a RelationshipStatus JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<RelationshipStatus, A::Error> {
-                let mut out = RelationshipStatus::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "formattedValue" => out.formatted_value = map.next_value()?,
-                        "metadata" => out.metadata = map.next_value()?,
-                        "value" => out.value = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+#[allow(deprecated)]
+impl crate::runtime::fill::Fill for RelationshipStatus {
+    const EXPECTING: &'static str = "a RelationshipStatus JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "formattedValue" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.formatted_value),
+                    )?
                 }
-                Ok(out)
+                "metadata" => {
+                    map.next_value_seed(crate::runtime::fill::Field(&mut self.metadata))?
+                }
+                "value" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.value),
+                    )?
+                }
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// **DEPRECATED**: Please use `person.locations` instead. A person's past or current residence.
@@ -6742,36 +6969,37 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for Residence {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        #[allow(deprecated)]
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = Residence;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a Residence JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Residence, A::Error> {
-                let mut out = Residence::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "current" => out.current = map.next_value()?,
-                        "metadata" => out.metadata = map.next_value()?,
-                        "value" => out.value = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+#[allow(deprecated)]
+impl crate::runtime::fill::Fill for Residence {
+    const EXPECTING: &'static str = "a Residence JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "current" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::BoolField(&mut self.current),
+                    )?
                 }
-                Ok(out)
+                "metadata" => {
+                    map.next_value_seed(crate::runtime::fill::Field(&mut self.metadata))?
+                }
+                "value" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.value),
+                    )?
+                }
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// The response to a request for people in the authenticated user's domain directory that match the specified query.
@@ -6838,35 +7066,34 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for SearchDirectoryPeopleRespo
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = SearchDirectoryPeopleResponse;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a SearchDirectoryPeopleResponse JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<SearchDirectoryPeopleResponse, A::Error> {
-                let mut out = SearchDirectoryPeopleResponse::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "nextPageToken" => out.next_page_token = map.next_value()?,
-                        "people" => out.people = map.next_value()?,
-                        "totalSize" => out.total_size = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+impl crate::runtime::fill::Fill for SearchDirectoryPeopleResponse {
+    const EXPECTING: &'static str = "a SearchDirectoryPeopleResponse JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "nextPageToken" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.next_page_token),
+                    )?
                 }
-                Ok(out)
+                "people" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::ListField(&mut self.people),
+                    )?
+                }
+                "totalSize" => self.total_size = map.next_value()?,
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// The response to a search request for the authenticated user, given a query.
@@ -6913,33 +7140,28 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for SearchResponse {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = SearchResponse;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a SearchResponse JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<SearchResponse, A::Error> {
-                let mut out = SearchResponse::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "results" => out.results = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+impl crate::runtime::fill::Fill for SearchResponse {
+    const EXPECTING: &'static str = "a SearchResponse JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "results" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::ListField(&mut self.results),
+                    )?
                 }
-                Ok(out)
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// A result of a search query.
@@ -6982,33 +7204,26 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for SearchResult {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = SearchResult;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a SearchResult JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<SearchResult, A::Error> {
-                let mut out = SearchResult::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "person" => out.person = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+impl crate::runtime::fill::Fill for SearchResult {
+    const EXPECTING: &'static str = "a SearchResult JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "person" => {
+                    map.next_value_seed(crate::runtime::fill::Field(&mut self.person))?
                 }
-                Ok(out)
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// A person's SIP address. Session Initial Protocol addresses are used for VoIP communications to make voice or video calls over the internet.
@@ -7086,36 +7301,41 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for SipAddress {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = SipAddress;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a SipAddress JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<SipAddress, A::Error> {
-                let mut out = SipAddress::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "formattedType" => out.formatted_type = map.next_value()?,
-                        "metadata" => out.metadata = map.next_value()?,
-                        "type" => out.r#type = map.next_value()?,
-                        "value" => out.value = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+impl crate::runtime::fill::Fill for SipAddress {
+    const EXPECTING: &'static str = "a SipAddress JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "formattedType" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.formatted_type),
+                    )?
                 }
-                Ok(out)
+                "metadata" => {
+                    map.next_value_seed(crate::runtime::fill::Field(&mut self.metadata))?
+                }
+                "type" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.r#type),
+                    )?
+                }
+                "value" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.value),
+                    )?
+                }
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// A skill that the person has.
@@ -7168,34 +7388,31 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for Skill {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = Skill;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a Skill JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Skill, A::Error> {
-                let mut out = Skill::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "metadata" => out.metadata = map.next_value()?,
-                        "value" => out.value = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+impl crate::runtime::fill::Fill for Skill {
+    const EXPECTING: &'static str = "a Skill JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "metadata" => {
+                    map.next_value_seed(crate::runtime::fill::Field(&mut self.metadata))?
                 }
-                Ok(out)
+                "value" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.value),
+                    )?
+                }
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// The source of a field.
@@ -7278,37 +7495,44 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for Source {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = Source;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a Source JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Source, A::Error> {
-                let mut out = Source::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "etag" => out.etag = map.next_value()?,
-                        "id" => out.id = map.next_value()?,
-                        "profileMetadata" => out.profile_metadata = map.next_value()?,
-                        "type" => out.r#type = map.next_value()?,
-                        "updateTime" => out.update_time = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+impl crate::runtime::fill::Fill for Source {
+    const EXPECTING: &'static str = "a Source JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "etag" => {
+                    map.next_value_seed(crate::runtime::fill::TextField(&mut self.etag))?
                 }
-                Ok(out)
+                "id" => {
+                    map.next_value_seed(crate::runtime::fill::TextField(&mut self.id))?
+                }
+                "profileMetadata" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::Field(&mut self.profile_metadata),
+                    )?
+                }
+                "type" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.r#type),
+                    )?
+                }
+                "updateTime" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.update_time),
+                    )?
+                }
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// The `Status` type defines a logical error model that is suitable for different programming environments, including REST APIs and RPC APIs. It is used by [gRPC](https://github.com/grpc). Each `Status` message contains three pieces of data: error code, error message, and error details. You can find out more about this error model and how to work with it in the [API Design Guide](https://cloud.google.com/apis/design/errors).
@@ -7379,35 +7603,30 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for Status {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = Status;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a Status JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Status, A::Error> {
-                let mut out = Status::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "code" => out.code = map.next_value()?,
-                        "details" => out.details = map.next_value()?,
-                        "message" => out.message = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+impl crate::runtime::fill::Fill for Status {
+    const EXPECTING: &'static str = "a Status JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "code" => self.code = map.next_value()?,
+                "details" => self.details = map.next_value()?,
+                "message" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.message),
+                    )?
                 }
-                Ok(out)
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// **DEPRECATED**: No data will be returned A brief one-line description of the person.
@@ -7465,35 +7684,32 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for Tagline {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        #[allow(deprecated)]
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = Tagline;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a Tagline JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Tagline, A::Error> {
-                let mut out = Tagline::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "metadata" => out.metadata = map.next_value()?,
-                        "value" => out.value = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+#[allow(deprecated)]
+impl crate::runtime::fill::Fill for Tagline {
+    const EXPECTING: &'static str = "a Tagline JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "metadata" => {
+                    map.next_value_seed(crate::runtime::fill::Field(&mut self.metadata))?
                 }
-                Ok(out)
+                "value" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.value),
+                    )?
+                }
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// A request to update an existing user contact group. All updated fields will be replaced.
@@ -7571,37 +7787,30 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for UpdateContactGroupRequest 
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = UpdateContactGroupRequest;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a UpdateContactGroupRequest JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<UpdateContactGroupRequest, A::Error> {
-                let mut out = UpdateContactGroupRequest::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "contactGroup" => out.contact_group = map.next_value()?,
-                        "readGroupFields" => out.read_group_fields = map.next_value()?,
-                        "updateGroupFields" => {
-                            out.update_group_fields = map.next_value()?;
-                        }
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+impl crate::runtime::fill::Fill for UpdateContactGroupRequest {
+    const EXPECTING: &'static str = "a UpdateContactGroupRequest JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "contactGroup" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::Field(&mut self.contact_group),
+                    )?
                 }
-                Ok(out)
+                "readGroupFields" => self.read_group_fields = map.next_value()?,
+                "updateGroupFields" => self.update_group_fields = map.next_value()?,
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// A request to update an existing contact's photo. All requests must have a valid photo format: JPEG or PNG.
@@ -7704,46 +7913,37 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for UpdateContactPhotoRequest 
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = UpdateContactPhotoRequest;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a UpdateContactPhotoRequest JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<UpdateContactPhotoRequest, A::Error> {
-                let mut out = UpdateContactPhotoRequest::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "personFields" => out.person_fields = map.next_value()?,
-                        "photoBytes" => {
-                            out.photo_bytes = map
-                                .next_value::<
-                                    Option<
-                                        crate::runtime::wire::DeWith<
-                                            Vec<u8>,
-                                            crate::runtime::wire::Base64,
-                                        >,
-                                    >,
-                                >()?
-                                .map(|w| w.0);
-                        }
-                        "sources" => out.sources = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+impl crate::runtime::fill::Fill for UpdateContactPhotoRequest {
+    const EXPECTING: &'static str = "a UpdateContactPhotoRequest JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "personFields" => self.person_fields = map.next_value()?,
+                "photoBytes" => {
+                    self.photo_bytes = map
+                        .next_value::<
+                            Option<
+                                crate::runtime::wire::DeWith<
+                                    Vec<u8>,
+                                    crate::runtime::wire::Base64,
+                                >,
+                            >,
+                        >()?
+                        .map(|w| w.0);
                 }
-                Ok(out)
+                "sources" => self.sources = map.next_value()?,
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// The response for updating a contact's photo.
@@ -7786,33 +7986,26 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for UpdateContactPhotoResponse
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = UpdateContactPhotoResponse;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a UpdateContactPhotoResponse JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<UpdateContactPhotoResponse, A::Error> {
-                let mut out = UpdateContactPhotoResponse::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "person" => out.person = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+impl crate::runtime::fill::Fill for UpdateContactPhotoResponse {
+    const EXPECTING: &'static str = "a UpdateContactPhotoResponse JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "person" => {
+                    map.next_value_seed(crate::runtime::fill::Field(&mut self.person))?
                 }
-                Ok(out)
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// A person's associated URLs.
@@ -7895,36 +8088,41 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for Url {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = Url;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a Url JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Url, A::Error> {
-                let mut out = Url::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "formattedType" => out.formatted_type = map.next_value()?,
-                        "metadata" => out.metadata = map.next_value()?,
-                        "type" => out.r#type = map.next_value()?,
-                        "value" => out.value = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+impl crate::runtime::fill::Fill for Url {
+    const EXPECTING: &'static str = "a Url JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "formattedType" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.formatted_type),
+                    )?
                 }
-                Ok(out)
+                "metadata" => {
+                    map.next_value_seed(crate::runtime::fill::Field(&mut self.metadata))?
+                }
+                "type" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.r#type),
+                    )?
+                }
+                "value" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.value),
+                    )?
+                }
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// Arbitrary user data that is populated by the end users.
@@ -7987,35 +8185,34 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for UserDefined {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> crate::runtime::serde::de::Visitor<'de> for Visitor {
-            type Value = UserDefined;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a UserDefined JSON object")
-            }
-            fn visit_map<A: crate::runtime::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<UserDefined, A::Error> {
-                let mut out = UserDefined::default();
-                while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
-                    match key.as_str() {
-                        "key" => out.key = map.next_value()?,
-                        "metadata" => out.metadata = map.next_value()?,
-                        "value" => out.value = map.next_value()?,
-                        _ => {
-                            out.unknown_fields
-                                .insert(key.into_string(), map.next_value()?);
-                        }
-                    }
+        crate::runtime::fill::deserialize(deserializer)
+    }
+}
+impl crate::runtime::fill::Fill for UserDefined {
+    const EXPECTING: &'static str = "a UserDefined JSON object";
+    fn fill<'de, A: crate::runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+    ) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<crate::runtime::wire::Key<'de>>()? {
+            match key.as_str() {
+                "key" => {
+                    map.next_value_seed(crate::runtime::fill::TextField(&mut self.key))?
                 }
-                Ok(out)
+                "metadata" => {
+                    map.next_value_seed(crate::runtime::fill::Field(&mut self.metadata))?
+                }
+                "value" => {
+                    map.next_value_seed(
+                        crate::runtime::fill::TextField(&mut self.value),
+                    )?
+                }
+                _ => {
+                    self.unknown_fields.insert(key.into_string(), map.next_value()?);
+                }
             }
         }
-        deserializer.deserialize_map(Visitor)
+        Ok(())
     }
 }
 /// The age range.
@@ -8089,23 +8286,13 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for AgeRangeTypeAgeRange {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl crate::runtime::serde::de::Visitor<'_> for Visitor {
-            type Value = AgeRangeTypeAgeRange;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a AgeRangeTypeAgeRange value")
-            }
-            fn visit_str<E: crate::runtime::serde::de::Error>(
-                self,
-                v: &str,
-            ) -> Result<AgeRangeTypeAgeRange, E> {
-                Ok(AgeRangeTypeAgeRange::from(v))
-            }
-        }
-        deserializer.deserialize_str(Visitor)
+        crate::runtime::fill::text(deserializer)
+    }
+}
+impl crate::runtime::fill::Text for AgeRangeTypeAgeRange {
+    const EXPECTING: &'static str = "a AgeRangeTypeAgeRange value";
+    fn from_json_str(v: &str) -> Self {
+        Self::from(v)
     }
 }
 /// Values of the API's `READ_SOURCE_TYPE_*` enum.
@@ -8185,23 +8372,13 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for ReadSourceType {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl crate::runtime::serde::de::Visitor<'_> for Visitor {
-            type Value = ReadSourceType;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a ReadSourceType value")
-            }
-            fn visit_str<E: crate::runtime::serde::de::Error>(
-                self,
-                v: &str,
-            ) -> Result<ReadSourceType, E> {
-                Ok(ReadSourceType::from(v))
-            }
-        }
-        deserializer.deserialize_str(Visitor)
+        crate::runtime::fill::text(deserializer)
+    }
+}
+impl crate::runtime::fill::Text for ReadSourceType {
+    const EXPECTING: &'static str = "a ReadSourceType value";
+    fn from_json_str(v: &str) -> Self {
+        Self::from(v)
     }
 }
 /// The content type of the biography.
@@ -8269,23 +8446,13 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for BiographyContentType {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl crate::runtime::serde::de::Visitor<'_> for Visitor {
-            type Value = BiographyContentType;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a BiographyContentType value")
-            }
-            fn visit_str<E: crate::runtime::serde::de::Error>(
-                self,
-                v: &str,
-            ) -> Result<BiographyContentType, E> {
-                Ok(BiographyContentType::from(v))
-            }
-        }
-        deserializer.deserialize_str(Visitor)
+        crate::runtime::fill::text(deserializer)
+    }
+}
+impl crate::runtime::fill::Text for BiographyContentType {
+    const EXPECTING: &'static str = "a BiographyContentType value";
+    fn from_json_str(v: &str) -> Self {
+        Self::from(v)
     }
 }
 /// Output only. The contact group type.
@@ -8353,23 +8520,13 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for ContactGroupGroupType {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl crate::runtime::serde::de::Visitor<'_> for Visitor {
-            type Value = ContactGroupGroupType;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a ContactGroupGroupType value")
-            }
-            fn visit_str<E: crate::runtime::serde::de::Error>(
-                self,
-                v: &str,
-            ) -> Result<ContactGroupGroupType, E> {
-                Ok(ContactGroupGroupType::from(v))
-            }
-        }
-        deserializer.deserialize_str(Visitor)
+        crate::runtime::fill::text(deserializer)
+    }
+}
+impl crate::runtime::fill::Text for ContactGroupGroupType {
+    const EXPECTING: &'static str = "a ContactGroupGroupType value";
+    fn from_json_str(v: &str) -> Self {
+        Self::from(v)
     }
 }
 /// The miscellaneous keyword type.
@@ -8491,23 +8648,13 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for MiscKeywordType {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl crate::runtime::serde::de::Visitor<'_> for Visitor {
-            type Value = MiscKeywordType;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a MiscKeywordType value")
-            }
-            fn visit_str<E: crate::runtime::serde::de::Error>(
-                self,
-                v: &str,
-            ) -> Result<MiscKeywordType, E> {
-                Ok(MiscKeywordType::from(v))
-            }
-        }
-        deserializer.deserialize_str(Visitor)
+        crate::runtime::fill::text(deserializer)
+    }
+}
+impl crate::runtime::fill::Text for MiscKeywordType {
+    const EXPECTING: &'static str = "a MiscKeywordType value";
+    fn from_json_str(v: &str) -> Self {
+        Self::from(v)
     }
 }
 /// The type of the nickname.
@@ -8606,23 +8753,13 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for NicknameType {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl crate::runtime::serde::de::Visitor<'_> for Visitor {
-            type Value = NicknameType;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a NicknameType value")
-            }
-            fn visit_str<E: crate::runtime::serde::de::Error>(
-                self,
-                v: &str,
-            ) -> Result<NicknameType, E> {
-                Ok(NicknameType::from(v))
-            }
-        }
-        deserializer.deserialize_str(Visitor)
+        crate::runtime::fill::text(deserializer)
+    }
+}
+impl crate::runtime::fill::Text for NicknameType {
+    const EXPECTING: &'static str = "a NicknameType value";
+    fn from_json_str(v: &str) -> Self {
+        Self::from(v)
     }
 }
 /// Output only. **DEPRECATED** (Please use `person.metadata.sources.profileMetadata.objectType` instead) The type of the person object.
@@ -8690,23 +8827,13 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for PersonMetadataObjectType {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl crate::runtime::serde::de::Visitor<'_> for Visitor {
-            type Value = PersonMetadataObjectType;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a PersonMetadataObjectType value")
-            }
-            fn visit_str<E: crate::runtime::serde::de::Error>(
-                self,
-                v: &str,
-            ) -> Result<PersonMetadataObjectType, E> {
-                Ok(PersonMetadataObjectType::from(v))
-            }
-        }
-        deserializer.deserialize_str(Visitor)
+        crate::runtime::fill::text(deserializer)
+    }
+}
+impl crate::runtime::fill::Text for PersonMetadataObjectType {
+    const EXPECTING: &'static str = "a PersonMetadataObjectType value";
+    fn from_json_str(v: &str) -> Self {
+        Self::from(v)
     }
 }
 /// Values of the API's `_*` enum.
@@ -8780,23 +8907,13 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for ProfileMetadataUserTypes {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl crate::runtime::serde::de::Visitor<'_> for Visitor {
-            type Value = ProfileMetadataUserTypes;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a ProfileMetadataUserTypes value")
-            }
-            fn visit_str<E: crate::runtime::serde::de::Error>(
-                self,
-                v: &str,
-            ) -> Result<ProfileMetadataUserTypes, E> {
-                Ok(ProfileMetadataUserTypes::from(v))
-            }
-        }
-        deserializer.deserialize_str(Visitor)
+        crate::runtime::fill::text(deserializer)
+    }
+}
+impl crate::runtime::fill::Text for ProfileMetadataUserTypes {
+    const EXPECTING: &'static str = "a ProfileMetadataUserTypes value";
+    fn from_json_str(v: &str) -> Self {
+        Self::from(v)
     }
 }
 /// The source type.
@@ -8888,23 +9005,13 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for SourceType {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl crate::runtime::serde::de::Visitor<'_> for Visitor {
-            type Value = SourceType;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a SourceType value")
-            }
-            fn visit_str<E: crate::runtime::serde::de::Error>(
-                self,
-                v: &str,
-            ) -> Result<SourceType, E> {
-                Ok(SourceType::from(v))
-            }
-        }
-        deserializer.deserialize_str(Visitor)
+        crate::runtime::fill::text(deserializer)
+    }
+}
+impl crate::runtime::fill::Text for SourceType {
+    const EXPECTING: &'static str = "a SourceType value";
+    fn from_json_str(v: &str) -> Self {
+        Self::from(v)
     }
 }
 /// Values of the API's `DIRECTORY_MERGE_SOURCE_TYPE_*` enum.
@@ -8966,23 +9073,13 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for DirectoryMergeSourceType {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl crate::runtime::serde::de::Visitor<'_> for Visitor {
-            type Value = DirectoryMergeSourceType;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a DirectoryMergeSourceType value")
-            }
-            fn visit_str<E: crate::runtime::serde::de::Error>(
-                self,
-                v: &str,
-            ) -> Result<DirectoryMergeSourceType, E> {
-                Ok(DirectoryMergeSourceType::from(v))
-            }
-        }
-        deserializer.deserialize_str(Visitor)
+        crate::runtime::fill::text(deserializer)
+    }
+}
+impl crate::runtime::fill::Text for DirectoryMergeSourceType {
+    const EXPECTING: &'static str = "a DirectoryMergeSourceType value";
+    fn from_json_str(v: &str) -> Self {
+        Self::from(v)
     }
 }
 /// Values of the API's `DIRECTORY_SOURCE_TYPE_*` enum.
@@ -9050,23 +9147,13 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for DirectorySourceType {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl crate::runtime::serde::de::Visitor<'_> for Visitor {
-            type Value = DirectorySourceType;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a DirectorySourceType value")
-            }
-            fn visit_str<E: crate::runtime::serde::de::Error>(
-                self,
-                v: &str,
-            ) -> Result<DirectorySourceType, E> {
-                Ok(DirectorySourceType::from(v))
-            }
-        }
-        deserializer.deserialize_str(Visitor)
+        crate::runtime::fill::text(deserializer)
+    }
+}
+impl crate::runtime::fill::Text for DirectorySourceType {
+    const EXPECTING: &'static str = "a DirectorySourceType value";
+    fn from_json_str(v: &str) -> Self {
+        Self::from(v)
     }
 }
 /// Optional. The order in which the connections should be sorted. Defaults to `LAST_MODIFIED_ASCENDING`.
@@ -9140,23 +9227,13 @@ impl<'de> crate::runtime::serde::Deserialize<'de> for PeopleConnectionsListSortO
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl crate::runtime::serde::de::Visitor<'_> for Visitor {
-            type Value = PeopleConnectionsListSortOrder;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("a PeopleConnectionsListSortOrder value")
-            }
-            fn visit_str<E: crate::runtime::serde::de::Error>(
-                self,
-                v: &str,
-            ) -> Result<PeopleConnectionsListSortOrder, E> {
-                Ok(PeopleConnectionsListSortOrder::from(v))
-            }
-        }
-        deserializer.deserialize_str(Visitor)
+        crate::runtime::fill::text(deserializer)
+    }
+}
+impl crate::runtime::fill::Text for PeopleConnectionsListSortOrder {
+    const EXPECTING: &'static str = "a PeopleConnectionsListSortOrder value";
+    fn from_json_str(v: &str) -> Self {
+        Self::from(v)
     }
 }
 /// A field of [`ContactGroup`], for typed field masks (`personFields`, `updateMask`, `readMask`, ...).
