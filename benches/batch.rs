@@ -2,7 +2,10 @@
 //! [`BatchUpdate`] versus a reqwest loop posting 200-contact bodies, both to the same emulator,
 //! which runs in a child process so that the client's CPU time can be measured on its own.
 //!
-//! `cargo bench --bench batch`. Criterion reports both; the last line comes from a separate loop
+//! `cargo bench --bench batch`. Profile one side with `BATCH_BENCH_SPIN=helper` (or `raw`),
+//! sampling only the measured part: `mkfifo /tmp/ctl && BATCH_BENCH_PERF_CTL=/tmp/ctl
+//! BATCH_BENCH_SPIN=helper perf record --control fifo:/tmp/ctl -D -1 --no-inherit <bench binary>`.
+//! Criterion reports both; the last line comes from a separate loop
 //! in the same run that alternates helper and raw runs (so machine noise hits both alike) and
 //! takes the median of each (15 runs each; `BATCH_BENCH_SAMPLES=1` prints them all):
 //! `batch: contacts=<n> requests=<n> helper_s=<f> raw_s=<f> ratio=<helper/raw> cpu_ratio=<f>`.
@@ -44,11 +47,24 @@ struct Run {
 }
 
 fn measure(rt: &Runtime, work: impl std::future::Future<Output = ()>) -> Run {
+    perf_control("enable");
     let (start, cpu) = (Instant::now(), cpu_time());
     rt.block_on(work);
-    Run {
+    let run = Run {
         wall: start.elapsed(),
         cpu: cpu_time() - cpu,
+    };
+    perf_control("disable");
+    run
+}
+
+/// With `BATCH_BENCH_PERF_CTL=<fifo>`, tell `perf record --control fifo:<fifo> -D -1` to sample
+/// the measured part only (not the listing that prepares each run's updates).
+fn perf_control(command: &str) {
+    if let Some(fifo) = std::env::var_os("BATCH_BENCH_PERF_CTL") {
+        use std::io::Write as _;
+        let mut f = std::fs::OpenOptions::new().write(true).open(fifo).unwrap();
+        writeln!(f, "{command}").unwrap();
     }
 }
 

@@ -93,6 +93,9 @@ struct Stats {
     writes: AtomicU64,
     retries: AtomicU64,
     span: Mutex<Option<(Instant, Instant)>>,
+    /// Bytes per contact of the last request body: the next body is allocated once at its
+    /// likely size instead of grown by doubling (a copy of everything so far at each step).
+    body_per_contact: std::sync::atomic::AtomicUsize,
 }
 
 impl Stats {
@@ -195,8 +198,15 @@ impl Common {
 
     /// Count a chunk's outcomes and report progress.
     fn record(&self, kinds: impl IntoIterator<Item = Kind>) {
+        // Counted here, then added once per kind: not one atomic add per contact.
+        let mut counts = [0u64; 4];
         for k in kinds {
-            self.stats.counts[k as usize].fetch_add(1, Ordering::Relaxed);
+            counts[k as usize] += 1;
+        }
+        for (total, n) in self.stats.counts.iter().zip(counts) {
+            if n > 0 {
+                total.fetch_add(n, Ordering::Relaxed);
+            }
         }
         self.stats.touch();
         if let Some(cb) = &self.progress {
@@ -274,6 +284,44 @@ fn check_chunk(n: usize, max: usize) -> Result<usize, Error> {
 pub(crate) fn valid_contact_name(rn: &str) -> bool {
     rn.strip_prefix("people/c")
         .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The set of names a chunk has seen, for its duplicate check.
+pub(crate) type NameSet<'a> = HashSet<&'a str, std::hash::BuildHasherDefault<NameHasher>>;
+
+/// A quick hasher for a chunk's resource names (at most 200, the caller's own input): a word at
+/// a time with FxHash's mix, where SipHash's resistance to chosen keys buys nothing. SipHash was
+/// a tenth of what the helper cost over a bare request loop.
+#[derive(Default)]
+pub(crate) struct NameHasher(u64);
+
+impl NameHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+impl std::hash::Hasher for NameHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut words = bytes.chunks_exact(8);
+        for w in &mut words {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(w);
+            self.add(u64::from_le_bytes(word));
+        }
+        let rest = words.remainder();
+        if !rest.is_empty() {
+            let mut word = [0u8; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+    fn write_u8(&mut self, b: u8) {
+        self.add(u64::from(b));
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 /// Why a resource name cannot be sent, if it cannot.

@@ -122,7 +122,7 @@ impl BatchUpdate {
                         resource_name,
                     });
                 } else {
-                    writes.push((rn, Box::new(person)));
+                    writes.push((rn, person));
                 }
             }
             for outcome in self.write_chunk(writes).await {

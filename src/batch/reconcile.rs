@@ -41,7 +41,7 @@ pub(super) enum Verdict {
 #[derive(Debug)]
 pub(super) struct Unsettled {
     pub requested: String,
-    pub sent: Box<Person>,
+    pub sent: Person,
     /// What went wrong, for the outcome if it stays unknown.
     pub cause: String,
     /// The server said its etag changed.
@@ -49,7 +49,7 @@ pub(super) struct Unsettled {
 }
 
 impl Unsettled {
-    pub fn new(requested: String, sent: Box<Person>, cause: String, mismatch: bool) -> Self {
+    pub fn new(requested: String, sent: Person, cause: String, mismatch: bool) -> Self {
         Self {
             requested,
             sent,
@@ -67,12 +67,11 @@ impl BatchUpdate {
     /// looked up by its previous resource names.
     pub(super) async fn reconcile(
         &self,
-        pending: &[(String, Box<Person>)],
+        pending: &[super::update::Contact],
         mismatch: bool,
     ) -> BTreeMap<String, Verdict> {
         let mask = self.update_mask.clone().with(PersonField::Metadata);
-        let sent: HashMap<&str, &Person> =
-            pending.iter().map(|(rn, p)| (rn.as_str(), &**p)).collect();
+        let sent: HashMap<&str, &Person> = pending.iter().map(|(rn, p)| (rn.as_str(), p)).collect();
         let at_sent_etag = |rn: &str, now: &Person| now.etag.is_some() && now.etag == sent[rn].etag;
         let mut stored: BTreeMap<String, Person> = BTreeMap::new();
         let mut gone: HashSet<String> = HashSet::new();

@@ -2,14 +2,15 @@
 //! flight, and the loop that settles a chunk whose answer was lost.
 
 use std::collections::HashSet;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use futures_util::stream::{self, Stream, StreamExt as _};
+use futures_util::stream::{self, BoxStream, Stream, StreamExt as _};
 
 use super::reconcile::{Unsettled, Verdict};
 use super::{
-    Common, ContactError, MAX_CHUNK, Outcome, check_chunk, common_builders, has_source_etag, limit,
-    name_problem_with, rejected_contacts,
+    Common, ContactError, MAX_CHUNK, NameSet, Outcome, check_chunk, common_builders,
+    has_source_etag, limit, name_problem_with, rejected_contacts,
 };
 use crate::runtime::{Error, FieldMask, MaskField as _, Request};
 use crate::{BatchUpdateContactsRequest, Client, Person, PersonField};
@@ -28,21 +29,58 @@ pub struct BatchUpdate {
     pub(super) conflict_rounds: u32,
 }
 
+/// A contact to write: its resource name and the person to send.
+///
+/// Persons are held by value in their chunk's list from the moment they leave the input until
+/// they are dropped: a `Person` is about a kilobyte, and boxing each one (an allocation and a
+/// copy to cold memory per contact) was most of what the helper cost over a bare request loop.
+/// The common path moves whole lists, never single persons.
+pub(super) type Contact = (String, Person);
+
+/// Chunk lists whose persons were dropped, kept for the next chunks to fill again.
+#[derive(Clone, Default)]
+struct Spares(Arc<Mutex<Vec<Vec<Contact>>>>);
+
+impl Spares {
+    /// Drop the persons in `spent` and keep the list (two at most: the chunks in memory).
+    fn give(&self, mut spent: Vec<Contact>) {
+        spent.clear();
+        let mut spares = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if spent.capacity() > 0 && spares.len() < 2 {
+            spares.push(spent);
+        }
+    }
+
+    /// A list to fill, if one was given back.
+    fn take(&self) -> Option<Vec<Contact>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).pop()
+    }
+}
+
 /// A validated chunk, with its first request serialized.
 struct Prepared {
     outcomes: Vec<Outcome>,
-    pending: Vec<(String, Box<Person>)>,
+    pending: Vec<Contact>,
     request: Option<Result<Request, Error>>,
 }
 
-/// What a chunk came to: outcomes, the persons (for the caller to drop), and the contacts whose
-/// outcome is not known yet.
+/// What a chunk came to: outcomes, the persons (for the caller to drop; their names may have
+/// been taken for the outcomes), and the contacts whose outcome is not known yet.
 pub(super) struct Settled {
     pub outcomes: Vec<Outcome>,
-    // Boxes, as they came: unboxing would move every person once more just to drop it.
-    #[allow(clippy::vec_box)]
-    pub spent: Vec<Box<Person>>,
+    pub spent: Vec<Contact>,
     pub unsettled: Vec<Unsettled>,
+}
+
+impl Settled {
+    /// Keep `contacts` for the caller to drop: the list itself when nothing is kept yet.
+    fn spend(&mut self, mut contacts: Vec<Contact>) {
+        if self.spent.is_empty() {
+            self.spent = contacts;
+        } else {
+            self.spent.append(&mut contacts);
+        }
+    }
 }
 
 /// The next thing to do with a chunk's pending contacts.
@@ -111,14 +149,36 @@ impl BatchUpdate {
         I: IntoIterator<Item = (String, Person)>,
         I::IntoIter: Send + 'static,
     {
-        let iter = items.into_iter();
+        self.chunk_outcomes(items).map(stream::iter).flatten()
+    }
+
+    /// [`run`](Self::run), a chunk's outcomes at a time.
+    fn chunk_outcomes<I>(&self, items: I) -> BoxStream<'static, Vec<Outcome>>
+    where
+        I: IntoIterator<Item = (String, Person)>,
+        I::IntoIter: Send + 'static,
+    {
+        let mut iter = items.into_iter();
         let job = Self {
             common: self.common.with_hint(iter.size_hint()),
             ..self.clone()
         };
-        // An iterator does no I/O: the next chunk can be pulled while a request is out. Boxed
-        // as it leaves the iterator, so that a person is moved once, not through every adapter.
-        job.chunked(stream::iter(iter.map(|(rn, p)| (rn, Box::new(p)))), true)
+        // An iterator does no I/O: the next chunk can be pulled while a request is out. Each
+        // person is moved once, from the input straight into its chunk's list, and the lists
+        // are reused: a chunk is written into memory that the last chunks just used (in cache),
+        // not into fresh memory.
+        let size = job.chunk;
+        let spares = Spares::default();
+        let reuse = spares.clone();
+        let chunks = std::iter::from_fn(move || {
+            let mut chunk = reuse.take().unwrap_or_else(|| Vec::with_capacity(size));
+            while chunk.len() < size {
+                let Some(contact) = iter.next() else { break };
+                chunk.push(contact);
+            }
+            (!chunk.is_empty()).then_some(chunk)
+        });
+        job.chunked(stream::iter(chunks), true, spares)
     }
 
     /// Run over a stream of contacts (for example pages of a listing, mapped to updates), with
@@ -132,22 +192,24 @@ impl BatchUpdate {
     where
         S: Stream<Item = (String, Person)> + Send + 'static,
     {
-        self.chunked(input.map(|(rn, p)| (rn, Box::new(p))), false)
+        self.chunked(input.chunks(self.chunk), false, Spares::default())
+            .map(stream::iter)
+            .flatten()
     }
 
-    /// The outcome stream over `input`; with `overlap`, the next chunk is pulled, validated and
-    /// serialized while the current request is with the server. Contacts whose outcome a chunk
-    /// could not settle are read once more after the last chunk.
+    /// The outcomes, a chunk's at a time, over the chunks of `input`; with `overlap`, the next
+    /// chunk is pulled, validated and serialized while the current request is with the server.
+    /// Contacts whose outcome a chunk could not settle are read once more after the last chunk.
     fn chunked<S>(
         &self,
         input: S,
         overlap: bool,
-    ) -> impl Stream<Item = Outcome> + Send + Unpin + 'static + use<S>
+        spares: Spares,
+    ) -> BoxStream<'static, Vec<Outcome>>
     where
-        S: Stream<Item = (String, Box<Person>)> + Send + 'static,
+        S: Stream<Item = Vec<Contact>> + Send + 'static,
     {
-        // Boxed, so that a chunk is 200 pointers and not 200 large structs moved around.
-        let chunks = input.chunks(self.chunk).boxed();
+        let chunks = input.boxed();
         let left: Arc<Mutex<Vec<Unsettled>>> = Arc::default();
         let state = (
             self.clone(),
@@ -156,9 +218,9 @@ impl BatchUpdate {
             Vec::new(),
             left.clone(),
         );
-        let main = stream::unfold(
-            state,
-            move |(job, mut chunks, ready, spent, left)| async move {
+        let main = stream::unfold(state, move |(job, mut chunks, ready, spent, left)| {
+            let spares = spares.clone();
+            async move {
                 let current = match ready {
                     Some(p) => p,
                     None => job.prepare(chunks.next().await?),
@@ -168,12 +230,12 @@ impl BatchUpdate {
                 // and the batch requests stay strictly one at a time.
                 let (done, next) = if overlap {
                     futures_util::future::join(job.finish(current), async {
-                        drop(spent);
+                        spares.give(spent);
                         chunks.next().await.map(|c| job.prepare(c))
                     })
                     .await
                 } else {
-                    drop(spent);
+                    spares.give(spent);
                     (job.finish(current).await, None)
                 };
                 let Settled {
@@ -185,10 +247,9 @@ impl BatchUpdate {
                     .unwrap_or_else(PoisonError::into_inner)
                     .extend(unsettled);
                 job.common.record(outcomes.iter().map(Outcome::kind));
-                Some((stream::iter(outcomes), (job, chunks, next, spent, left)))
-            },
-        )
-        .flatten();
+                Some((outcomes, (job, chunks, next, spent, left)))
+            }
+        });
         let job = self.clone();
         let end = stream::once(async move {
             let left = std::mem::take(&mut *left.lock().unwrap_or_else(PoisonError::into_inner));
@@ -196,9 +257,8 @@ impl BatchUpdate {
             if !outcomes.is_empty() {
                 job.common.record(outcomes.iter().map(Outcome::kind));
             }
-            stream::iter(outcomes)
-        })
-        .flatten();
+            outcomes
+        });
         main.chain(end).boxed()
     }
 
@@ -212,12 +272,18 @@ impl BatchUpdate {
             common: self.common.fresh(),
             ..self.clone()
         };
-        let outcomes: Vec<Outcome> = job.run(items).collect().await;
+        let items = items.into_iter();
+        // One outcome per contact: sized once, not grown (and copied) by doubling.
+        let mut outcomes = Vec::with_capacity(items.size_hint().0);
+        let mut chunks = job.chunk_outcomes(items);
+        while let Some(mut chunk) = chunks.next().await {
+            outcomes.append(&mut chunk);
+        }
         (outcomes, job.summary())
     }
 
     /// Outcomes of one chunk, settled completely (its unsettled contacts read once more now).
-    pub(super) async fn write_chunk(&self, chunk: Vec<(String, Box<Person>)>) -> Vec<Outcome> {
+    pub(super) async fn write_chunk(&self, chunk: Vec<Contact>) -> Vec<Outcome> {
         let Settled {
             mut outcomes,
             unsettled,
@@ -228,11 +294,11 @@ impl BatchUpdate {
     }
 
     /// Validate a chunk and serialize its first request.
-    fn prepare(&self, chunk: Vec<(String, Box<Person>)>) -> Prepared {
+    fn prepare(&self, chunk: Vec<Contact>) -> Prepared {
         let mut outcomes = Vec::new();
         // Checked over borrowed names first (no copy of each name for the duplicate check).
         let problems: Vec<Option<String>> = {
-            let mut seen: HashSet<&str> = HashSet::with_capacity(chunk.len());
+            let mut seen = NameSet::with_capacity_and_hasher(chunk.len(), Default::default());
             chunk
                 .iter()
                 .map(|(rn, person)| {
@@ -243,17 +309,23 @@ impl BatchUpdate {
                 })
                 .collect()
         };
-        // In input order: a sorted map would cost a comparison-ordered insert per contact.
-        let mut pending: Vec<(String, Box<Person>)> = Vec::with_capacity(chunk.len());
-        for ((rn, person), problem) in chunk.into_iter().zip(problems) {
-            match problem {
-                Some(p) => outcomes.push(Outcome::Failed {
-                    requested: rn,
-                    error: ContactError::InvalidInput(p),
-                }),
-                None => pending.push((rn, person)),
+        // In input order: a sorted map would cost a comparison-ordered insert per contact. A
+        // chunk with nothing to refuse (the usual one) is sent as it is, its persons unmoved.
+        let pending = if problems.iter().all(Option::is_none) {
+            chunk
+        } else {
+            let mut pending = Vec::with_capacity(chunk.len());
+            for ((rn, person), problem) in chunk.into_iter().zip(problems) {
+                match problem {
+                    Some(p) => outcomes.push(Outcome::Failed {
+                        requested: rn,
+                        error: ContactError::InvalidInput(p),
+                    }),
+                    None => pending.push((rn, person)),
+                }
             }
-        }
+            pending
+        };
         let request = (!pending.is_empty()).then(|| self.request_for(&pending));
         Prepared {
             outcomes,
@@ -307,13 +379,13 @@ impl BatchUpdate {
     /// those still unwritten. What cannot be settled this way is returned unsettled.
     async fn settle(
         &self,
-        mut pending: Vec<(String, Box<Person>)>,
+        mut pending: Vec<Contact>,
         mut request: Option<Result<Request, Error>>,
         mut step: Step,
     ) -> Settled {
         let mut done = Settled {
             outcomes: Vec::new(),
-            spent: Vec::with_capacity(pending.len()),
+            spent: Vec::new(),
             unsettled: Vec::new(),
         };
         // Whether an earlier attempt for these contacts may have applied: then an etag mismatch
@@ -350,8 +422,10 @@ impl BatchUpdate {
                     let e = match sent {
                         Ok(resp) => {
                             let mut results = resp.update_result.unwrap_or_default();
-                            for (rn, sent) in pending.drain(..) {
-                                done.spent.push(sent);
+                            for (rn, _) in &mut pending {
+                                // The name goes to the outcome; the persons go, as one list, to
+                                // be dropped.
+                                let rn = std::mem::take(rn);
                                 let person = results.remove(&rn).and_then(|r| r.person);
                                 let resource_name = person
                                     .as_ref()
@@ -363,6 +437,7 @@ impl BatchUpdate {
                                     person: person.map(Box::new),
                                 });
                             }
+                            done.spend(std::mem::take(&mut pending));
                             continue;
                         }
                         Err(e) => e,
@@ -414,7 +489,7 @@ impl BatchUpdate {
                             .unwrap_or_else(|| Verdict::Unread("not read back".into()));
                         match verdict {
                             Verdict::Updated { resource_name } => {
-                                done.spent.push(person);
+                                done.spent.push((String::new(), person));
                                 done.outcomes.push(Outcome::Updated {
                                     requested: rn,
                                     resource_name,
@@ -422,7 +497,7 @@ impl BatchUpdate {
                                 });
                             }
                             Verdict::Conflict => {
-                                done.spent.push(person);
+                                done.spent.push((String::new(), person));
                                 done.outcomes.push(Outcome::Failed {
                                     requested: rn,
                                     error: ContactError::Conflict,
@@ -464,11 +539,8 @@ impl BatchUpdate {
     }
 
     /// The `batchUpdateContacts` request for `contacts`, serialized straight from the slice.
-    fn request_for(
-        &self,
-        contacts: &[(String, Box<Person>)],
-    ) -> Result<crate::runtime::Request, Error> {
-        struct Contacts<'a>(&'a [(String, Box<Person>)]);
+    fn request_for(&self, contacts: &[Contact]) -> Result<crate::runtime::Request, Error> {
+        struct Contacts<'a>(&'a [Contact]);
         impl serde::Serialize for Contacts<'_> {
             fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
@@ -497,12 +569,22 @@ impl BatchUpdate {
                 "more than 200 contacts in one request",
             ));
         }
-        let mut body = serde_json::to_vec(&Body {
-            contacts: Contacts(contacts),
-            update_mask: &self.update_mask,
-            read_mask: &self.read_mask,
-        })
+        let stats = &self.common.stats;
+        let per_contact = stats.body_per_contact.load(Ordering::Relaxed);
+        // A little more than the last chunk's size: one allocation for a like chunk.
+        let mut body = Vec::with_capacity(per_contact.saturating_mul(contacts.len()) / 8 * 9);
+        serde_json::to_writer(
+            &mut body,
+            &Body {
+                contacts: Contacts(contacts),
+                update_mask: &self.update_mask,
+                read_mask: &self.read_mask,
+            },
+        )
         .map_err(|e| Error::invalid_request(format!("a contact does not serialize: {e}")))?;
+        stats
+            .body_per_contact
+            .store(body.len() / contacts.len().max(1), Ordering::Relaxed);
         // Kept for replays until the batch settles: without the growth slack.
         body.shrink_to_fit();
         request.raw_json_body(body);
@@ -514,7 +596,7 @@ impl BatchUpdate {
 /// nothing: failed with `kind` of its message, unless an earlier attempt may have applied (then
 /// the refusal proves nothing, and they are unsettled).
 fn refuse_all(
-    pending: &mut Vec<(String, Box<Person>)>,
+    pending: &mut Vec<Contact>,
     doubt: bool,
     error: &Error,
     kind: fn(String) -> ContactError,
@@ -526,7 +608,7 @@ fn refuse_all(
             done.unsettled
                 .push(Unsettled::new(rn, person, why.clone(), false));
         } else {
-            done.spent.push(person);
+            done.spent.push((String::new(), person));
             done.outcomes.push(Outcome::Failed {
                 requested: rn,
                 error: kind(why.clone()),
