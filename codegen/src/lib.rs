@@ -1,6 +1,6 @@
 //! Generates Rust clients from Google API discovery documents.
 //!
-//! The pipeline is typed end to end: discovery JSON → serde [`model`] → naming and lowering
+//! The pipeline is typed end to end: discovery JSON → [`model`] → naming and lowering
 //! ([`ir`]) → tokens ([`quote`]) → text. [`generate`] is pure (document in, tokens out);
 //! [`render_compact`] writes the tokens one item a line, with no formatter to compile, and is what
 //! `google-people`'s `build.rs` calls; `render` (feature `pretty`, on by default) formats the same
@@ -96,12 +96,7 @@ impl std::error::Error for Error {}
 
 /// Parse a discovery document, reporting the JSON path of a malformed part.
 pub fn parse(json: &str) -> Result<Document, Error> {
-    let de = &mut serde_json::Deserializer::from_str(json);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        let path = if path == "." { String::new() } else { path };
-        Error::at(path, e.into_inner().to_string())
-    })
+    Document::from_json(json)
 }
 
 /// Generate the tokens of a client module for a parsed document.

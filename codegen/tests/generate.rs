@@ -225,6 +225,18 @@ fn malformed_documents_name_the_json_path() {
             r#"{"name": "a", "version": "v1", "rootUrl": "x", "resources": {"r": {"methods": {"m": {"id": "a.r.m", "path": "v1/x", "httpMethod": "GET", "parameters": {"id": {"type": "string", "location": "path"}}}}}}}"#,
             "resources.r.methods.m.path",
         ),
+        (
+            r#"{"name": "a", "version": "v1", "rootUrl": "x", "resources": {"r": {"methods": {"m": {"id": "a.r.m", "path": "v1/x", "httpMethod": "GET", "scopes": ["s", 1]}}}}}"#,
+            "at `resources.r.methods.m.scopes[1]`: invalid type: integer `1`, expected a string",
+        ),
+        (
+            r#"{"name": "a", "version": "v1", "rootUrl": "x", "schemas": {"A": {"type": "object", "properties": {"b": {"type": "string", "readOnly": "yes"}}}}}"#,
+            r#"at `schemas.A.properties.b.readOnly`: invalid type: string "yes", expected a boolean"#,
+        ),
+        (
+            r#"{"name": "a", "version": "v1", "rootUrl": "x", "resources": {"r": {"methods": {"m": {"path": "v1/x", "httpMethod": "GET"}}}}}"#,
+            "at `resources.r.methods.m`: missing field `id`",
+        ),
         ("not json", "expected"),
     ];
     for (doc, want) in cases {

@@ -540,19 +540,29 @@ impl BatchUpdate {
 
     /// The `batchUpdateContacts` request for `contacts`, serialized straight from the slice.
     fn request_for(&self, contacts: &[Contact]) -> Result<crate::runtime::Request, Error> {
+        /// `{"contacts": {...}, "updateMask": ..., "readMask": ...}`, the read mask only when set.
+        struct Body<'a> {
+            contacts: &'a [Contact],
+            update_mask: &'a FieldMask<PersonField>,
+            read_mask: &'a FieldMask<PersonField>,
+        }
         struct Contacts<'a>(&'a [Contact]);
-        impl serde::Serialize for Contacts<'_> {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        impl serde_core::Serialize for Contacts<'_> {
+            fn serialize<S: serde_core::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
             }
         }
-        #[derive(serde::Serialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Body<'a> {
-            contacts: Contacts<'a>,
-            update_mask: &'a FieldMask<PersonField>,
-            #[serde(skip_serializing_if = "FieldMask::is_empty")]
-            read_mask: &'a FieldMask<PersonField>,
+        impl serde_core::Serialize for Body<'_> {
+            fn serialize<S: serde_core::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                use serde_core::ser::SerializeMap as _;
+                let mut map = s.serialize_map(None)?;
+                map.serialize_entry("contacts", &Contacts(self.contacts))?;
+                map.serialize_entry("updateMask", self.update_mask)?;
+                if !self.read_mask.is_empty() {
+                    map.serialize_entry("readMask", self.read_mask)?;
+                }
+                map.end()
+            }
         }
         // The generated call supplies the method, path and checks; the body is ours.
         let empty = BatchUpdateContactsRequest::new()
@@ -576,7 +586,7 @@ impl BatchUpdate {
         serde_json::to_writer(
             &mut body,
             &Body {
-                contacts: Contacts(contacts),
+                contacts,
                 update_mask: &self.update_mask,
                 read_mask: &self.read_mask,
             },

@@ -8,7 +8,7 @@ use std::time::Duration;
 use reqwest::header::{
     AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER, USER_AGENT,
 };
-use serde::de::DeserializeOwned;
+use serde_core::de::DeserializeOwned;
 
 use super::{AccessToken, Error, NoAuth, Request, RetryPolicy, StaticToken, TokenSource};
 
@@ -326,7 +326,7 @@ async fn read_body(mut resp: reqwest::Response) -> Result<bytes::Bytes, Error> {
 /// `value` as a JSON tree, through the byte serializer request bodies use. serde_json's `to_value`
 /// would instantiate every generated `Serialize` impl a second time, for serde_json's `Value`
 /// serializer (the library's compile time and binary size); this costs a parse instead.
-pub(crate) fn to_json_value<T: serde::Serialize + ?Sized>(
+pub(crate) fn to_json_value<T: serde_core::Serialize + ?Sized>(
     value: &T,
 ) -> Result<serde_json::Value, serde_json::Error> {
     serde_json::from_slice(&serde_json::to_vec(value)?)
@@ -354,8 +354,9 @@ fn decode_failure(text: &str, e: serde_json::Error) -> Error {
 fn invalid_utf8(body: &[u8], valid: usize) -> Error {
     let prefix = std::str::from_utf8(&body[..valid]).unwrap_or_default();
     let path = super::jsonpath::path_at(prefix, prefix.len());
-    let e =
-        <serde_json::Error as serde::de::Error>::custom(format!("invalid UTF-8 at byte {valid}"));
+    let e = <serde_json::Error as serde_core::de::Error>::custom(format!(
+        "invalid UTF-8 at byte {valid}"
+    ));
     Error::decode(e, Some(path), body)
 }
 

@@ -43,6 +43,6 @@ pub use unknown::UnknownFields;
 pub use futures_util::Stream;
 
 #[doc(hidden)]
-pub use serde;
+pub use serde_core as serde;
 #[doc(hidden)]
 pub use serde_json;

@@ -3,11 +3,16 @@
 
 use std::collections::{HashMap, HashSet};
 
-use serde::{Deserialize, Serialize};
+use std::fmt;
+
+use serde_core::de::{Error as _, IgnoredAny, MapAccess, Visitor};
+use serde_core::ser::SerializeStruct as _;
+use serde_core::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 pub use super::contacts::Contacts;
 use crate::runtime::MaskField as _;
+use crate::runtime::wire::Key;
 use crate::{Person, PersonField};
 
 /// The version of [`UserState`]'s layout; a state of another version is ignored (a full listing
@@ -17,7 +22,7 @@ pub const STATE_VERSION: u32 = 2;
 /// One user's sync state: the sync token of the last listing, and every managed contact the job
 /// knows, by external id. It is an optimisation only: losing it costs one full listing, never a
 /// duplicate or a lost change.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct UserState {
     /// [`STATE_VERSION`] when written.
@@ -26,14 +31,13 @@ pub struct UserState {
     pub sync_token: Option<String>,
     /// The managed fields the fingerprints were taken over (`names,emailAddresses`); when a run
     /// manages others, the fingerprints are taken again from a full listing.
-    #[serde(default)]
     pub fields: String,
     /// Managed contacts by external id (kept mostly on disk: see [`Contacts`]).
     pub contacts: Contacts,
 }
 
 /// What the job knows of one managed contact.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Entry {
     /// Its resource name.
@@ -45,10 +49,8 @@ pub struct Entry {
     /// Fingerprint of the source record the job last reconciled it with.
     pub source: Option<Fingerprint>,
     /// The managed fields were changed in Google since the job last wrote them.
-    #[serde(default)]
     pub edited: bool,
     /// In the job's contact group at `etag`.
-    #[serde(default)]
     pub in_group: bool,
 }
 
@@ -68,6 +70,101 @@ impl UserState {
             .filter(|(_, e)| names.contains(e.resource_name.as_str()))
             .map(|(id, e)| (e.resource_name, id))
             .collect()
+    }
+}
+
+// The state file's JSON: an object per struct, keys named as the fields. Written by hand, not
+// derived, so that the library does not build serde's derive macro (and syn before it) for two
+// structs. Unknown keys are ignored; `fields`, `edited` and `in_group` may be missing (older
+// states), as may the optional values.
+
+impl Serialize for UserState {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut s = serializer.serialize_struct("UserState", 4)?;
+        s.serialize_field("version", &self.version)?;
+        s.serialize_field("sync_token", &self.sync_token)?;
+        s.serialize_field("fields", &self.fields)?;
+        s.serialize_field("contacts", &self.contacts)?;
+        s.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for UserState {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = UserState;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a sync state")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<UserState, A::Error> {
+                let mut out = UserState::default();
+                let (mut version, mut contacts) = (None, None);
+                while let Some(key) = map.next_key::<Key<'de>>()? {
+                    match key.as_str() {
+                        "version" => version = Some(map.next_value()?),
+                        "sync_token" => out.sync_token = map.next_value()?,
+                        "fields" => out.fields = map.next_value()?,
+                        "contacts" => contacts = Some(map.next_value()?),
+                        _ => drop(map.next_value::<IgnoredAny>()?),
+                    }
+                }
+                out.version = version.ok_or_else(|| A::Error::missing_field("version"))?;
+                out.contacts = contacts.ok_or_else(|| A::Error::missing_field("contacts"))?;
+                Ok(out)
+            }
+        }
+        deserializer.deserialize_map(V)
+    }
+}
+
+impl Serialize for Entry {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut s = serializer.serialize_struct("Entry", 6)?;
+        s.serialize_field("resource_name", &self.resource_name)?;
+        s.serialize_field("etag", &self.etag)?;
+        s.serialize_field("google", &self.google)?;
+        s.serialize_field("source", &self.source)?;
+        s.serialize_field("edited", &self.edited)?;
+        s.serialize_field("in_group", &self.in_group)?;
+        s.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Entry {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Entry;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a managed contact")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Entry, A::Error> {
+                let (mut resource_name, mut etag) = (None, None);
+                let (mut google, mut source, mut edited, mut in_group) = (None, None, false, false);
+                while let Some(key) = map.next_key::<Key<'de>>()? {
+                    match key.as_str() {
+                        "resource_name" => resource_name = Some(map.next_value()?),
+                        "etag" => etag = Some(map.next_value()?),
+                        "google" => google = map.next_value()?,
+                        "source" => source = map.next_value()?,
+                        "edited" => edited = map.next_value()?,
+                        "in_group" => in_group = map.next_value()?,
+                        _ => drop(map.next_value::<IgnoredAny>()?),
+                    }
+                }
+                Ok(Entry {
+                    resource_name: resource_name
+                        .ok_or_else(|| A::Error::missing_field("resource_name"))?,
+                    etag: etag.ok_or_else(|| A::Error::missing_field("etag"))?,
+                    google,
+                    source,
+                    edited,
+                    in_group,
+                })
+            }
+        }
+        deserializer.deserialize_map(V)
     }
 }
 
@@ -141,6 +238,40 @@ fn normalized(v: &Value) -> Option<Value> {
 mod tests {
     use super::*;
     use crate::{EmailAddress, FieldMetadata, Name};
+
+    #[test]
+    fn state_files_read_and_write_the_same_json() {
+        // As earlier versions wrote it (serde's derive), with a key this version does not know.
+        let text = r#"{"version":2,"sync_token":"tok","fields":"names","contacts":{"emp-1":{"resource_name":"people/c1","etag":"%e1","google":340282366920938463463374607431768211455,"source":null,"edited":true,"in_group":false,"later":[1]}},"later":{}}"#;
+        let state: UserState = serde_json::from_str(text).unwrap();
+        assert_eq!(state.sync_token.as_deref(), Some("tok"));
+        let entry = state.contacts.get("emp-1").unwrap();
+        assert_eq!(entry.google, Some(u128::MAX));
+        assert!(entry.edited && !entry.in_group && entry.source.is_none());
+        let back = serde_json::to_string(&state).unwrap();
+        assert_eq!(
+            back,
+            text.replace(r#","later":[1]"#, "")
+                .replace(r#","later":{}"#, "")
+        );
+        assert_eq!(serde_json::from_str::<UserState>(&back).unwrap(), state);
+
+        // Older states lack the later fields; required ones are named when missing.
+        let old: UserState = serde_json::from_str(
+            r#"{"version":1,"contacts":{"x":{"resource_name":"people/c2","etag":"%e"}}}"#,
+        )
+        .unwrap();
+        assert_eq!((old.version, old.fields.as_str()), (1, ""));
+        let x = old.contacts.get("x").unwrap();
+        assert!(!x.edited && !x.in_group && x.google.is_none());
+        let e = serde_json::from_str::<UserState>(r#"{"version":2}"#).unwrap_err();
+        assert!(e.to_string().contains("missing field `contacts`"), "{e}");
+        let e = serde_json::from_str::<Entry>(r#"{"etag":"%e"}"#).unwrap_err();
+        assert!(
+            e.to_string().contains("missing field `resource_name`"),
+            "{e}"
+        );
+    }
 
     #[test]
     fn server_filled_keys_and_empty_values_do_not_count() {
