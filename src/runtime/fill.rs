@@ -49,6 +49,12 @@ impl<'de, T: Fill> Visitor<'de> for Place<'_, T> {
     }
 }
 
+/// `a list of Name JSON objects` from `a Name JSON object`: one function for every element
+/// type (formatting is the largest part of a generic `expecting`).
+fn collection(f: &mut fmt::Formatter<'_>, what: &str, element: &str) -> fmt::Result {
+    write!(f, "{what} {}s", element.trim_start_matches("a "))
+}
+
 /// A seed that reads an optional struct field in place: `null` unsets it, an object replaces
 /// it (a repeated key keeps the last value, as serde's own structs do).
 pub struct Field<'a, T>(pub &'a mut Option<T>);
@@ -91,7 +97,7 @@ impl<'de, T: Fill> DeserializeSeed<'de> for MapField<'_, T> {
 impl<'de, T: Fill> Visitor<'de> for MapField<'_, T> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "a map of {}s", T::EXPECTING.trim_start_matches("a "))
+        collection(f, "a map of", T::EXPECTING)
     }
     fn visit_none<E: serde_core::de::Error>(self) -> Result<(), E> {
         *self.0 = None;
@@ -111,7 +117,7 @@ struct Map<'a, T>(&'a mut BTreeMap<String, T>);
 impl<'de, T: Fill> Visitor<'de> for Map<'_, T> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "a map of {}s", T::EXPECTING.trim_start_matches("a "))
+        collection(f, "a map of", T::EXPECTING)
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         while let Some(key) = map.next_key::<String>()? {
@@ -249,7 +255,7 @@ impl<'de, T: Fill> DeserializeSeed<'de> for ListField<'_, T> {
 impl<'de, T: Fill> Visitor<'de> for ListField<'_, T> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "a list of {}s", T::EXPECTING.trim_start_matches("a "))
+        collection(f, "a list of", T::EXPECTING)
     }
     fn visit_none<E: serde_core::de::Error>(self) -> Result<(), E> {
         *self.0 = None;
@@ -269,7 +275,7 @@ struct List<'a, T>(&'a mut Vec<T>);
 impl<'de, T: Fill> Visitor<'de> for List<'_, T> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "a list of {}s", T::EXPECTING.trim_start_matches("a "))
+        collection(f, "a list of", T::EXPECTING)
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         while let Some(()) = seq.next_element_seed(Element(&mut *self.0))? {}
