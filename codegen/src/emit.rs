@@ -195,6 +195,16 @@ impl Emitter<'_> {
         if f.boxed { quote!(Box<#t>) } else { t }
     }
 
+    /// Whether some method returns the type named `name`.
+    fn is_response(&self, name: &str) -> bool {
+        self.api
+            .resources
+            .iter()
+            .flat_map(|r| &r.methods)
+            .chain(&self.api.top_methods)
+            .any(|m| m.response.as_deref() == Some(name))
+    }
+
     fn emit_struct(&self, s: &StructDef) -> TokenStream {
         let rt = &self.rt;
         let name = ident(&s.name);
@@ -206,6 +216,18 @@ impl Emitter<'_> {
                 .any(|f| f.deprecated || self.uses_deprecated(&f.ty));
         let allow_dep = any_deprecated.then(|| quote!(#[allow(deprecated)]));
         let unknown = format_ident!("{}", UNKNOWN_FIELDS);
+        // A method's response type decodes through a plain function of its own crate, never a
+        // generic the caller's crate would compile again (see `Client::execute_with`).
+        let decode = self.is_response(&s.name).then(|| {
+            quote! {
+                /// Decodes a response body (used by the calls that return this type).
+                #[doc(hidden)]
+                #[inline(never)]
+                pub fn decode_response(body: &[u8]) -> Result<Self, #rt::Error> {
+                    #rt::decode(body)
+                }
+            }
+        });
 
         let fields = s.fields.iter().map(|f| {
             let id = ident(&f.ident);
@@ -305,6 +327,7 @@ impl Emitter<'_> {
                 }
                 #(#setters)*
                 #validate
+                #decode
             }
 
             #allow_dep
@@ -982,7 +1005,10 @@ impl Emitter<'_> {
         let (ret, exec) = match &m.response {
             Some(r) => {
                 let t = ident(r);
-                (quote!(#t), quote!(client.execute(request).await))
+                (
+                    quote!(#t),
+                    quote!(client.execute_with(request, #t::decode_response).await),
+                )
             }
             None => (quote!(()), quote!(client.execute_empty(request).await)),
         };

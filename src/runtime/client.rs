@@ -119,9 +119,23 @@ impl Client {
     /// etag-guarded update) is retried like a 5xx; for a create it is an error that says the
     /// request may have been applied.
     pub async fn execute<T: DeserializeOwned + Send>(&self, request: Request) -> Result<T, Error> {
+        self.execute_with(request, decode::<T>).await
+    }
+
+    /// [`execute`](Self::execute), decoding with `decode`. Generated calls pass their response
+    /// type's `decode_response`, a plain function compiled once in the crate that defines the
+    /// type: a release build does not share generic instances between crates, so decoding
+    /// through a generic here would compile the type's whole deserializer again in every crate
+    /// that makes the call.
+    #[doc(hidden)]
+    pub async fn execute_with<T: Send>(
+        &self,
+        request: Request,
+        decode: fn(&[u8]) -> Result<T, Error>,
+    ) -> Result<T, Error> {
         let mut out = None;
         self.send_checked(&request, &mut |body: bytes::Bytes| {
-            out = Some(decode::<T>(&body)?);
+            out = Some(decode(&body)?);
             Ok(())
         })
         .await?;

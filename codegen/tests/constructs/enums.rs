@@ -52,6 +52,14 @@ impl Thing {
         self.state = Some(v.into());
         self
     }
+    /// Decodes a response body (used by the calls that return this type).
+    #[doc(hidden)]
+    #[inline(never)]
+    pub fn decode_response(
+        body: &[u8],
+    ) -> Result<Self, ::google_people::runtime::Error> {
+        ::google_people::runtime::decode(body)
+    }
 }
 impl ::google_people::runtime::serde::Serialize for Thing {
     fn serialize<S: ::google_people::runtime::serde::Serializer>(
@@ -503,7 +511,7 @@ impl ThingsListCall {
     /// Sends `GET v1/things`.
     pub async fn send(self) -> Result<Thing, ::google_people::runtime::Error> {
         let (client, request) = self.into_request()?;
-        client.execute(request).await
+        client.execute_with(request, Thing::decode_response).await
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.

@@ -129,6 +129,14 @@ impl Item {
         self.size = Some(v.into());
         self
     }
+    /// Decodes a response body (used by the calls that return this type).
+    #[doc(hidden)]
+    #[inline(never)]
+    pub fn decode_response(
+        body: &[u8],
+    ) -> Result<Self, ::google_people::runtime::Error> {
+        ::google_people::runtime::decode(body)
+    }
 }
 impl ::google_people::runtime::serde::Serialize for Item {
     fn serialize<S: ::google_people::runtime::serde::Serializer>(
@@ -230,6 +238,14 @@ impl ItemList {
     pub fn set_next_page_token(mut self, v: impl Into<String>) -> Self {
         self.next_page_token = Some(v.into());
         self
+    }
+    /// Decodes a response body (used by the calls that return this type).
+    #[doc(hidden)]
+    #[inline(never)]
+    pub fn decode_response(
+        body: &[u8],
+    ) -> Result<Self, ::google_people::runtime::Error> {
+        ::google_people::runtime::decode(body)
     }
 }
 impl ::google_people::runtime::serde::Serialize for ItemList {
@@ -480,7 +496,7 @@ impl ProjectsItemsBatchUpdateCall {
     /// Sends `POST v2/projects/{project}/items:batchUpdate`.
     pub async fn send(self) -> Result<ItemList, ::google_people::runtime::Error> {
         let (client, request) = self.into_request()?;
-        client.execute(request).await
+        client.execute_with(request, ItemList::decode_response).await
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
@@ -638,7 +654,7 @@ impl ProjectsItemsGetCall {
     /// Sends `GET v2/{+name}`.
     pub async fn send(self) -> Result<Item, ::google_people::runtime::Error> {
         let (client, request) = self.into_request()?;
-        client.execute(request).await
+        client.execute_with(request, Item::decode_response).await
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
@@ -756,7 +772,7 @@ impl ProjectsItemsListCall {
     /// Sends `GET v2/projects/{project}/items`.
     pub async fn send(self) -> Result<ItemList, ::google_people::runtime::Error> {
         let (client, request) = self.into_request()?;
-        client.execute(request).await
+        client.execute_with(request, ItemList::decode_response).await
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
@@ -898,7 +914,7 @@ impl ProjectsItemsVersionsPatchCall {
     /// Sends `PATCH v2/{+name}`.
     pub async fn send(self) -> Result<Item, ::google_people::runtime::Error> {
         let (client, request) = self.into_request()?;
-        client.execute(request).await
+        client.execute_with(request, Item::decode_response).await
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.

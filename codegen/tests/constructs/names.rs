@@ -116,6 +116,14 @@ impl Keywords {
         self.x_y = Some(v.into());
         self
     }
+    /// Decodes a response body (used by the calls that return this type).
+    #[doc(hidden)]
+    #[inline(never)]
+    pub fn decode_response(
+        body: &[u8],
+    ) -> Result<Self, ::google_people::runtime::Error> {
+        ::google_people::runtime::decode(body)
+    }
 }
 impl ::google_people::runtime::serde::Serialize for Keywords {
     fn serialize<S: ::google_people::runtime::serde::Serializer>(
@@ -760,7 +768,7 @@ impl TypeMoveCall {
     /// Sends `POST v1/type/{self}:move`.
     pub async fn send(self) -> Result<Keywords, ::google_people::runtime::Error> {
         let (client, request) = self.into_request()?;
-        client.execute(request).await
+        client.execute_with(request, Keywords::decode_response).await
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.

@@ -555,6 +555,14 @@ impl AllTypes {
         );
         self
     }
+    /// Decodes a response body (used by the calls that return this type).
+    #[doc(hidden)]
+    #[inline(never)]
+    pub fn decode_response(
+        body: &[u8],
+    ) -> Result<Self, ::google_people::runtime::Error> {
+        ::google_people::runtime::decode(body)
+    }
 }
 impl ::google_people::runtime::serde::Serialize for AllTypes {
     fn serialize<S: ::google_people::runtime::serde::Serializer>(
@@ -1843,7 +1851,7 @@ impl ThingsPathCall {
     /// Sends `POST v1/things/{pStr}/{pBytes}/{pDate}/{pDateTime}/{pGDateTime}/{pGDuration}/{pI64Str}/{pU64Str}/{pKind}/{pI32}/{pU32}/{pInt}/{pI64Int}/{pU64Int}/{pF32}/{pF64}/{pNum}/{pFlag}`.
     pub async fn send(self) -> Result<AllTypes, ::google_people::runtime::Error> {
         let (client, request) = self.into_request()?;
-        client.execute(request).await
+        client.execute_with(request, AllTypes::decode_response).await
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
@@ -2326,7 +2334,7 @@ impl ThingsQueryCall {
     /// Sends `GET v1/things`.
     pub async fn send(self) -> Result<AllTypes, ::google_people::runtime::Error> {
         let (client, request) = self.into_request()?;
-        client.execute(request).await
+        client.execute_with(request, AllTypes::decode_response).await
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.

@@ -472,6 +472,12 @@ impl BatchCreateContactsResponse {
         self.created_people = Some(v.into_iter().map(Into::into).collect());
         self
     }
+    /// Decodes a response body (used by the calls that return this type).
+    #[doc(hidden)]
+    #[inline(never)]
+    pub fn decode_response(body: &[u8]) -> Result<Self, crate::runtime::Error> {
+        crate::runtime::decode(body)
+    }
 }
 impl crate::runtime::serde::Serialize for BatchCreateContactsResponse {
     fn serialize<S: crate::runtime::serde::Serializer>(
@@ -612,6 +618,12 @@ impl BatchGetContactGroupsResponse {
     {
         self.responses = Some(v.into_iter().map(Into::into).collect());
         self
+    }
+    /// Decodes a response body (used by the calls that return this type).
+    #[doc(hidden)]
+    #[inline(never)]
+    pub fn decode_response(body: &[u8]) -> Result<Self, crate::runtime::Error> {
+        crate::runtime::decode(body)
     }
 }
 impl crate::runtime::serde::Serialize for BatchGetContactGroupsResponse {
@@ -859,6 +871,12 @@ impl BatchUpdateContactsResponse {
             v.into_iter().map(|(k, v)| (k.into(), v.into())).collect(),
         );
         self
+    }
+    /// Decodes a response body (used by the calls that return this type).
+    #[doc(hidden)]
+    #[inline(never)]
+    pub fn decode_response(body: &[u8]) -> Result<Self, crate::runtime::Error> {
+        crate::runtime::decode(body)
     }
 }
 impl crate::runtime::serde::Serialize for BatchUpdateContactsResponse {
@@ -1456,6 +1474,12 @@ impl ContactGroup {
     pub fn set_resource_name(mut self, v: impl Into<String>) -> Self {
         self.resource_name = Some(v.into());
         self
+    }
+    /// Decodes a response body (used by the calls that return this type).
+    #[doc(hidden)]
+    #[inline(never)]
+    pub fn decode_response(body: &[u8]) -> Result<Self, crate::runtime::Error> {
+        crate::runtime::decode(body)
     }
 }
 impl crate::runtime::serde::Serialize for ContactGroup {
@@ -2286,6 +2310,12 @@ impl DeleteContactPhotoResponse {
         self.person = Some(v.into());
         self
     }
+    /// Decodes a response body (used by the calls that return this type).
+    #[doc(hidden)]
+    #[inline(never)]
+    pub fn decode_response(body: &[u8]) -> Result<Self, crate::runtime::Error> {
+        crate::runtime::decode(body)
+    }
 }
 impl crate::runtime::serde::Serialize for DeleteContactPhotoResponse {
     fn serialize<S: crate::runtime::serde::Serializer>(
@@ -2530,6 +2560,12 @@ impl Empty {
     /// An empty value: every field unset.
     pub fn new() -> Self {
         Default::default()
+    }
+    /// Decodes a response body (used by the calls that return this type).
+    #[doc(hidden)]
+    #[inline(never)]
+    pub fn decode_response(body: &[u8]) -> Result<Self, crate::runtime::Error> {
+        crate::runtime::decode(body)
     }
 }
 impl crate::runtime::serde::Serialize for Empty {
@@ -3107,6 +3143,12 @@ impl GetPeopleResponse {
         self.responses = Some(v.into_iter().map(Into::into).collect());
         self
     }
+    /// Decodes a response body (used by the calls that return this type).
+    #[doc(hidden)]
+    #[inline(never)]
+    pub fn decode_response(body: &[u8]) -> Result<Self, crate::runtime::Error> {
+        crate::runtime::decode(body)
+    }
 }
 impl crate::runtime::serde::Serialize for GetPeopleResponse {
     fn serialize<S: crate::runtime::serde::Serializer>(
@@ -3512,6 +3554,12 @@ impl ListConnectionsResponse {
         self.total_people = Some(v.into());
         self
     }
+    /// Decodes a response body (used by the calls that return this type).
+    #[doc(hidden)]
+    #[inline(never)]
+    pub fn decode_response(body: &[u8]) -> Result<Self, crate::runtime::Error> {
+        crate::runtime::decode(body)
+    }
 }
 #[allow(deprecated)]
 impl crate::runtime::serde::Serialize for ListConnectionsResponse {
@@ -3628,6 +3676,12 @@ impl ListContactGroupsResponse {
         self.total_items = Some(v.into());
         self
     }
+    /// Decodes a response body (used by the calls that return this type).
+    #[doc(hidden)]
+    #[inline(never)]
+    pub fn decode_response(body: &[u8]) -> Result<Self, crate::runtime::Error> {
+        crate::runtime::decode(body)
+    }
 }
 impl crate::runtime::serde::Serialize for ListContactGroupsResponse {
     fn serialize<S: crate::runtime::serde::Serializer>(
@@ -3729,6 +3783,12 @@ impl ListDirectoryPeopleResponse {
     {
         self.people = Some(v.into_iter().map(Into::into).collect());
         self
+    }
+    /// Decodes a response body (used by the calls that return this type).
+    #[doc(hidden)]
+    #[inline(never)]
+    pub fn decode_response(body: &[u8]) -> Result<Self, crate::runtime::Error> {
+        crate::runtime::decode(body)
     }
 }
 impl crate::runtime::serde::Serialize for ListDirectoryPeopleResponse {
@@ -3834,6 +3894,12 @@ impl ListOtherContactsResponse {
     pub fn set_total_size(mut self, v: impl Into<i32>) -> Self {
         self.total_size = Some(v.into());
         self
+    }
+    /// Decodes a response body (used by the calls that return this type).
+    #[doc(hidden)]
+    #[inline(never)]
+    pub fn decode_response(body: &[u8]) -> Result<Self, crate::runtime::Error> {
+        crate::runtime::decode(body)
     }
 }
 impl crate::runtime::serde::Serialize for ListOtherContactsResponse {
@@ -4468,6 +4534,12 @@ impl ModifyContactGroupMembersResponse {
     {
         self.not_found_resource_names = Some(v.into_iter().map(Into::into).collect());
         self
+    }
+    /// Decodes a response body (used by the calls that return this type).
+    #[doc(hidden)]
+    #[inline(never)]
+    pub fn decode_response(body: &[u8]) -> Result<Self, crate::runtime::Error> {
+        crate::runtime::decode(body)
     }
 }
 impl crate::runtime::serde::Serialize for ModifyContactGroupMembersResponse {
@@ -5677,6 +5749,12 @@ impl Person {
     {
         self.user_defined = Some(v.into_iter().map(Into::into).collect());
         self
+    }
+    /// Decodes a response body (used by the calls that return this type).
+    #[doc(hidden)]
+    #[inline(never)]
+    pub fn decode_response(body: &[u8]) -> Result<Self, crate::runtime::Error> {
+        crate::runtime::decode(body)
     }
 }
 #[allow(deprecated)]
@@ -7039,6 +7117,12 @@ impl SearchDirectoryPeopleResponse {
         self.total_size = Some(v.into());
         self
     }
+    /// Decodes a response body (used by the calls that return this type).
+    #[doc(hidden)]
+    #[inline(never)]
+    pub fn decode_response(body: &[u8]) -> Result<Self, crate::runtime::Error> {
+        crate::runtime::decode(body)
+    }
 }
 impl crate::runtime::serde::Serialize for SearchDirectoryPeopleResponse {
     fn serialize<S: crate::runtime::serde::Serializer>(
@@ -7118,6 +7202,12 @@ impl SearchResponse {
     {
         self.results = Some(v.into_iter().map(Into::into).collect());
         self
+    }
+    /// Decodes a response body (used by the calls that return this type).
+    #[doc(hidden)]
+    #[inline(never)]
+    pub fn decode_response(body: &[u8]) -> Result<Self, crate::runtime::Error> {
+        crate::runtime::decode(body)
     }
 }
 impl crate::runtime::serde::Serialize for SearchResponse {
@@ -7964,6 +8054,12 @@ impl UpdateContactPhotoResponse {
     pub fn set_person(mut self, v: impl Into<Person>) -> Self {
         self.person = Some(v.into());
         self
+    }
+    /// Decodes a response body (used by the calls that return this type).
+    #[doc(hidden)]
+    #[inline(never)]
+    pub fn decode_response(body: &[u8]) -> Result<Self, crate::runtime::Error> {
+        crate::runtime::decode(body)
     }
 }
 impl crate::runtime::serde::Serialize for UpdateContactPhotoResponse {
@@ -9829,7 +9925,9 @@ impl ContactGroupsBatchGetCall {
         self,
     ) -> Result<BatchGetContactGroupsResponse, crate::runtime::Error> {
         let (client, request) = self.into_request()?;
-        client.execute(request).await
+        client
+            .execute_with(request, BatchGetContactGroupsResponse::decode_response)
+            .await
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
@@ -9895,7 +9993,7 @@ impl ContactGroupsCreateCall {
     /// Sends `POST v1/contactGroups`.
     pub async fn send(self) -> Result<ContactGroup, crate::runtime::Error> {
         let (client, request) = self.into_request()?;
-        client.execute(request).await
+        client.execute_with(request, ContactGroup::decode_response).await
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
@@ -9978,7 +10076,7 @@ impl ContactGroupsDeleteCall {
     /// Sends `DELETE v1/{+resourceName}`.
     pub async fn send(self) -> Result<Empty, crate::runtime::Error> {
         let (client, request) = self.into_request()?;
-        client.execute(request).await
+        client.execute_with(request, Empty::decode_response).await
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
@@ -10086,7 +10184,7 @@ impl ContactGroupsGetCall {
     /// Sends `GET v1/{+resourceName}`.
     pub async fn send(self) -> Result<ContactGroup, crate::runtime::Error> {
         let (client, request) = self.into_request()?;
-        client.execute(request).await
+        client.execute_with(request, ContactGroup::decode_response).await
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
@@ -10197,7 +10295,7 @@ impl ContactGroupsListCall {
     /// Sends `GET v1/contactGroups`.
     pub async fn send(self) -> Result<ListContactGroupsResponse, crate::runtime::Error> {
         let (client, request) = self.into_request()?;
-        client.execute(request).await
+        client.execute_with(request, ListContactGroupsResponse::decode_response).await
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
@@ -10311,7 +10409,7 @@ impl ContactGroupsUpdateCall {
     /// Sends `PUT v1/{+resourceName}`.
     pub async fn send(self) -> Result<ContactGroup, crate::runtime::Error> {
         let (client, request) = self.into_request()?;
-        client.execute(request).await
+        client.execute_with(request, ContactGroup::decode_response).await
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
@@ -10436,7 +10534,9 @@ impl ContactGroupsMembersModifyCall {
         self,
     ) -> Result<ModifyContactGroupMembersResponse, crate::runtime::Error> {
         let (client, request) = self.into_request()?;
-        client.execute(request).await
+        client
+            .execute_with(request, ModifyContactGroupMembersResponse::decode_response)
+            .await
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
@@ -10619,7 +10719,7 @@ impl OtherContactsCopyOtherContactToMyContactsGroupCall {
     /// Sends `POST v1/{+resourceName}:copyOtherContactToMyContactsGroup`.
     pub async fn send(self) -> Result<Person, crate::runtime::Error> {
         let (client, request) = self.into_request()?;
-        client.execute(request).await
+        client.execute_with(request, Person::decode_response).await
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
@@ -10818,7 +10918,7 @@ impl OtherContactsListCall {
     /// Sends `GET v1/otherContacts`.
     pub async fn send(self) -> Result<ListOtherContactsResponse, crate::runtime::Error> {
         let (client, request) = self.into_request()?;
-        client.execute(request).await
+        client.execute_with(request, ListOtherContactsResponse::decode_response).await
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
@@ -10948,7 +11048,7 @@ impl OtherContactsSearchCall {
     /// Sends `GET v1/otherContacts:search`.
     pub async fn send(self) -> Result<SearchResponse, crate::runtime::Error> {
         let (client, request) = self.into_request()?;
-        client.execute(request).await
+        client.execute_with(request, SearchResponse::decode_response).await
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
@@ -11439,7 +11539,7 @@ impl PeopleBatchCreateContactsCall {
         self,
     ) -> Result<BatchCreateContactsResponse, crate::runtime::Error> {
         let (client, request) = self.into_request()?;
-        client.execute(request).await
+        client.execute_with(request, BatchCreateContactsResponse::decode_response).await
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
@@ -11506,7 +11606,7 @@ impl PeopleBatchDeleteContactsCall {
     /// Sends `POST v1/people:batchDeleteContacts`.
     pub async fn send(self) -> Result<Empty, crate::runtime::Error> {
         let (client, request) = self.into_request()?;
-        client.execute(request).await
+        client.execute_with(request, Empty::decode_response).await
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
@@ -11575,7 +11675,7 @@ impl PeopleBatchUpdateContactsCall {
         self,
     ) -> Result<BatchUpdateContactsResponse, crate::runtime::Error> {
         let (client, request) = self.into_request()?;
-        client.execute(request).await
+        client.execute_with(request, BatchUpdateContactsResponse::decode_response).await
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
@@ -11733,7 +11833,7 @@ impl PeopleCreateContactCall {
     /// Sends `POST v1/people:createContact`.
     pub async fn send(self) -> Result<Person, crate::runtime::Error> {
         let (client, request) = self.into_request()?;
-        client.execute(request).await
+        client.execute_with(request, Person::decode_response).await
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
@@ -11807,7 +11907,7 @@ impl PeopleDeleteContactCall {
     /// Sends `DELETE v1/{+resourceName}:deleteContact`.
     pub async fn send(self) -> Result<Empty, crate::runtime::Error> {
         let (client, request) = self.into_request()?;
-        client.execute(request).await
+        client.execute_with(request, Empty::decode_response).await
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
@@ -11970,7 +12070,7 @@ impl PeopleDeleteContactPhotoCall {
         self,
     ) -> Result<DeleteContactPhotoResponse, crate::runtime::Error> {
         let (client, request) = self.into_request()?;
-        client.execute(request).await
+        client.execute_with(request, DeleteContactPhotoResponse::decode_response).await
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
@@ -12147,7 +12247,7 @@ impl PeopleGetCall {
     /// Sends `GET v1/{+resourceName}`.
     pub async fn send(self) -> Result<Person, crate::runtime::Error> {
         let (client, request) = self.into_request()?;
-        client.execute(request).await
+        client.execute_with(request, Person::decode_response).await
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
@@ -12330,7 +12430,7 @@ impl PeopleGetBatchGetCall {
     /// Sends `GET v1/people:batchGet`.
     pub async fn send(self) -> Result<GetPeopleResponse, crate::runtime::Error> {
         let (client, request) = self.into_request()?;
-        client.execute(request).await
+        client.execute_with(request, GetPeopleResponse::decode_response).await
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
@@ -12529,7 +12629,7 @@ impl PeopleListDirectoryPeopleCall {
         self,
     ) -> Result<ListDirectoryPeopleResponse, crate::runtime::Error> {
         let (client, request) = self.into_request()?;
-        client.execute(request).await
+        client.execute_with(request, ListDirectoryPeopleResponse::decode_response).await
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
@@ -12723,7 +12823,7 @@ impl PeopleSearchContactsCall {
     /// Sends `GET v1/people:searchContacts`.
     pub async fn send(self) -> Result<SearchResponse, crate::runtime::Error> {
         let (client, request) = self.into_request()?;
-        client.execute(request).await
+        client.execute_with(request, SearchResponse::decode_response).await
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
@@ -12912,7 +13012,9 @@ impl PeopleSearchDirectoryPeopleCall {
         self,
     ) -> Result<SearchDirectoryPeopleResponse, crate::runtime::Error> {
         let (client, request) = self.into_request()?;
-        client.execute(request).await
+        client
+            .execute_with(request, SearchDirectoryPeopleResponse::decode_response)
+            .await
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
@@ -13182,7 +13284,7 @@ impl PeopleUpdateContactCall {
     /// Sends `PATCH v1/{+resourceName}:updateContact`.
     pub async fn send(self) -> Result<Person, crate::runtime::Error> {
         let (client, request) = self.into_request()?;
-        client.execute(request).await
+        client.execute_with(request, Person::decode_response).await
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
@@ -13268,7 +13370,7 @@ impl PeopleUpdateContactPhotoCall {
         self,
     ) -> Result<UpdateContactPhotoResponse, crate::runtime::Error> {
         let (client, request) = self.into_request()?;
-        client.execute(request).await
+        client.execute_with(request, UpdateContactPhotoResponse::decode_response).await
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
@@ -13535,7 +13637,7 @@ impl PeopleConnectionsListCall {
     /// Sends `GET v1/{+resourceName}/connections`.
     pub async fn send(self) -> Result<ListConnectionsResponse, crate::runtime::Error> {
         let (client, request) = self.into_request()?;
-        client.execute(request).await
+        client.execute_with(request, ListConnectionsResponse::decode_response).await
     }
     /// The client and the request; the call itself (with its typed body) is dropped
     /// here, before anything is sent: the serialized body is all a retry needs.
