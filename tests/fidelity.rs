@@ -4,16 +4,29 @@
 mod support;
 
 use google_people::runtime::ErrorKind;
+use google_people::runtime::json::ToJson;
 use google_people::*;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use support::fixture;
 
-fn round_trip<T: DeserializeOwned + Serialize>(json: &str) -> (T, Value) {
+fn round_trip<T: DeserializeOwned + Serialize + ToJson>(json: &str) -> (T, Value) {
     let typed: T = serde_json::from_str(json).unwrap();
     let back = serde_json::to_value(&typed).unwrap();
+    same_bytes(&typed);
     (typed, back)
+}
+
+/// The library's request-body writer and serde's impls write the same bytes.
+#[track_caller]
+fn same_bytes<T: Serialize + ToJson>(v: &T) {
+    let ours = google_people::runtime::json::to_vec(v);
+    let serde = serde_json::to_vec(v).unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&ours),
+        String::from_utf8_lossy(&serde)
+    );
 }
 
 #[test]
@@ -108,6 +121,9 @@ fn set_scalars_are_sent_even_when_false_or_zero() {
         json!({"memberCount": 0})
     );
     assert_eq!(serde_json::to_value(Person::new()).unwrap(), json!({}));
+    same_bytes(&meta);
+    same_bytes(&group);
+    same_bytes(&Person::new());
 }
 
 #[test]
@@ -120,6 +136,7 @@ fn bytes_travel_as_base64_and_masks_as_paths() {
         v,
         json!({"personFields": "photos,names", "photoBytes": "AAEC+vv8"})
     );
+    same_bytes(&req);
     let back: UpdateContactPhotoRequest = serde_json::from_value(v).unwrap();
     assert_eq!(back, req);
     // URL-safe and unpadded input is accepted too.

@@ -200,11 +200,22 @@ fn mutate_bytes(b: &mut Vec<u8>, rng: &mut Rng) {
 /// Decode `bytes` as `T`: it may fail, never panic; what decodes survives a round trip.
 fn check<T>(name: &str, bytes: &[u8])
 where
-    T: serde::de::DeserializeOwned + serde::Serialize + PartialEq + std::fmt::Debug,
+    T: serde::de::DeserializeOwned
+        + serde::Serialize
+        + google_people::runtime::json::ToJson
+        + PartialEq
+        + std::fmt::Debug,
 {
     match decode::<T>(bytes) {
         Ok(v) => {
             let again = serde_json::to_vec(&v).unwrap();
+            // The library's own body writer writes the same bytes as serde's impls.
+            let ours = google_people::runtime::json::to_vec(&v);
+            assert_eq!(
+                String::from_utf8_lossy(&ours),
+                String::from_utf8_lossy(&again),
+                "{name}: the body writer and serde disagree"
+            );
             let back: T = decode(&again)
                 .unwrap_or_else(|e| panic!("{name}: re-encoded value does not decode: {e}"));
             assert_eq!(back, v, "{name}: round trip changed the value");

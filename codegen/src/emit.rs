@@ -254,6 +254,21 @@ impl Emitter<'_> {
                 },
             }
         });
+        // The library's own bodies: one plain function per type, keys escaped here.
+        let to_json = s.fields.iter().map(|f| {
+            let id = ident(&f.ident);
+            let key = format!("{}:", serde_json::Value::String(f.json.clone()));
+            let write = match self.wire(&f.ty) {
+                None => quote!(#rt::json::ToJson::write_json(v, out);),
+                Some(w) => quote!(<#w as #rt::wire::WireFormat<_>>::write_json(v, out);),
+            };
+            quote! {
+                if let Some(v) = &self.#id {
+                    #rt::json::key(out, #key);
+                    #write
+                }
+            }
+        });
         let de = s.fields.iter().map(|f| {
             let id = ident(&f.ident);
             let json = &f.json;
@@ -340,6 +355,16 @@ impl Emitter<'_> {
                         map.serialize_entry(k, v)?;
                     }
                     map.end()
+                }
+            }
+
+            #allow_dep
+            impl #rt::json::ToJson for #name {
+                fn write_json(&self, out: &mut Vec<u8>) {
+                    out.push(b'{');
+                    #(#to_json)*
+                    #rt::json::unknown(out, &self.#unknown);
+                    out.push(b'}');
                 }
             }
 
@@ -527,6 +552,12 @@ impl Emitter<'_> {
             impl #rt::serde::Serialize for #name {
                 fn serialize<S: #rt::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                     serializer.serialize_str(self.as_str())
+                }
+            }
+
+            impl #rt::json::ToJson for #name {
+                fn write_json(&self, out: &mut Vec<u8>) {
+                    #rt::json::string(out, self.as_str());
                 }
             }
 
@@ -1001,7 +1032,7 @@ impl Emitter<'_> {
         let body = m
             .request
             .as_ref()
-            .map(|_| quote!(request.json_body(&self.body)?;));
+            .map(|_| quote!(request.write_json_body(&self.body);));
         let (ret, exec) = match &m.response {
             Some(r) => {
                 let t = ident(r);

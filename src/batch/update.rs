@@ -12,6 +12,7 @@ use super::{
     Common, ContactError, MAX_CHUNK, NameSet, Outcome, check_chunk, common_builders,
     has_source_etag, limit, name_problem_with, rejected_contacts,
 };
+use crate::runtime::json::{self, ToJson as _};
 use crate::runtime::{Error, FieldMask, MaskField as _, Request};
 use crate::{BatchUpdateContactsRequest, Client, Person, PersonField};
 
@@ -538,32 +539,9 @@ impl BatchUpdate {
         done
     }
 
-    /// The `batchUpdateContacts` request for `contacts`, serialized straight from the slice.
+    /// The `batchUpdateContacts` request for `contacts`, serialized straight from the slice:
+    /// `{"contacts": {...}, "updateMask": ..., "readMask": ...}`, the read mask only when set.
     fn request_for(&self, contacts: &[Contact]) -> Result<crate::runtime::Request, Error> {
-        /// `{"contacts": {...}, "updateMask": ..., "readMask": ...}`, the read mask only when set.
-        struct Body<'a> {
-            contacts: &'a [Contact],
-            update_mask: &'a FieldMask<PersonField>,
-            read_mask: &'a FieldMask<PersonField>,
-        }
-        struct Contacts<'a>(&'a [Contact]);
-        impl serde_core::Serialize for Contacts<'_> {
-            fn serialize<S: serde_core::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
-            }
-        }
-        impl serde_core::Serialize for Body<'_> {
-            fn serialize<S: serde_core::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                use serde_core::ser::SerializeMap as _;
-                let mut map = s.serialize_map(None)?;
-                map.serialize_entry("contacts", &Contacts(self.contacts))?;
-                map.serialize_entry("updateMask", self.update_mask)?;
-                if !self.read_mask.is_empty() {
-                    map.serialize_entry("readMask", self.read_mask)?;
-                }
-                map.end()
-            }
-        }
         // The generated call supplies the method, path and checks; the body is ours.
         let empty = BatchUpdateContactsRequest::new()
             .set_update_mask(self.update_mask.clone())
@@ -583,15 +561,20 @@ impl BatchUpdate {
         let per_contact = stats.body_per_contact.load(Ordering::Relaxed);
         // A little more than the last chunk's size: one allocation for a like chunk.
         let mut body = Vec::with_capacity(per_contact.saturating_mul(contacts.len()) / 8 * 9);
-        serde_json::to_writer(
-            &mut body,
-            &Body {
-                contacts,
-                update_mask: &self.update_mask,
-                read_mask: &self.read_mask,
-            },
-        )
-        .map_err(|e| Error::invalid_request(format!("a contact does not serialize: {e}")))?;
+        body.push(b'{');
+        json::key(&mut body, "\"contacts\":{");
+        for (rn, person) in contacts {
+            json::member(&mut body, rn);
+            person.write_json(&mut body);
+        }
+        body.push(b'}');
+        json::key(&mut body, "\"updateMask\":");
+        self.update_mask.write_json(&mut body);
+        if !self.read_mask.is_empty() {
+            json::key(&mut body, "\"readMask\":");
+            self.read_mask.write_json(&mut body);
+        }
+        body.push(b'}');
         stats
             .body_per_contact
             .store(body.len() / contacts.len().max(1), Ordering::Relaxed);

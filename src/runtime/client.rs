@@ -337,13 +337,13 @@ async fn read_body(mut resp: reqwest::Response) -> Result<bytes::Bytes, Error> {
     Ok(bytes::Bytes::from(buf))
 }
 
-/// `value` as a JSON tree, through the byte serializer request bodies use. serde_json's `to_value`
-/// would instantiate every generated `Serialize` impl a second time, for serde_json's `Value`
+/// `value` as a JSON tree, through the writer request bodies use ([`super::json`]). serde_json's
+/// `to_value` would instantiate every generated `Serialize` impl, for serde_json's `Value`
 /// serializer (the library's compile time and binary size); this costs a parse instead.
-pub(crate) fn to_json_value<T: serde_core::Serialize + ?Sized>(
+pub(crate) fn to_json_value<T: super::json::ToJson + ?Sized>(
     value: &T,
 ) -> Result<serde_json::Value, serde_json::Error> {
-    serde_json::from_slice(&serde_json::to_vec(value)?)
+    serde_json::from_slice(&super::json::to_vec(value))
 }
 
 /// A typed value from a JSON tree, through the text deserializer responses use (not a second

@@ -11,6 +11,8 @@ mod error;
 #[doc(hidden)]
 pub mod fill;
 pub(crate) mod httpdate;
+#[doc(hidden)]
+pub mod json;
 mod jsonpath;
 mod mask;
 #[doc(hidden)]

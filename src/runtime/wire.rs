@@ -61,6 +61,9 @@ pub trait WireFormat<T> {
     fn serialize<S: Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error>;
     /// Read a `T`.
     fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<T, D::Error>;
+    /// Append `v` as JSON, byte for byte as [`serialize`](Self::serialize) writes it with
+    /// serde_json (see [`super::json`]).
+    fn write_json(v: &T, out: &mut Vec<u8>);
 }
 
 /// Serialize `&T` in format `W`.
@@ -105,6 +108,9 @@ macro_rules! int_string {
             fn serialize<S: Serializer>(v: &$t, s: S) -> Result<S::Ok, S::Error> {
                 s.collect_str(v)
             }
+            fn write_json(v: &$t, out: &mut Vec<u8>) {
+                super::json::quoted_integer(out, *v);
+            }
             fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<$t, D::Error> {
                 struct V;
                 impl Visitor<'_> for V {
@@ -137,6 +143,16 @@ impl WireFormat<Vec<u8>> for Base64 {
     fn serialize<S: Serializer>(v: &Vec<u8>, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(v))
     }
+    fn write_json(v: &Vec<u8>, out: &mut Vec<u8>) {
+        // The alphabet needs no escaping.
+        out.push(b'"');
+        out.extend_from_slice(
+            base64::engine::general_purpose::STANDARD
+                .encode(v)
+                .as_bytes(),
+        );
+        out.push(b'"');
+    }
     fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
         let s: Cow<'de, str> = Deserialize::deserialize(d)?;
         decode_base64(&s).ok_or_else(|| D::Error::custom("invalid base64"))
@@ -167,6 +183,9 @@ impl<T, W: WireFormat<T>> WireFormat<Vec<T>> for VecOf<W> {
         }
         seq.end()
     }
+    fn write_json(v: &Vec<T>, out: &mut Vec<u8>) {
+        super::json::list(out, v, |out, x| W::write_json(x, out));
+    }
     fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<T>, D::Error> {
         struct V<T, W>(PhantomData<(T, W)>);
         impl<'de, T, W: WireFormat<T>> Visitor<'de> for V<T, W> {
@@ -193,6 +212,9 @@ impl<T, W: WireFormat<T>> WireFormat<BTreeMap<String, T>> for MapOf<W> {
             m.serialize_entry(k, &SerWith::<T, W>::new(x))?;
         }
         m.end()
+    }
+    fn write_json(v: &BTreeMap<String, T>, out: &mut Vec<u8>) {
+        super::json::map(out, v, |out, x| W::write_json(x, out));
     }
     fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, T>, D::Error> {
         struct V<T, W>(PhantomData<(T, W)>);

@@ -89,6 +89,33 @@ impl ::google_people::runtime::serde::Serialize for Thing {
         map.end()
     }
 }
+impl ::google_people::runtime::json::ToJson for Thing {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.color {
+            ::google_people::runtime::json::key(out, "\"color\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.other_state {
+            ::google_people::runtime::json::key(out, "\"otherState\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.source {
+            ::google_people::runtime::json::key(out, "\"source\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.sources {
+            ::google_people::runtime::json::key(out, "\"sources\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.state {
+            ::google_people::runtime::json::key(out, "\"state\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        ::google_people::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
+    }
+}
 impl<'de> ::google_people::runtime::serde::Deserialize<'de> for Thing {
     fn deserialize<D: ::google_people::runtime::serde::Deserializer<'de>>(
         deserializer: D,
@@ -195,6 +222,11 @@ impl ::google_people::runtime::serde::Serialize for Color {
         serializer.serialize_str(self.as_str())
     }
 }
+impl ::google_people::runtime::json::ToJson for Color {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        ::google_people::runtime::json::string(out, self.as_str());
+    }
+}
 impl<'de> ::google_people::runtime::serde::Deserialize<'de> for Color {
     fn deserialize<D: ::google_people::runtime::serde::Deserializer<'de>>(
         deserializer: D,
@@ -270,6 +302,11 @@ impl ::google_people::runtime::serde::Serialize for ThingOtherState {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
+    }
+}
+impl ::google_people::runtime::json::ToJson for ThingOtherState {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        ::google_people::runtime::json::string(out, self.as_str());
     }
 }
 impl<'de> ::google_people::runtime::serde::Deserialize<'de> for ThingOtherState {
@@ -352,6 +389,11 @@ impl ::google_people::runtime::serde::Serialize for ReadSourceType {
         serializer.serialize_str(self.as_str())
     }
 }
+impl ::google_people::runtime::json::ToJson for ReadSourceType {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        ::google_people::runtime::json::string(out, self.as_str());
+    }
+}
 impl<'de> ::google_people::runtime::serde::Deserialize<'de> for ReadSourceType {
     fn deserialize<D: ::google_people::runtime::serde::Deserializer<'de>>(
         deserializer: D,
@@ -418,6 +460,11 @@ impl ::google_people::runtime::serde::Serialize for ThingsListOrder {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
+    }
+}
+impl ::google_people::runtime::json::ToJson for ThingsListOrder {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        ::google_people::runtime::json::string(out, self.as_str());
     }
 }
 impl<'de> ::google_people::runtime::serde::Deserialize<'de> for ThingsListOrder {

@@ -41,6 +41,17 @@ impl ::google_people::runtime::serde::Serialize for Child {
         map.end()
     }
 }
+impl ::google_people::runtime::json::ToJson for Child {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.name {
+            ::google_people::runtime::json::key(out, "\"name\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        ::google_people::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
+    }
+}
 impl<'de> ::google_people::runtime::serde::Deserialize<'de> for Child {
     fn deserialize<D: ::google_people::runtime::serde::Deserializer<'de>>(
         deserializer: D,
@@ -96,6 +107,13 @@ impl ::google_people::runtime::serde::Serialize for Empty {
         map.end()
     }
 }
+impl ::google_people::runtime::json::ToJson for Empty {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        ::google_people::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
+    }
+}
 impl<'de> ::google_people::runtime::serde::Deserialize<'de> for Empty {
     fn deserialize<D: ::google_people::runtime::serde::Deserializer<'de>>(
         deserializer: D,
@@ -148,6 +166,17 @@ impl ::google_people::runtime::serde::Serialize for EverythingInlineNested {
             map.serialize_entry(k, v)?;
         }
         map.end()
+    }
+}
+impl ::google_people::runtime::json::ToJson for EverythingInlineNested {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.y {
+            ::google_people::runtime::json::key(out, "\"y\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        ::google_people::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
     }
 }
 impl<'de> ::google_people::runtime::serde::Deserialize<'de> for EverythingInlineNested {
@@ -223,6 +252,21 @@ impl ::google_people::runtime::serde::Serialize for EverythingInline {
         map.end()
     }
 }
+impl ::google_people::runtime::json::ToJson for EverythingInline {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.nested {
+            ::google_people::runtime::json::key(out, "\"nested\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.x {
+            ::google_people::runtime::json::key(out, "\"x\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        ::google_people::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
+    }
+}
 impl<'de> ::google_people::runtime::serde::Deserialize<'de> for EverythingInline {
     fn deserialize<D: ::google_people::runtime::serde::Deserializer<'de>>(
         deserializer: D,
@@ -285,6 +329,17 @@ impl ::google_people::runtime::serde::Serialize for EverythingInlineListItem {
             map.serialize_entry(k, v)?;
         }
         map.end()
+    }
+}
+impl ::google_people::runtime::json::ToJson for EverythingInlineListItem {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.z {
+            ::google_people::runtime::json::key(out, "\"z\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        ::google_people::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
     }
 }
 impl<'de> ::google_people::runtime::serde::Deserialize<'de>
@@ -642,6 +697,122 @@ impl ::google_people::runtime::serde::Serialize for Everything {
             map.serialize_entry(k, v)?;
         }
         map.end()
+    }
+}
+#[allow(deprecated)]
+impl ::google_people::runtime::json::ToJson for Everything {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.anything {
+            ::google_people::runtime::json::key(out, "\"anything\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.big_list {
+            ::google_people::runtime::json::key(out, "\"bigList\":");
+            <::google_people::runtime::wire::VecOf<
+                ::google_people::runtime::wire::Int64,
+            > as ::google_people::runtime::wire::WireFormat<_>>::write_json(v, out);
+        }
+        if let Some(v) = &self.big_map {
+            ::google_people::runtime::json::key(out, "\"bigMap\":");
+            <::google_people::runtime::wire::MapOf<
+                ::google_people::runtime::wire::Int64,
+            > as ::google_people::runtime::wire::WireFormat<_>>::write_json(v, out);
+        }
+        if let Some(v) = &self.blob {
+            ::google_people::runtime::json::key(out, "\"blob\":");
+            <::google_people::runtime::wire::Base64 as ::google_people::runtime::wire::WireFormat<
+                _,
+            >>::write_json(v, out);
+        }
+        if let Some(v) = &self.blobs {
+            ::google_people::runtime::json::key(out, "\"blobs\":");
+            <::google_people::runtime::wire::VecOf<
+                ::google_people::runtime::wire::Base64,
+            > as ::google_people::runtime::wire::WireFormat<_>>::write_json(v, out);
+        }
+        if let Some(v) = &self.children {
+            ::google_people::runtime::json::key(out, "\"children\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.day {
+            ::google_people::runtime::json::key(out, "\"day\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.f32 {
+            ::google_people::runtime::json::key(out, "\"f32\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.f64 {
+            ::google_people::runtime::json::key(out, "\"f64\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.flag {
+            ::google_people::runtime::json::key(out, "\"flag\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.i32 {
+            ::google_people::runtime::json::key(out, "\"i32\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.i64 {
+            ::google_people::runtime::json::key(out, "\"i64\":");
+            <::google_people::runtime::wire::Int64 as ::google_people::runtime::wire::WireFormat<
+                _,
+            >>::write_json(v, out);
+        }
+        if let Some(v) = &self.inline {
+            ::google_people::runtime::json::key(out, "\"inline\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.inline_list {
+            ::google_people::runtime::json::key(out, "\"inlineList\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.mask {
+            ::google_people::runtime::json::key(out, "\"mask\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.matrix {
+            ::google_people::runtime::json::key(out, "\"matrix\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.old {
+            ::google_people::runtime::json::key(out, "\"old\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.read_only_field {
+            ::google_people::runtime::json::key(out, "\"readOnlyField\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.stamp {
+            ::google_people::runtime::json::key(out, "\"stamp\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.str {
+            ::google_people::runtime::json::key(out, "\"str\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.u32 {
+            ::google_people::runtime::json::key(out, "\"u32\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.u64 {
+            ::google_people::runtime::json::key(out, "\"u64\":");
+            <::google_people::runtime::wire::Uint64 as ::google_people::runtime::wire::WireFormat<
+                _,
+            >>::write_json(v, out);
+        }
+        if let Some(v) = &self.wait {
+            ::google_people::runtime::json::key(out, "\"wait\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.when {
+            ::google_people::runtime::json::key(out, "\"when\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        ::google_people::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
     }
 }
 #[allow(deprecated)]

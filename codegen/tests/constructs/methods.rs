@@ -68,6 +68,21 @@ impl ::google_people::runtime::serde::Serialize for BatchRequest {
         map.end()
     }
 }
+impl ::google_people::runtime::json::ToJson for BatchRequest {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.items {
+            ::google_people::runtime::json::key(out, "\"items\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.update_mask {
+            ::google_people::runtime::json::key(out, "\"updateMask\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        ::google_people::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
+    }
+}
 impl<'de> ::google_people::runtime::serde::Deserialize<'de> for BatchRequest {
     fn deserialize<D: ::google_people::runtime::serde::Deserializer<'de>>(
         deserializer: D,
@@ -164,6 +179,27 @@ impl ::google_people::runtime::serde::Serialize for Item {
             map.serialize_entry(k, v)?;
         }
         map.end()
+    }
+}
+impl ::google_people::runtime::json::ToJson for Item {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.etag {
+            ::google_people::runtime::json::key(out, "\"etag\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.name {
+            ::google_people::runtime::json::key(out, "\"name\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.size {
+            ::google_people::runtime::json::key(out, "\"size\":");
+            <::google_people::runtime::wire::Int64 as ::google_people::runtime::wire::WireFormat<
+                _,
+            >>::write_json(v, out);
+        }
+        ::google_people::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
     }
 }
 impl<'de> ::google_people::runtime::serde::Deserialize<'de> for Item {
@@ -265,6 +301,21 @@ impl ::google_people::runtime::serde::Serialize for ItemList {
             map.serialize_entry(k, v)?;
         }
         map.end()
+    }
+}
+impl ::google_people::runtime::json::ToJson for ItemList {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.items {
+            ::google_people::runtime::json::key(out, "\"items\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.next_page_token {
+            ::google_people::runtime::json::key(out, "\"nextPageToken\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        ::google_people::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
     }
 }
 impl<'de> ::google_people::runtime::serde::Deserialize<'de> for ItemList {
@@ -490,7 +541,7 @@ impl ProjectsItemsBatchUpdateCall {
         if let Some(v) = &self.quota_user {
             request.query("quotaUser", v.as_str());
         }
-        request.json_body(&self.body)?;
+        request.write_json_body(&self.body);
         Ok(request)
     }
     /// Sends `POST v2/projects/{project}/items:batchUpdate`.
@@ -908,7 +959,7 @@ impl ProjectsItemsVersionsPatchCall {
         if let Some(v) = &self.quota_user {
             request.query("quotaUser", v.as_str());
         }
-        request.json_body(&self.body)?;
+        request.write_json_body(&self.body);
         Ok(request)
     }
     /// Sends `PATCH v2/{+name}`.

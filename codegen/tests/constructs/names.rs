@@ -186,6 +186,77 @@ impl ::google_people::runtime::serde::Serialize for Keywords {
         map.end()
     }
 }
+impl ::google_people::runtime::json::ToJson for Keywords {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.count {
+            ::google_people::runtime::json::key(out, "\"$count\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self._3d {
+            ::google_people::runtime::json::key(out, "\"3d\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.type_2 {
+            ::google_people::runtime::json::key(out, "\"@type\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.http_server {
+            ::google_people::runtime::json::key(out, "\"HTTPServer\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.a_b {
+            ::google_people::runtime::json::key(out, "\"a.b\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.r#async {
+            ::google_people::runtime::json::key(out, "\"async\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.foo_bar_2 {
+            ::google_people::runtime::json::key(out, "\"fooBar\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.foo_bar {
+            ::google_people::runtime::json::key(out, "\"foo_bar\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.r#gen {
+            ::google_people::runtime::json::key(out, "\"gen\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.r#match {
+            ::google_people::runtime::json::key(out, "\"match\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.r#move {
+            ::google_people::runtime::json::key(out, "\"move\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.option {
+            ::google_people::runtime::json::key(out, "\"option\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.self_ref {
+            ::google_people::runtime::json::key(out, "\"self_ref\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.r#type {
+            ::google_people::runtime::json::key(out, "\"type\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.unknown_fields_2 {
+            ::google_people::runtime::json::key(out, "\"unknownFields\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.x_y {
+            ::google_people::runtime::json::key(out, "\"x-y\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        ::google_people::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
+    }
+}
 impl<'de> ::google_people::runtime::serde::Deserialize<'de> for Keywords {
     fn deserialize<D: ::google_people::runtime::serde::Deserializer<'de>>(
         deserializer: D,
@@ -322,6 +393,17 @@ impl ::google_people::runtime::serde::Serialize for OddValues {
         map.end()
     }
 }
+impl ::google_people::runtime::json::ToJson for OddValues {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.kind {
+            ::google_people::runtime::json::key(out, "\"kind\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        ::google_people::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
+    }
+}
 impl<'de> ::google_people::runtime::serde::Deserialize<'de> for OddValues {
     fn deserialize<D: ::google_people::runtime::serde::Deserializer<'de>>(
         deserializer: D,
@@ -384,6 +466,17 @@ impl ::google_people::runtime::serde::Serialize for Option2 {
             map.serialize_entry(k, v)?;
         }
         map.end()
+    }
+}
+impl ::google_people::runtime::json::ToJson for Option2 {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.some {
+            ::google_people::runtime::json::key(out, "\"some\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        ::google_people::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
     }
 }
 impl<'de> ::google_people::runtime::serde::Deserialize<'de> for Option2 {
@@ -467,6 +560,25 @@ impl ::google_people::runtime::serde::Serialize for Self_ {
         map.end()
     }
 }
+impl ::google_people::runtime::json::ToJson for Self_ {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.crate_ {
+            ::google_people::runtime::json::key(out, "\"crate\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.self_ {
+            ::google_people::runtime::json::key(out, "\"self\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.super_ {
+            ::google_people::runtime::json::key(out, "\"super\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        ::google_people::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
+    }
+}
 impl<'de> ::google_people::runtime::serde::Deserialize<'de> for Self_ {
     fn deserialize<D: ::google_people::runtime::serde::Deserializer<'de>>(
         deserializer: D,
@@ -538,6 +650,17 @@ impl ::google_people::runtime::serde::Serialize for OddNameSchema {
             map.serialize_entry(k, v)?;
         }
         map.end()
+    }
+}
+impl ::google_people::runtime::json::ToJson for OddNameSchema {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.v {
+            ::google_people::runtime::json::key(out, "\"v\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        ::google_people::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
     }
 }
 impl<'de> ::google_people::runtime::serde::Deserialize<'de> for OddNameSchema {
@@ -654,6 +777,11 @@ impl ::google_people::runtime::serde::Serialize for OddValuesKind {
         serializer.serialize_str(self.as_str())
     }
 }
+impl ::google_people::runtime::json::ToJson for OddValuesKind {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        ::google_people::runtime::json::string(out, self.as_str());
+    }
+}
 impl<'de> ::google_people::runtime::serde::Deserialize<'de> for OddValuesKind {
     fn deserialize<D: ::google_people::runtime::serde::Deserializer<'de>>(
         deserializer: D,
@@ -762,7 +890,7 @@ impl TypeMoveCall {
         if let Some(v) = &self.quota_user {
             request.query("quotaUser", v.as_str());
         }
-        request.json_body(&self.body)?;
+        request.write_json_body(&self.body);
         Ok(request)
     }
     /// Sends `POST v1/type/{self}:move`.

@@ -814,6 +814,259 @@ impl ::google_people::runtime::serde::Serialize for AllTypes {
         map.end()
     }
 }
+impl ::google_people::runtime::json::ToJson for AllTypes {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.bytes {
+            ::google_people::runtime::json::key(out, "\"bytes\":");
+            <::google_people::runtime::wire::Base64 as ::google_people::runtime::wire::WireFormat<
+                _,
+            >>::write_json(v, out);
+        }
+        if let Some(v) = &self.bytes_list {
+            ::google_people::runtime::json::key(out, "\"bytesList\":");
+            <::google_people::runtime::wire::VecOf<
+                ::google_people::runtime::wire::Base64,
+            > as ::google_people::runtime::wire::WireFormat<_>>::write_json(v, out);
+        }
+        if let Some(v) = &self.bytes_map {
+            ::google_people::runtime::json::key(out, "\"bytesMap\":");
+            <::google_people::runtime::wire::MapOf<
+                ::google_people::runtime::wire::Base64,
+            > as ::google_people::runtime::wire::WireFormat<_>>::write_json(v, out);
+        }
+        if let Some(v) = &self.date {
+            ::google_people::runtime::json::key(out, "\"date\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.date_list {
+            ::google_people::runtime::json::key(out, "\"dateList\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.date_map {
+            ::google_people::runtime::json::key(out, "\"dateMap\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.date_time {
+            ::google_people::runtime::json::key(out, "\"dateTime\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.date_time_list {
+            ::google_people::runtime::json::key(out, "\"dateTimeList\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.date_time_map {
+            ::google_people::runtime::json::key(out, "\"dateTimeMap\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.f32 {
+            ::google_people::runtime::json::key(out, "\"f32\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.f32_list {
+            ::google_people::runtime::json::key(out, "\"f32List\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.f32_map {
+            ::google_people::runtime::json::key(out, "\"f32Map\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.f64 {
+            ::google_people::runtime::json::key(out, "\"f64\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.f64_list {
+            ::google_people::runtime::json::key(out, "\"f64List\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.f64_map {
+            ::google_people::runtime::json::key(out, "\"f64Map\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.flag {
+            ::google_people::runtime::json::key(out, "\"flag\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.flag_list {
+            ::google_people::runtime::json::key(out, "\"flagList\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.flag_map {
+            ::google_people::runtime::json::key(out, "\"flagMap\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.g_date_time {
+            ::google_people::runtime::json::key(out, "\"gDateTime\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.g_date_time_list {
+            ::google_people::runtime::json::key(out, "\"gDateTimeList\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.g_date_time_map {
+            ::google_people::runtime::json::key(out, "\"gDateTimeMap\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.g_duration {
+            ::google_people::runtime::json::key(out, "\"gDuration\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.g_duration_list {
+            ::google_people::runtime::json::key(out, "\"gDurationList\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.g_duration_map {
+            ::google_people::runtime::json::key(out, "\"gDurationMap\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.g_field_mask {
+            ::google_people::runtime::json::key(out, "\"gFieldMask\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.g_field_mask_list {
+            ::google_people::runtime::json::key(out, "\"gFieldMaskList\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.g_field_mask_map {
+            ::google_people::runtime::json::key(out, "\"gFieldMaskMap\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.i32 {
+            ::google_people::runtime::json::key(out, "\"i32\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.i32_list {
+            ::google_people::runtime::json::key(out, "\"i32List\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.i32_map {
+            ::google_people::runtime::json::key(out, "\"i32Map\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.i64_int {
+            ::google_people::runtime::json::key(out, "\"i64Int\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.i64_int_list {
+            ::google_people::runtime::json::key(out, "\"i64IntList\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.i64_int_map {
+            ::google_people::runtime::json::key(out, "\"i64IntMap\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.i64_str {
+            ::google_people::runtime::json::key(out, "\"i64Str\":");
+            <::google_people::runtime::wire::Int64 as ::google_people::runtime::wire::WireFormat<
+                _,
+            >>::write_json(v, out);
+        }
+        if let Some(v) = &self.i64_str_list {
+            ::google_people::runtime::json::key(out, "\"i64StrList\":");
+            <::google_people::runtime::wire::VecOf<
+                ::google_people::runtime::wire::Int64,
+            > as ::google_people::runtime::wire::WireFormat<_>>::write_json(v, out);
+        }
+        if let Some(v) = &self.i64_str_map {
+            ::google_people::runtime::json::key(out, "\"i64StrMap\":");
+            <::google_people::runtime::wire::MapOf<
+                ::google_people::runtime::wire::Int64,
+            > as ::google_people::runtime::wire::WireFormat<_>>::write_json(v, out);
+        }
+        if let Some(v) = &self.int {
+            ::google_people::runtime::json::key(out, "\"int\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.int_list {
+            ::google_people::runtime::json::key(out, "\"intList\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.int_map {
+            ::google_people::runtime::json::key(out, "\"intMap\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.kind {
+            ::google_people::runtime::json::key(out, "\"kind\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.kind_list {
+            ::google_people::runtime::json::key(out, "\"kindList\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.kind_map {
+            ::google_people::runtime::json::key(out, "\"kindMap\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.num {
+            ::google_people::runtime::json::key(out, "\"num\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.num_list {
+            ::google_people::runtime::json::key(out, "\"numList\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.num_map {
+            ::google_people::runtime::json::key(out, "\"numMap\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.str {
+            ::google_people::runtime::json::key(out, "\"str\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.str_list {
+            ::google_people::runtime::json::key(out, "\"strList\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.str_map {
+            ::google_people::runtime::json::key(out, "\"strMap\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.u32 {
+            ::google_people::runtime::json::key(out, "\"u32\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.u32_list {
+            ::google_people::runtime::json::key(out, "\"u32List\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.u32_map {
+            ::google_people::runtime::json::key(out, "\"u32Map\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.u64_int {
+            ::google_people::runtime::json::key(out, "\"u64Int\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.u64_int_list {
+            ::google_people::runtime::json::key(out, "\"u64IntList\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.u64_int_map {
+            ::google_people::runtime::json::key(out, "\"u64IntMap\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.u64_str {
+            ::google_people::runtime::json::key(out, "\"u64Str\":");
+            <::google_people::runtime::wire::Uint64 as ::google_people::runtime::wire::WireFormat<
+                _,
+            >>::write_json(v, out);
+        }
+        if let Some(v) = &self.u64_str_list {
+            ::google_people::runtime::json::key(out, "\"u64StrList\":");
+            <::google_people::runtime::wire::VecOf<
+                ::google_people::runtime::wire::Uint64,
+            > as ::google_people::runtime::wire::WireFormat<_>>::write_json(v, out);
+        }
+        if let Some(v) = &self.u64_str_map {
+            ::google_people::runtime::json::key(out, "\"u64StrMap\":");
+            <::google_people::runtime::wire::MapOf<
+                ::google_people::runtime::wire::Uint64,
+            > as ::google_people::runtime::wire::WireFormat<_>>::write_json(v, out);
+        }
+        ::google_people::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
+    }
+}
 impl<'de> ::google_people::runtime::serde::Deserialize<'de> for AllTypes {
     fn deserialize<D: ::google_people::runtime::serde::Deserializer<'de>>(
         deserializer: D,
@@ -1093,6 +1346,11 @@ impl ::google_people::runtime::serde::Serialize for AllTypesKind {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
+    }
+}
+impl ::google_people::runtime::json::ToJson for AllTypesKind {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        ::google_people::runtime::json::string(out, self.as_str());
     }
 }
 impl<'de> ::google_people::runtime::serde::Deserialize<'de> for AllTypesKind {
@@ -1843,7 +2101,7 @@ impl ThingsPathCall {
         if let Some(v) = &self.quota_user {
             request.query("quotaUser", v.as_str());
         }
-        request.json_body(&self.body)?;
+        request.write_json_body(&self.body);
         Ok(request)
     }
     /// Every type and format as a path parameter.

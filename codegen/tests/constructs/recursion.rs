@@ -41,6 +41,17 @@ impl ::google_people::runtime::serde::Serialize for Leaf {
         map.end()
     }
 }
+impl ::google_people::runtime::json::ToJson for Leaf {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.node {
+            ::google_people::runtime::json::key(out, "\"node\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        ::google_people::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
+    }
+}
 impl<'de> ::google_people::runtime::serde::Deserialize<'de> for Leaf {
     fn deserialize<D: ::google_people::runtime::serde::Deserializer<'de>>(
         deserializer: D,
@@ -127,6 +138,25 @@ impl ::google_people::runtime::serde::Serialize for Node {
         map.end()
     }
 }
+impl ::google_people::runtime::json::ToJson for Node {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.children {
+            ::google_people::runtime::json::key(out, "\"children\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.next {
+            ::google_people::runtime::json::key(out, "\"next\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.value {
+            ::google_people::runtime::json::key(out, "\"value\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        ::google_people::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
+    }
+}
 impl<'de> ::google_people::runtime::serde::Deserialize<'de> for Node {
     fn deserialize<D: ::google_people::runtime::serde::Deserializer<'de>>(
         deserializer: D,
@@ -194,6 +224,17 @@ impl ::google_people::runtime::serde::Serialize for Ping {
             map.serialize_entry(k, v)?;
         }
         map.end()
+    }
+}
+impl ::google_people::runtime::json::ToJson for Ping {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.pong {
+            ::google_people::runtime::json::key(out, "\"pong\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        ::google_people::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
     }
 }
 impl<'de> ::google_people::runtime::serde::Deserialize<'de> for Ping {
@@ -267,6 +308,21 @@ impl ::google_people::runtime::serde::Serialize for Pong {
             map.serialize_entry(k, v)?;
         }
         map.end()
+    }
+}
+impl ::google_people::runtime::json::ToJson for Pong {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.by_name {
+            ::google_people::runtime::json::key(out, "\"byName\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.ping {
+            ::google_people::runtime::json::key(out, "\"ping\":");
+            ::google_people::runtime::json::ToJson::write_json(v, out);
+        }
+        ::google_people::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
     }
 }
 impl<'de> ::google_people::runtime::serde::Deserialize<'de> for Pong {

@@ -157,6 +157,61 @@ impl crate::runtime::serde::Serialize for Address {
         map.end()
     }
 }
+impl crate::runtime::json::ToJson for Address {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.city {
+            crate::runtime::json::key(out, "\"city\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.country {
+            crate::runtime::json::key(out, "\"country\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.country_code {
+            crate::runtime::json::key(out, "\"countryCode\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.extended_address {
+            crate::runtime::json::key(out, "\"extendedAddress\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.formatted_type {
+            crate::runtime::json::key(out, "\"formattedType\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.formatted_value {
+            crate::runtime::json::key(out, "\"formattedValue\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.metadata {
+            crate::runtime::json::key(out, "\"metadata\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.po_box {
+            crate::runtime::json::key(out, "\"poBox\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.postal_code {
+            crate::runtime::json::key(out, "\"postalCode\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.region {
+            crate::runtime::json::key(out, "\"region\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.street_address {
+            crate::runtime::json::key(out, "\"streetAddress\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.r#type {
+            crate::runtime::json::key(out, "\"type\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
+    }
+}
 impl<'de> crate::runtime::serde::Deserialize<'de> for Address {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
@@ -280,6 +335,21 @@ impl crate::runtime::serde::Serialize for AgeRangeType {
             map.serialize_entry(k, v)?;
         }
         map.end()
+    }
+}
+impl crate::runtime::json::ToJson for AgeRangeType {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.age_range {
+            crate::runtime::json::key(out, "\"ageRange\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.metadata {
+            crate::runtime::json::key(out, "\"metadata\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
     }
 }
 impl<'de> crate::runtime::serde::Deserialize<'de> for AgeRangeType {
@@ -419,6 +489,25 @@ impl crate::runtime::serde::Serialize for BatchCreateContactsRequest {
         map.end()
     }
 }
+impl crate::runtime::json::ToJson for BatchCreateContactsRequest {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.contacts {
+            crate::runtime::json::key(out, "\"contacts\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.read_mask {
+            crate::runtime::json::key(out, "\"readMask\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.sources {
+            crate::runtime::json::key(out, "\"sources\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
+    }
+}
 impl<'de> crate::runtime::serde::Deserialize<'de> for BatchCreateContactsRequest {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
@@ -493,6 +582,17 @@ impl crate::runtime::serde::Serialize for BatchCreateContactsResponse {
             map.serialize_entry(k, v)?;
         }
         map.end()
+    }
+}
+impl crate::runtime::json::ToJson for BatchCreateContactsResponse {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.created_people {
+            crate::runtime::json::key(out, "\"createdPeople\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
     }
 }
 impl<'de> crate::runtime::serde::Deserialize<'de> for BatchCreateContactsResponse {
@@ -572,6 +672,17 @@ impl crate::runtime::serde::Serialize for BatchDeleteContactsRequest {
         map.end()
     }
 }
+impl crate::runtime::json::ToJson for BatchDeleteContactsRequest {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.resource_names {
+            crate::runtime::json::key(out, "\"resourceNames\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
+    }
+}
 impl<'de> crate::runtime::serde::Deserialize<'de> for BatchDeleteContactsRequest {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
@@ -640,6 +751,17 @@ impl crate::runtime::serde::Serialize for BatchGetContactGroupsResponse {
             map.serialize_entry(k, v)?;
         }
         map.end()
+    }
+}
+impl crate::runtime::json::ToJson for BatchGetContactGroupsResponse {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.responses {
+            crate::runtime::json::key(out, "\"responses\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
     }
 }
 impl<'de> crate::runtime::serde::Deserialize<'de> for BatchGetContactGroupsResponse {
@@ -815,6 +937,29 @@ impl crate::runtime::serde::Serialize for BatchUpdateContactsRequest {
         map.end()
     }
 }
+impl crate::runtime::json::ToJson for BatchUpdateContactsRequest {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.contacts {
+            crate::runtime::json::key(out, "\"contacts\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.read_mask {
+            crate::runtime::json::key(out, "\"readMask\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.sources {
+            crate::runtime::json::key(out, "\"sources\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.update_mask {
+            crate::runtime::json::key(out, "\"updateMask\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
+    }
+}
 impl<'de> crate::runtime::serde::Deserialize<'de> for BatchUpdateContactsRequest {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
@@ -893,6 +1038,17 @@ impl crate::runtime::serde::Serialize for BatchUpdateContactsResponse {
             map.serialize_entry(k, v)?;
         }
         map.end()
+    }
+}
+impl crate::runtime::json::ToJson for BatchUpdateContactsResponse {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.update_result {
+            crate::runtime::json::key(out, "\"updateResult\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
     }
 }
 impl<'de> crate::runtime::serde::Deserialize<'de> for BatchUpdateContactsResponse {
@@ -977,6 +1133,25 @@ impl crate::runtime::serde::Serialize for Biography {
             map.serialize_entry(k, v)?;
         }
         map.end()
+    }
+}
+impl crate::runtime::json::ToJson for Biography {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.content_type {
+            crate::runtime::json::key(out, "\"contentType\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.metadata {
+            crate::runtime::json::key(out, "\"metadata\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.value {
+            crate::runtime::json::key(out, "\"value\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
     }
 }
 impl<'de> crate::runtime::serde::Deserialize<'de> for Biography {
@@ -1077,6 +1252,26 @@ impl crate::runtime::serde::Serialize for Birthday {
     }
 }
 #[allow(deprecated)]
+impl crate::runtime::json::ToJson for Birthday {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.date {
+            crate::runtime::json::key(out, "\"date\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.metadata {
+            crate::runtime::json::key(out, "\"metadata\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.text {
+            crate::runtime::json::key(out, "\"text\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
+    }
+}
+#[allow(deprecated)]
 impl<'de> crate::runtime::serde::Deserialize<'de> for Birthday {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
@@ -1158,6 +1353,22 @@ impl crate::runtime::serde::Serialize for BraggingRights {
             map.serialize_entry(k, v)?;
         }
         map.end()
+    }
+}
+#[allow(deprecated)]
+impl crate::runtime::json::ToJson for BraggingRights {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.metadata {
+            crate::runtime::json::key(out, "\"metadata\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.value {
+            crate::runtime::json::key(out, "\"value\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
     }
 }
 #[allow(deprecated)]
@@ -1263,6 +1474,29 @@ impl crate::runtime::serde::Serialize for CalendarUrl {
         map.end()
     }
 }
+impl crate::runtime::json::ToJson for CalendarUrl {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.formatted_type {
+            crate::runtime::json::key(out, "\"formattedType\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.metadata {
+            crate::runtime::json::key(out, "\"metadata\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.r#type {
+            crate::runtime::json::key(out, "\"type\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.url {
+            crate::runtime::json::key(out, "\"url\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
+    }
+}
 impl<'de> crate::runtime::serde::Deserialize<'de> for CalendarUrl {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
@@ -1356,6 +1590,25 @@ impl crate::runtime::serde::Serialize for ClientData {
             map.serialize_entry(k, v)?;
         }
         map.end()
+    }
+}
+impl crate::runtime::json::ToJson for ClientData {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.key {
+            crate::runtime::json::key(out, "\"key\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.metadata {
+            crate::runtime::json::key(out, "\"metadata\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.value {
+            crate::runtime::json::key(out, "\"value\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
     }
 }
 impl<'de> crate::runtime::serde::Deserialize<'de> for ClientData {
@@ -1522,6 +1775,49 @@ impl crate::runtime::serde::Serialize for ContactGroup {
         map.end()
     }
 }
+impl crate::runtime::json::ToJson for ContactGroup {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.client_data {
+            crate::runtime::json::key(out, "\"clientData\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.etag {
+            crate::runtime::json::key(out, "\"etag\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.formatted_name {
+            crate::runtime::json::key(out, "\"formattedName\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.group_type {
+            crate::runtime::json::key(out, "\"groupType\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.member_count {
+            crate::runtime::json::key(out, "\"memberCount\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.member_resource_names {
+            crate::runtime::json::key(out, "\"memberResourceNames\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.metadata {
+            crate::runtime::json::key(out, "\"metadata\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.name {
+            crate::runtime::json::key(out, "\"name\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.resource_name {
+            crate::runtime::json::key(out, "\"resourceName\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
+    }
+}
 impl<'de> crate::runtime::serde::Deserialize<'de> for ContactGroup {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
@@ -1628,6 +1924,22 @@ impl crate::runtime::serde::Serialize for ContactGroupMembership {
     }
 }
 #[allow(deprecated)]
+impl crate::runtime::json::ToJson for ContactGroupMembership {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.contact_group_id {
+            crate::runtime::json::key(out, "\"contactGroupId\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.contact_group_resource_name {
+            crate::runtime::json::key(out, "\"contactGroupResourceName\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
+    }
+}
+#[allow(deprecated)]
 impl<'de> crate::runtime::serde::Deserialize<'de> for ContactGroupMembership {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
@@ -1708,6 +2020,21 @@ impl crate::runtime::serde::Serialize for ContactGroupMetadata {
             map.serialize_entry(k, v)?;
         }
         map.end()
+    }
+}
+impl crate::runtime::json::ToJson for ContactGroupMetadata {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.deleted {
+            crate::runtime::json::key(out, "\"deleted\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.update_time {
+            crate::runtime::json::key(out, "\"updateTime\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
     }
 }
 impl<'de> crate::runtime::serde::Deserialize<'de> for ContactGroupMetadata {
@@ -1799,6 +2126,25 @@ impl crate::runtime::serde::Serialize for ContactGroupResponse {
         map.end()
     }
 }
+impl crate::runtime::json::ToJson for ContactGroupResponse {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.contact_group {
+            crate::runtime::json::key(out, "\"contactGroup\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.requested_resource_name {
+            crate::runtime::json::key(out, "\"requestedResourceName\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.status {
+            crate::runtime::json::key(out, "\"status\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
+    }
+}
 impl<'de> crate::runtime::serde::Deserialize<'de> for ContactGroupResponse {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
@@ -1871,6 +2217,17 @@ impl crate::runtime::serde::Serialize for ContactToCreate {
             map.serialize_entry(k, v)?;
         }
         map.end()
+    }
+}
+impl crate::runtime::json::ToJson for ContactToCreate {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.contact_person {
+            crate::runtime::json::key(out, "\"contactPerson\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
     }
 }
 impl<'de> crate::runtime::serde::Deserialize<'de> for ContactToCreate {
@@ -2001,6 +2358,25 @@ impl crate::runtime::serde::Serialize for CopyOtherContactToMyContactsGroupReque
         map.end()
     }
 }
+impl crate::runtime::json::ToJson for CopyOtherContactToMyContactsGroupRequest {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.copy_mask {
+            crate::runtime::json::key(out, "\"copyMask\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.read_mask {
+            crate::runtime::json::key(out, "\"readMask\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.sources {
+            crate::runtime::json::key(out, "\"sources\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
+    }
+}
 impl<'de> crate::runtime::serde::Deserialize<'de>
 for CopyOtherContactToMyContactsGroupRequest {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
@@ -2082,6 +2458,25 @@ impl crate::runtime::serde::Serialize for CoverPhoto {
             map.serialize_entry(k, v)?;
         }
         map.end()
+    }
+}
+impl crate::runtime::json::ToJson for CoverPhoto {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.default {
+            crate::runtime::json::key(out, "\"default\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.metadata {
+            crate::runtime::json::key(out, "\"metadata\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.url {
+            crate::runtime::json::key(out, "\"url\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
     }
 }
 impl<'de> crate::runtime::serde::Deserialize<'de> for CoverPhoto {
@@ -2170,6 +2565,21 @@ impl crate::runtime::serde::Serialize for CreateContactGroupRequest {
             map.serialize_entry(k, v)?;
         }
         map.end()
+    }
+}
+impl crate::runtime::json::ToJson for CreateContactGroupRequest {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.contact_group {
+            crate::runtime::json::key(out, "\"contactGroup\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.read_group_fields {
+            crate::runtime::json::key(out, "\"readGroupFields\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
     }
 }
 impl<'de> crate::runtime::serde::Deserialize<'de> for CreateContactGroupRequest {
@@ -2265,6 +2675,25 @@ impl crate::runtime::serde::Serialize for Date {
         map.end()
     }
 }
+impl crate::runtime::json::ToJson for Date {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.day {
+            crate::runtime::json::key(out, "\"day\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.month {
+            crate::runtime::json::key(out, "\"month\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.year {
+            crate::runtime::json::key(out, "\"year\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
+    }
+}
 impl<'de> crate::runtime::serde::Deserialize<'de> for Date {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
@@ -2333,6 +2762,17 @@ impl crate::runtime::serde::Serialize for DeleteContactPhotoResponse {
         map.end()
     }
 }
+impl crate::runtime::json::ToJson for DeleteContactPhotoResponse {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.person {
+            crate::runtime::json::key(out, "\"person\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
+    }
+}
 impl<'de> crate::runtime::serde::Deserialize<'de> for DeleteContactPhotoResponse {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
@@ -2393,6 +2833,17 @@ impl crate::runtime::serde::Serialize for DomainMembership {
             map.serialize_entry(k, v)?;
         }
         map.end()
+    }
+}
+impl crate::runtime::json::ToJson for DomainMembership {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.in_viewer_domain {
+            crate::runtime::json::key(out, "\"inViewerDomain\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
     }
 }
 impl<'de> crate::runtime::serde::Deserialize<'de> for DomainMembership {
@@ -2503,6 +2954,33 @@ impl crate::runtime::serde::Serialize for EmailAddress {
         map.end()
     }
 }
+impl crate::runtime::json::ToJson for EmailAddress {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.display_name {
+            crate::runtime::json::key(out, "\"displayName\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.formatted_type {
+            crate::runtime::json::key(out, "\"formattedType\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.metadata {
+            crate::runtime::json::key(out, "\"metadata\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.r#type {
+            crate::runtime::json::key(out, "\"type\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.value {
+            crate::runtime::json::key(out, "\"value\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
+    }
+}
 impl<'de> crate::runtime::serde::Deserialize<'de> for EmailAddress {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
@@ -2579,6 +3057,13 @@ impl crate::runtime::serde::Serialize for Empty {
             map.serialize_entry(k, v)?;
         }
         map.end()
+    }
+}
+impl crate::runtime::json::ToJson for Empty {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
     }
 }
 impl<'de> crate::runtime::serde::Deserialize<'de> for Empty {
@@ -2667,6 +3152,29 @@ impl crate::runtime::serde::Serialize for Event {
             map.serialize_entry(k, v)?;
         }
         map.end()
+    }
+}
+impl crate::runtime::json::ToJson for Event {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.date {
+            crate::runtime::json::key(out, "\"date\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.formatted_type {
+            crate::runtime::json::key(out, "\"formattedType\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.metadata {
+            crate::runtime::json::key(out, "\"metadata\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.r#type {
+            crate::runtime::json::key(out, "\"type\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
     }
 }
 impl<'de> crate::runtime::serde::Deserialize<'de> for Event {
@@ -2780,6 +3288,29 @@ impl crate::runtime::serde::Serialize for ExternalId {
         map.end()
     }
 }
+impl crate::runtime::json::ToJson for ExternalId {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.formatted_type {
+            crate::runtime::json::key(out, "\"formattedType\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.metadata {
+            crate::runtime::json::key(out, "\"metadata\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.r#type {
+            crate::runtime::json::key(out, "\"type\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.value {
+            crate::runtime::json::key(out, "\"value\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
+    }
+}
 impl<'de> crate::runtime::serde::Deserialize<'de> for ExternalId {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
@@ -2887,6 +3418,29 @@ impl crate::runtime::serde::Serialize for FieldMetadata {
         map.end()
     }
 }
+impl crate::runtime::json::ToJson for FieldMetadata {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.primary {
+            crate::runtime::json::key(out, "\"primary\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.source {
+            crate::runtime::json::key(out, "\"source\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.source_primary {
+            crate::runtime::json::key(out, "\"sourcePrimary\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.verified {
+            crate::runtime::json::key(out, "\"verified\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
+    }
+}
 impl<'de> crate::runtime::serde::Deserialize<'de> for FieldMetadata {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
@@ -2972,6 +3526,21 @@ impl crate::runtime::serde::Serialize for FileAs {
             map.serialize_entry(k, v)?;
         }
         map.end()
+    }
+}
+impl crate::runtime::json::ToJson for FileAs {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.metadata {
+            crate::runtime::json::key(out, "\"metadata\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.value {
+            crate::runtime::json::key(out, "\"value\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
     }
 }
 impl<'de> crate::runtime::serde::Deserialize<'de> for FileAs {
@@ -3079,6 +3648,29 @@ impl crate::runtime::serde::Serialize for Gender {
         map.end()
     }
 }
+impl crate::runtime::json::ToJson for Gender {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.address_me_as {
+            crate::runtime::json::key(out, "\"addressMeAs\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.formatted_value {
+            crate::runtime::json::key(out, "\"formattedValue\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.metadata {
+            crate::runtime::json::key(out, "\"metadata\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.value {
+            crate::runtime::json::key(out, "\"value\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
+    }
+}
 impl<'de> crate::runtime::serde::Deserialize<'de> for Gender {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
@@ -3166,6 +3758,17 @@ impl crate::runtime::serde::Serialize for GetPeopleResponse {
         map.end()
     }
 }
+impl crate::runtime::json::ToJson for GetPeopleResponse {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.responses {
+            crate::runtime::json::key(out, "\"responses\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
+    }
+}
 impl<'de> crate::runtime::serde::Deserialize<'de> for GetPeopleResponse {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
@@ -3238,6 +3841,21 @@ impl crate::runtime::serde::Serialize for GroupClientData {
             map.serialize_entry(k, v)?;
         }
         map.end()
+    }
+}
+impl crate::runtime::json::ToJson for GroupClientData {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.key {
+            crate::runtime::json::key(out, "\"key\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.value {
+            crate::runtime::json::key(out, "\"value\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
     }
 }
 impl<'de> crate::runtime::serde::Deserialize<'de> for GroupClientData {
@@ -3371,6 +3989,37 @@ impl crate::runtime::serde::Serialize for ImClient {
         map.end()
     }
 }
+impl crate::runtime::json::ToJson for ImClient {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.formatted_protocol {
+            crate::runtime::json::key(out, "\"formattedProtocol\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.formatted_type {
+            crate::runtime::json::key(out, "\"formattedType\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.metadata {
+            crate::runtime::json::key(out, "\"metadata\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.protocol {
+            crate::runtime::json::key(out, "\"protocol\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.r#type {
+            crate::runtime::json::key(out, "\"type\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.username {
+            crate::runtime::json::key(out, "\"username\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
+    }
+}
 impl<'de> crate::runtime::serde::Deserialize<'de> for ImClient {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
@@ -3466,6 +4115,21 @@ impl crate::runtime::serde::Serialize for Interest {
             map.serialize_entry(k, v)?;
         }
         map.end()
+    }
+}
+impl crate::runtime::json::ToJson for Interest {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.metadata {
+            crate::runtime::json::key(out, "\"metadata\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.value {
+            crate::runtime::json::key(out, "\"value\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
     }
 }
 impl<'de> crate::runtime::serde::Deserialize<'de> for Interest {
@@ -3591,6 +4255,34 @@ impl crate::runtime::serde::Serialize for ListConnectionsResponse {
     }
 }
 #[allow(deprecated)]
+impl crate::runtime::json::ToJson for ListConnectionsResponse {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.connections {
+            crate::runtime::json::key(out, "\"connections\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.next_page_token {
+            crate::runtime::json::key(out, "\"nextPageToken\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.next_sync_token {
+            crate::runtime::json::key(out, "\"nextSyncToken\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.total_items {
+            crate::runtime::json::key(out, "\"totalItems\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.total_people {
+            crate::runtime::json::key(out, "\"totalPeople\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
+    }
+}
+#[allow(deprecated)]
 impl<'de> crate::runtime::serde::Deserialize<'de> for ListConnectionsResponse {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
@@ -3708,6 +4400,29 @@ impl crate::runtime::serde::Serialize for ListContactGroupsResponse {
         map.end()
     }
 }
+impl crate::runtime::json::ToJson for ListContactGroupsResponse {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.contact_groups {
+            crate::runtime::json::key(out, "\"contactGroups\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.next_page_token {
+            crate::runtime::json::key(out, "\"nextPageToken\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.next_sync_token {
+            crate::runtime::json::key(out, "\"nextSyncToken\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.total_items {
+            crate::runtime::json::key(out, "\"totalItems\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
+    }
+}
 impl<'de> crate::runtime::serde::Deserialize<'de> for ListContactGroupsResponse {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
@@ -3811,6 +4526,25 @@ impl crate::runtime::serde::Serialize for ListDirectoryPeopleResponse {
             map.serialize_entry(k, v)?;
         }
         map.end()
+    }
+}
+impl crate::runtime::json::ToJson for ListDirectoryPeopleResponse {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.next_page_token {
+            crate::runtime::json::key(out, "\"nextPageToken\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.next_sync_token {
+            crate::runtime::json::key(out, "\"nextSyncToken\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.people {
+            crate::runtime::json::key(out, "\"people\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
     }
 }
 impl<'de> crate::runtime::serde::Deserialize<'de> for ListDirectoryPeopleResponse {
@@ -3927,6 +4661,29 @@ impl crate::runtime::serde::Serialize for ListOtherContactsResponse {
         map.end()
     }
 }
+impl crate::runtime::json::ToJson for ListOtherContactsResponse {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.next_page_token {
+            crate::runtime::json::key(out, "\"nextPageToken\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.next_sync_token {
+            crate::runtime::json::key(out, "\"nextSyncToken\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.other_contacts {
+            crate::runtime::json::key(out, "\"otherContacts\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.total_size {
+            crate::runtime::json::key(out, "\"totalSize\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
+    }
+}
 impl<'de> crate::runtime::serde::Deserialize<'de> for ListOtherContactsResponse {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
@@ -4010,6 +4767,21 @@ impl crate::runtime::serde::Serialize for Locale {
             map.serialize_entry(k, v)?;
         }
         map.end()
+    }
+}
+impl crate::runtime::json::ToJson for Locale {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.metadata {
+            crate::runtime::json::key(out, "\"metadata\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.value {
+            crate::runtime::json::key(out, "\"value\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
     }
 }
 impl<'de> crate::runtime::serde::Deserialize<'de> for Locale {
@@ -4152,6 +4924,45 @@ impl crate::runtime::serde::Serialize for Location {
         map.end()
     }
 }
+impl crate::runtime::json::ToJson for Location {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.building_id {
+            crate::runtime::json::key(out, "\"buildingId\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.current {
+            crate::runtime::json::key(out, "\"current\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.desk_code {
+            crate::runtime::json::key(out, "\"deskCode\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.floor {
+            crate::runtime::json::key(out, "\"floor\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.floor_section {
+            crate::runtime::json::key(out, "\"floorSection\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.metadata {
+            crate::runtime::json::key(out, "\"metadata\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.r#type {
+            crate::runtime::json::key(out, "\"type\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.value {
+            crate::runtime::json::key(out, "\"value\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
+    }
+}
 impl<'de> crate::runtime::serde::Deserialize<'de> for Location {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
@@ -4272,6 +5083,25 @@ impl crate::runtime::serde::Serialize for Membership {
         map.end()
     }
 }
+impl crate::runtime::json::ToJson for Membership {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.contact_group_membership {
+            crate::runtime::json::key(out, "\"contactGroupMembership\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.domain_membership {
+            crate::runtime::json::key(out, "\"domainMembership\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.metadata {
+            crate::runtime::json::key(out, "\"metadata\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
+    }
+}
 impl<'de> crate::runtime::serde::Deserialize<'de> for Membership {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
@@ -4374,6 +5204,29 @@ impl crate::runtime::serde::Serialize for MiscKeyword {
         map.end()
     }
 }
+impl crate::runtime::json::ToJson for MiscKeyword {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.formatted_type {
+            crate::runtime::json::key(out, "\"formattedType\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.metadata {
+            crate::runtime::json::key(out, "\"metadata\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.r#type {
+            crate::runtime::json::key(out, "\"type\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.value {
+            crate::runtime::json::key(out, "\"value\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
+    }
+}
 impl<'de> crate::runtime::serde::Deserialize<'de> for MiscKeyword {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
@@ -4469,6 +5322,21 @@ impl crate::runtime::serde::Serialize for ModifyContactGroupMembersRequest {
         map.end()
     }
 }
+impl crate::runtime::json::ToJson for ModifyContactGroupMembersRequest {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.resource_names_to_add {
+            crate::runtime::json::key(out, "\"resourceNamesToAdd\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.resource_names_to_remove {
+            crate::runtime::json::key(out, "\"resourceNamesToRemove\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
+    }
+}
 impl<'de> crate::runtime::serde::Deserialize<'de> for ModifyContactGroupMembersRequest {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
@@ -4559,6 +5427,24 @@ impl crate::runtime::serde::Serialize for ModifyContactGroupMembersResponse {
             map.serialize_entry(k, v)?;
         }
         map.end()
+    }
+}
+impl crate::runtime::json::ToJson for ModifyContactGroupMembersResponse {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.can_not_remove_last_contact_group_resource_names {
+            crate::runtime::json::key(
+                out,
+                "\"canNotRemoveLastContactGroupResourceNames\":",
+            );
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.not_found_resource_names {
+            crate::runtime::json::key(out, "\"notFoundResourceNames\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
     }
 }
 impl<'de> crate::runtime::serde::Deserialize<'de> for ModifyContactGroupMembersResponse {
@@ -4767,6 +5653,73 @@ impl crate::runtime::serde::Serialize for Name {
         map.end()
     }
 }
+impl crate::runtime::json::ToJson for Name {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.display_name {
+            crate::runtime::json::key(out, "\"displayName\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.display_name_last_first {
+            crate::runtime::json::key(out, "\"displayNameLastFirst\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.family_name {
+            crate::runtime::json::key(out, "\"familyName\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.given_name {
+            crate::runtime::json::key(out, "\"givenName\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.honorific_prefix {
+            crate::runtime::json::key(out, "\"honorificPrefix\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.honorific_suffix {
+            crate::runtime::json::key(out, "\"honorificSuffix\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.metadata {
+            crate::runtime::json::key(out, "\"metadata\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.middle_name {
+            crate::runtime::json::key(out, "\"middleName\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.phonetic_family_name {
+            crate::runtime::json::key(out, "\"phoneticFamilyName\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.phonetic_full_name {
+            crate::runtime::json::key(out, "\"phoneticFullName\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.phonetic_given_name {
+            crate::runtime::json::key(out, "\"phoneticGivenName\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.phonetic_honorific_prefix {
+            crate::runtime::json::key(out, "\"phoneticHonorificPrefix\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.phonetic_honorific_suffix {
+            crate::runtime::json::key(out, "\"phoneticHonorificSuffix\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.phonetic_middle_name {
+            crate::runtime::json::key(out, "\"phoneticMiddleName\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.unstructured_name {
+            crate::runtime::json::key(out, "\"unstructuredName\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
+    }
+}
 impl<'de> crate::runtime::serde::Deserialize<'de> for Name {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
@@ -4925,6 +5878,25 @@ impl crate::runtime::serde::Serialize for Nickname {
         map.end()
     }
 }
+impl crate::runtime::json::ToJson for Nickname {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.metadata {
+            crate::runtime::json::key(out, "\"metadata\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.r#type {
+            crate::runtime::json::key(out, "\"type\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.value {
+            crate::runtime::json::key(out, "\"value\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
+    }
+}
 impl<'de> crate::runtime::serde::Deserialize<'de> for Nickname {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
@@ -5005,6 +5977,21 @@ impl crate::runtime::serde::Serialize for Occupation {
             map.serialize_entry(k, v)?;
         }
         map.end()
+    }
+}
+impl crate::runtime::json::ToJson for Occupation {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.metadata {
+            crate::runtime::json::key(out, "\"metadata\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.value {
+            crate::runtime::json::key(out, "\"value\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
     }
 }
 impl<'de> crate::runtime::serde::Deserialize<'de> for Occupation {
@@ -5225,6 +6212,77 @@ impl crate::runtime::serde::Serialize for Organization {
             map.serialize_entry(k, v)?;
         }
         map.end()
+    }
+}
+impl crate::runtime::json::ToJson for Organization {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.cost_center {
+            crate::runtime::json::key(out, "\"costCenter\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.current {
+            crate::runtime::json::key(out, "\"current\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.department {
+            crate::runtime::json::key(out, "\"department\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.domain {
+            crate::runtime::json::key(out, "\"domain\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.end_date {
+            crate::runtime::json::key(out, "\"endDate\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.formatted_type {
+            crate::runtime::json::key(out, "\"formattedType\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.full_time_equivalent_millipercent {
+            crate::runtime::json::key(out, "\"fullTimeEquivalentMillipercent\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.job_description {
+            crate::runtime::json::key(out, "\"jobDescription\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.location {
+            crate::runtime::json::key(out, "\"location\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.metadata {
+            crate::runtime::json::key(out, "\"metadata\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.name {
+            crate::runtime::json::key(out, "\"name\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.phonetic_name {
+            crate::runtime::json::key(out, "\"phoneticName\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.start_date {
+            crate::runtime::json::key(out, "\"startDate\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.symbol {
+            crate::runtime::json::key(out, "\"symbol\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.title {
+            crate::runtime::json::key(out, "\"title\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.r#type {
+            crate::runtime::json::key(out, "\"type\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
     }
 }
 impl<'de> crate::runtime::serde::Deserialize<'de> for Organization {
@@ -5886,6 +6944,166 @@ impl crate::runtime::serde::Serialize for Person {
     }
 }
 #[allow(deprecated)]
+impl crate::runtime::json::ToJson for Person {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.addresses {
+            crate::runtime::json::key(out, "\"addresses\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.age_range {
+            crate::runtime::json::key(out, "\"ageRange\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.age_ranges {
+            crate::runtime::json::key(out, "\"ageRanges\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.biographies {
+            crate::runtime::json::key(out, "\"biographies\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.birthdays {
+            crate::runtime::json::key(out, "\"birthdays\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.bragging_rights {
+            crate::runtime::json::key(out, "\"braggingRights\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.calendar_urls {
+            crate::runtime::json::key(out, "\"calendarUrls\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.client_data {
+            crate::runtime::json::key(out, "\"clientData\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.cover_photos {
+            crate::runtime::json::key(out, "\"coverPhotos\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.email_addresses {
+            crate::runtime::json::key(out, "\"emailAddresses\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.etag {
+            crate::runtime::json::key(out, "\"etag\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.events {
+            crate::runtime::json::key(out, "\"events\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.external_ids {
+            crate::runtime::json::key(out, "\"externalIds\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.file_ases {
+            crate::runtime::json::key(out, "\"fileAses\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.genders {
+            crate::runtime::json::key(out, "\"genders\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.im_clients {
+            crate::runtime::json::key(out, "\"imClients\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.interests {
+            crate::runtime::json::key(out, "\"interests\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.locales {
+            crate::runtime::json::key(out, "\"locales\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.locations {
+            crate::runtime::json::key(out, "\"locations\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.memberships {
+            crate::runtime::json::key(out, "\"memberships\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.metadata {
+            crate::runtime::json::key(out, "\"metadata\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.misc_keywords {
+            crate::runtime::json::key(out, "\"miscKeywords\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.names {
+            crate::runtime::json::key(out, "\"names\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.nicknames {
+            crate::runtime::json::key(out, "\"nicknames\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.occupations {
+            crate::runtime::json::key(out, "\"occupations\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.organizations {
+            crate::runtime::json::key(out, "\"organizations\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.phone_numbers {
+            crate::runtime::json::key(out, "\"phoneNumbers\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.photos {
+            crate::runtime::json::key(out, "\"photos\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.relations {
+            crate::runtime::json::key(out, "\"relations\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.relationship_interests {
+            crate::runtime::json::key(out, "\"relationshipInterests\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.relationship_statuses {
+            crate::runtime::json::key(out, "\"relationshipStatuses\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.residences {
+            crate::runtime::json::key(out, "\"residences\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.resource_name {
+            crate::runtime::json::key(out, "\"resourceName\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.sip_addresses {
+            crate::runtime::json::key(out, "\"sipAddresses\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.skills {
+            crate::runtime::json::key(out, "\"skills\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.taglines {
+            crate::runtime::json::key(out, "\"taglines\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.urls {
+            crate::runtime::json::key(out, "\"urls\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.user_defined {
+            crate::runtime::json::key(out, "\"userDefined\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
+    }
+}
+#[allow(deprecated)]
 impl<'de> crate::runtime::serde::Deserialize<'de> for Person {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
@@ -6190,6 +7408,34 @@ impl crate::runtime::serde::Serialize for PersonMetadata {
     }
 }
 #[allow(deprecated)]
+impl crate::runtime::json::ToJson for PersonMetadata {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.deleted {
+            crate::runtime::json::key(out, "\"deleted\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.linked_people_resource_names {
+            crate::runtime::json::key(out, "\"linkedPeopleResourceNames\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.object_type {
+            crate::runtime::json::key(out, "\"objectType\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.previous_resource_names {
+            crate::runtime::json::key(out, "\"previousResourceNames\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.sources {
+            crate::runtime::json::key(out, "\"sources\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
+    }
+}
+#[allow(deprecated)]
 impl<'de> crate::runtime::serde::Deserialize<'de> for PersonMetadata {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
@@ -6304,6 +7550,30 @@ impl crate::runtime::serde::Serialize for PersonResponse {
             map.serialize_entry(k, v)?;
         }
         map.end()
+    }
+}
+#[allow(deprecated)]
+impl crate::runtime::json::ToJson for PersonResponse {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.http_status_code {
+            crate::runtime::json::key(out, "\"httpStatusCode\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.person {
+            crate::runtime::json::key(out, "\"person\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.requested_resource_name {
+            crate::runtime::json::key(out, "\"requestedResourceName\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.status {
+            crate::runtime::json::key(out, "\"status\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
     }
 }
 #[allow(deprecated)]
@@ -6434,6 +7704,33 @@ impl crate::runtime::serde::Serialize for PhoneNumber {
         map.end()
     }
 }
+impl crate::runtime::json::ToJson for PhoneNumber {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.canonical_form {
+            crate::runtime::json::key(out, "\"canonicalForm\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.formatted_type {
+            crate::runtime::json::key(out, "\"formattedType\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.metadata {
+            crate::runtime::json::key(out, "\"metadata\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.r#type {
+            crate::runtime::json::key(out, "\"type\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.value {
+            crate::runtime::json::key(out, "\"value\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
+    }
+}
 impl<'de> crate::runtime::serde::Deserialize<'de> for PhoneNumber {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
@@ -6536,6 +7833,25 @@ impl crate::runtime::serde::Serialize for Photo {
         map.end()
     }
 }
+impl crate::runtime::json::ToJson for Photo {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.default {
+            crate::runtime::json::key(out, "\"default\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.metadata {
+            crate::runtime::json::key(out, "\"metadata\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.url {
+            crate::runtime::json::key(out, "\"url\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
+    }
+}
 impl<'de> crate::runtime::serde::Deserialize<'de> for Photo {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
@@ -6618,6 +7934,21 @@ impl crate::runtime::serde::Serialize for ProfileMetadata {
             map.serialize_entry(k, v)?;
         }
         map.end()
+    }
+}
+impl crate::runtime::json::ToJson for ProfileMetadata {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.object_type {
+            crate::runtime::json::key(out, "\"objectType\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.user_types {
+            crate::runtime::json::key(out, "\"userTypes\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
     }
 }
 impl<'de> crate::runtime::serde::Deserialize<'de> for ProfileMetadata {
@@ -6730,6 +8061,29 @@ impl crate::runtime::serde::Serialize for Relation {
         map.end()
     }
 }
+impl crate::runtime::json::ToJson for Relation {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.formatted_type {
+            crate::runtime::json::key(out, "\"formattedType\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.metadata {
+            crate::runtime::json::key(out, "\"metadata\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.person {
+            crate::runtime::json::key(out, "\"person\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.r#type {
+            crate::runtime::json::key(out, "\"type\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
+    }
+}
 impl<'de> crate::runtime::serde::Deserialize<'de> for Relation {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
@@ -6834,6 +8188,26 @@ impl crate::runtime::serde::Serialize for RelationshipInterest {
             map.serialize_entry(k, v)?;
         }
         map.end()
+    }
+}
+#[allow(deprecated)]
+impl crate::runtime::json::ToJson for RelationshipInterest {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.formatted_value {
+            crate::runtime::json::key(out, "\"formattedValue\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.metadata {
+            crate::runtime::json::key(out, "\"metadata\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.value {
+            crate::runtime::json::key(out, "\"value\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
     }
 }
 #[allow(deprecated)]
@@ -6945,6 +8319,26 @@ impl crate::runtime::serde::Serialize for RelationshipStatus {
     }
 }
 #[allow(deprecated)]
+impl crate::runtime::json::ToJson for RelationshipStatus {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.formatted_value {
+            crate::runtime::json::key(out, "\"formattedValue\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.metadata {
+            crate::runtime::json::key(out, "\"metadata\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.value {
+            crate::runtime::json::key(out, "\"value\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
+    }
+}
+#[allow(deprecated)]
 impl<'de> crate::runtime::serde::Deserialize<'de> for RelationshipStatus {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
@@ -7040,6 +8434,26 @@ impl crate::runtime::serde::Serialize for Residence {
             map.serialize_entry(k, v)?;
         }
         map.end()
+    }
+}
+#[allow(deprecated)]
+impl crate::runtime::json::ToJson for Residence {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.current {
+            crate::runtime::json::key(out, "\"current\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.metadata {
+            crate::runtime::json::key(out, "\"metadata\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.value {
+            crate::runtime::json::key(out, "\"value\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
     }
 }
 #[allow(deprecated)]
@@ -7146,6 +8560,25 @@ impl crate::runtime::serde::Serialize for SearchDirectoryPeopleResponse {
         map.end()
     }
 }
+impl crate::runtime::json::ToJson for SearchDirectoryPeopleResponse {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.next_page_token {
+            crate::runtime::json::key(out, "\"nextPageToken\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.people {
+            crate::runtime::json::key(out, "\"people\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.total_size {
+            crate::runtime::json::key(out, "\"totalSize\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
+    }
+}
 impl<'de> crate::runtime::serde::Deserialize<'de> for SearchDirectoryPeopleResponse {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
@@ -7226,6 +8659,17 @@ impl crate::runtime::serde::Serialize for SearchResponse {
         map.end()
     }
 }
+impl crate::runtime::json::ToJson for SearchResponse {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.results {
+            crate::runtime::json::key(out, "\"results\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
+    }
+}
 impl<'de> crate::runtime::serde::Deserialize<'de> for SearchResponse {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
@@ -7288,6 +8732,17 @@ impl crate::runtime::serde::Serialize for SearchResult {
             map.serialize_entry(k, v)?;
         }
         map.end()
+    }
+}
+impl crate::runtime::json::ToJson for SearchResult {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.person {
+            crate::runtime::json::key(out, "\"person\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
     }
 }
 impl<'de> crate::runtime::serde::Deserialize<'de> for SearchResult {
@@ -7387,6 +8842,29 @@ impl crate::runtime::serde::Serialize for SipAddress {
         map.end()
     }
 }
+impl crate::runtime::json::ToJson for SipAddress {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.formatted_type {
+            crate::runtime::json::key(out, "\"formattedType\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.metadata {
+            crate::runtime::json::key(out, "\"metadata\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.r#type {
+            crate::runtime::json::key(out, "\"type\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.value {
+            crate::runtime::json::key(out, "\"value\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
+    }
+}
 impl<'de> crate::runtime::serde::Deserialize<'de> for SipAddress {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
@@ -7472,6 +8950,21 @@ impl crate::runtime::serde::Serialize for Skill {
             map.serialize_entry(k, v)?;
         }
         map.end()
+    }
+}
+impl crate::runtime::json::ToJson for Skill {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.metadata {
+            crate::runtime::json::key(out, "\"metadata\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.value {
+            crate::runtime::json::key(out, "\"value\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
     }
 }
 impl<'de> crate::runtime::serde::Deserialize<'de> for Skill {
@@ -7579,6 +9072,33 @@ impl crate::runtime::serde::Serialize for Source {
             map.serialize_entry(k, v)?;
         }
         map.end()
+    }
+}
+impl crate::runtime::json::ToJson for Source {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.etag {
+            crate::runtime::json::key(out, "\"etag\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.id {
+            crate::runtime::json::key(out, "\"id\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.profile_metadata {
+            crate::runtime::json::key(out, "\"profileMetadata\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.r#type {
+            crate::runtime::json::key(out, "\"type\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.update_time {
+            crate::runtime::json::key(out, "\"updateTime\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
     }
 }
 impl<'de> crate::runtime::serde::Deserialize<'de> for Source {
@@ -7689,6 +9209,25 @@ impl crate::runtime::serde::Serialize for Status {
         map.end()
     }
 }
+impl crate::runtime::json::ToJson for Status {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.code {
+            crate::runtime::json::key(out, "\"code\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.details {
+            crate::runtime::json::key(out, "\"details\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.message {
+            crate::runtime::json::key(out, "\"message\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
+    }
+}
 impl<'de> crate::runtime::serde::Deserialize<'de> for Status {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
@@ -7767,6 +9306,22 @@ impl crate::runtime::serde::Serialize for Tagline {
             map.serialize_entry(k, v)?;
         }
         map.end()
+    }
+}
+#[allow(deprecated)]
+impl crate::runtime::json::ToJson for Tagline {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.metadata {
+            crate::runtime::json::key(out, "\"metadata\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.value {
+            crate::runtime::json::key(out, "\"value\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
     }
 }
 #[allow(deprecated)]
@@ -7871,6 +9426,25 @@ impl crate::runtime::serde::Serialize for UpdateContactGroupRequest {
             map.serialize_entry(k, v)?;
         }
         map.end()
+    }
+}
+impl crate::runtime::json::ToJson for UpdateContactGroupRequest {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.contact_group {
+            crate::runtime::json::key(out, "\"contactGroup\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.read_group_fields {
+            crate::runtime::json::key(out, "\"readGroupFields\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.update_group_fields {
+            crate::runtime::json::key(out, "\"updateGroupFields\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
     }
 }
 impl<'de> crate::runtime::serde::Deserialize<'de> for UpdateContactGroupRequest {
@@ -7999,6 +9573,27 @@ impl crate::runtime::serde::Serialize for UpdateContactPhotoRequest {
         map.end()
     }
 }
+impl crate::runtime::json::ToJson for UpdateContactPhotoRequest {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.person_fields {
+            crate::runtime::json::key(out, "\"personFields\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.photo_bytes {
+            crate::runtime::json::key(out, "\"photoBytes\":");
+            <crate::runtime::wire::Base64 as crate::runtime::wire::WireFormat<
+                _,
+            >>::write_json(v, out);
+        }
+        if let Some(v) = &self.sources {
+            crate::runtime::json::key(out, "\"sources\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
+    }
+}
 impl<'de> crate::runtime::serde::Deserialize<'de> for UpdateContactPhotoRequest {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
@@ -8076,6 +9671,17 @@ impl crate::runtime::serde::Serialize for UpdateContactPhotoResponse {
             map.serialize_entry(k, v)?;
         }
         map.end()
+    }
+}
+impl crate::runtime::json::ToJson for UpdateContactPhotoResponse {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.person {
+            crate::runtime::json::key(out, "\"person\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
     }
 }
 impl<'de> crate::runtime::serde::Deserialize<'de> for UpdateContactPhotoResponse {
@@ -8180,6 +9786,29 @@ impl crate::runtime::serde::Serialize for Url {
         map.end()
     }
 }
+impl crate::runtime::json::ToJson for Url {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.formatted_type {
+            crate::runtime::json::key(out, "\"formattedType\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.metadata {
+            crate::runtime::json::key(out, "\"metadata\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.r#type {
+            crate::runtime::json::key(out, "\"type\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.value {
+            crate::runtime::json::key(out, "\"value\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
+    }
+}
 impl<'de> crate::runtime::serde::Deserialize<'de> for Url {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
@@ -8275,6 +9904,25 @@ impl crate::runtime::serde::Serialize for UserDefined {
             map.serialize_entry(k, v)?;
         }
         map.end()
+    }
+}
+impl crate::runtime::json::ToJson for UserDefined {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        if let Some(v) = &self.key {
+            crate::runtime::json::key(out, "\"key\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.metadata {
+            crate::runtime::json::key(out, "\"metadata\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        if let Some(v) = &self.value {
+            crate::runtime::json::key(out, "\"value\":");
+            crate::runtime::json::ToJson::write_json(v, out);
+        }
+        crate::runtime::json::unknown(out, &self.unknown_fields);
+        out.push(b'}');
     }
 }
 impl<'de> crate::runtime::serde::Deserialize<'de> for UserDefined {
@@ -8378,6 +10026,11 @@ impl crate::runtime::serde::Serialize for AgeRangeTypeAgeRange {
         serializer.serialize_str(self.as_str())
     }
 }
+impl crate::runtime::json::ToJson for AgeRangeTypeAgeRange {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        crate::runtime::json::string(out, self.as_str());
+    }
+}
 impl<'de> crate::runtime::serde::Deserialize<'de> for AgeRangeTypeAgeRange {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
@@ -8464,6 +10117,11 @@ impl crate::runtime::serde::Serialize for ReadSourceType {
         serializer.serialize_str(self.as_str())
     }
 }
+impl crate::runtime::json::ToJson for ReadSourceType {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        crate::runtime::json::string(out, self.as_str());
+    }
+}
 impl<'de> crate::runtime::serde::Deserialize<'de> for ReadSourceType {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
@@ -8538,6 +10196,11 @@ impl crate::runtime::serde::Serialize for BiographyContentType {
         serializer.serialize_str(self.as_str())
     }
 }
+impl crate::runtime::json::ToJson for BiographyContentType {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        crate::runtime::json::string(out, self.as_str());
+    }
+}
 impl<'de> crate::runtime::serde::Deserialize<'de> for BiographyContentType {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
@@ -8610,6 +10273,11 @@ impl crate::runtime::serde::Serialize for ContactGroupGroupType {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
+    }
+}
+impl crate::runtime::json::ToJson for ContactGroupGroupType {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        crate::runtime::json::string(out, self.as_str());
     }
 }
 impl<'de> crate::runtime::serde::Deserialize<'de> for ContactGroupGroupType {
@@ -8740,6 +10408,11 @@ impl crate::runtime::serde::Serialize for MiscKeywordType {
         serializer.serialize_str(self.as_str())
     }
 }
+impl crate::runtime::json::ToJson for MiscKeywordType {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        crate::runtime::json::string(out, self.as_str());
+    }
+}
 impl<'de> crate::runtime::serde::Deserialize<'de> for MiscKeywordType {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
@@ -8845,6 +10518,11 @@ impl crate::runtime::serde::Serialize for NicknameType {
         serializer.serialize_str(self.as_str())
     }
 }
+impl crate::runtime::json::ToJson for NicknameType {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        crate::runtime::json::string(out, self.as_str());
+    }
+}
 impl<'de> crate::runtime::serde::Deserialize<'de> for NicknameType {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
@@ -8917,6 +10595,11 @@ impl crate::runtime::serde::Serialize for PersonMetadataObjectType {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
+    }
+}
+impl crate::runtime::json::ToJson for PersonMetadataObjectType {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        crate::runtime::json::string(out, self.as_str());
     }
 }
 impl<'de> crate::runtime::serde::Deserialize<'de> for PersonMetadataObjectType {
@@ -8997,6 +10680,11 @@ impl crate::runtime::serde::Serialize for ProfileMetadataUserTypes {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
+    }
+}
+impl crate::runtime::json::ToJson for ProfileMetadataUserTypes {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        crate::runtime::json::string(out, self.as_str());
     }
 }
 impl<'de> crate::runtime::serde::Deserialize<'de> for ProfileMetadataUserTypes {
@@ -9097,6 +10785,11 @@ impl crate::runtime::serde::Serialize for SourceType {
         serializer.serialize_str(self.as_str())
     }
 }
+impl crate::runtime::json::ToJson for SourceType {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        crate::runtime::json::string(out, self.as_str());
+    }
+}
 impl<'de> crate::runtime::serde::Deserialize<'de> for SourceType {
     fn deserialize<D: crate::runtime::serde::Deserializer<'de>>(
         deserializer: D,
@@ -9163,6 +10856,11 @@ impl crate::runtime::serde::Serialize for DirectoryMergeSourceType {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
+    }
+}
+impl crate::runtime::json::ToJson for DirectoryMergeSourceType {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        crate::runtime::json::string(out, self.as_str());
     }
 }
 impl<'de> crate::runtime::serde::Deserialize<'de> for DirectoryMergeSourceType {
@@ -9237,6 +10935,11 @@ impl crate::runtime::serde::Serialize for DirectorySourceType {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
+    }
+}
+impl crate::runtime::json::ToJson for DirectorySourceType {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        crate::runtime::json::string(out, self.as_str());
     }
 }
 impl<'de> crate::runtime::serde::Deserialize<'de> for DirectorySourceType {
@@ -9317,6 +11020,11 @@ impl crate::runtime::serde::Serialize for PeopleConnectionsListSortOrder {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
+    }
+}
+impl crate::runtime::json::ToJson for PeopleConnectionsListSortOrder {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        crate::runtime::json::string(out, self.as_str());
     }
 }
 impl<'de> crate::runtime::serde::Deserialize<'de> for PeopleConnectionsListSortOrder {
@@ -9985,7 +11693,7 @@ impl ContactGroupsCreateCall {
         if let Some(v) = &self.quota_user {
             request.query("quotaUser", v.as_str());
         }
-        request.json_body(&self.body)?;
+        request.write_json_body(&self.body);
         Ok(request)
     }
     /// Create a new contact group owned by the authenticated user. Created contact group names must be unique to the users contact groups. Attempting to create a group with a duplicate name will return a HTTP 409 error. Mutate requests for the same user should be sent sequentially to avoid increased latency and failures.
@@ -10401,7 +12109,7 @@ impl ContactGroupsUpdateCall {
         if let Some(v) = &self.quota_user {
             request.query("quotaUser", v.as_str());
         }
-        request.json_body(&self.body)?;
+        request.write_json_body(&self.body);
         Ok(request)
     }
     /// Update the name of an existing contact group owned by the authenticated user. Updated contact group names must be unique to the users contact groups. Attempting to create a group with a duplicate name will return a HTTP 409 error. Mutate requests for the same user should be sent sequentially to avoid increased latency and failures.
@@ -10524,7 +12232,7 @@ impl ContactGroupsMembersModifyCall {
         if let Some(v) = &self.quota_user {
             request.query("quotaUser", v.as_str());
         }
-        request.json_body(&self.body)?;
+        request.write_json_body(&self.body);
         Ok(request)
     }
     /// Modify the members of a contact group owned by the authenticated user. The only system contact groups that can have members added are `contactGroups/myContacts` and `contactGroups/starred`. Other system contact groups are deprecated and can only have contacts removed.
@@ -10711,7 +12419,7 @@ impl OtherContactsCopyOtherContactToMyContactsGroupCall {
         if let Some(v) = &self.quota_user {
             request.query("quotaUser", v.as_str());
         }
-        request.json_body(&self.body)?;
+        request.write_json_body(&self.body);
         Ok(request)
     }
     /// Copies an "Other contact" to a new contact in the user's "myContacts" group Mutate requests for the same user should be sent sequentially to avoid increased latency and failures.
@@ -11529,7 +13237,7 @@ impl PeopleBatchCreateContactsCall {
         if let Some(v) = &self.quota_user {
             request.query("quotaUser", v.as_str());
         }
-        request.json_body(&self.body)?;
+        request.write_json_body(&self.body);
         Ok(request)
     }
     /// Create a batch of new contacts and return the PersonResponses for the newly Mutate requests for the same user should be sent sequentially to avoid increased latency and failures.
@@ -11598,7 +13306,7 @@ impl PeopleBatchDeleteContactsCall {
         if let Some(v) = &self.quota_user {
             request.query("quotaUser", v.as_str());
         }
-        request.json_body(&self.body)?;
+        request.write_json_body(&self.body);
         Ok(request)
     }
     /// Delete a batch of contacts. Any non-contact data will not be deleted. Mutate requests for the same user should be sent sequentially to avoid increased latency and failures.
@@ -11665,7 +13373,7 @@ impl PeopleBatchUpdateContactsCall {
         if let Some(v) = &self.quota_user {
             request.query("quotaUser", v.as_str());
         }
-        request.json_body(&self.body)?;
+        request.write_json_body(&self.body);
         Ok(request)
     }
     /// Update a batch of contacts and return a map of resource names to PersonResponses for the updated contacts. Mutate requests for the same user should be sent sequentially to avoid increased latency and failures.
@@ -11820,7 +13528,7 @@ impl PeopleCreateContactCall {
         if let Some(v) = &self.quota_user {
             request.query("quotaUser", v.as_str());
         }
-        request.json_body(&self.body)?;
+        request.write_json_body(&self.body);
         Ok(request)
     }
     /// Create a new contact and return the person resource for that contact. The request returns a 400 error if more than one field is specified on a field that is a singleton for contact sources:
@@ -13271,7 +14979,7 @@ impl PeopleUpdateContactCall {
         if let Some(v) = &self.quota_user {
             request.query("quotaUser", v.as_str());
         }
-        request.json_body(&self.body)?;
+        request.write_json_body(&self.body);
         Ok(request)
     }
     /// Update contact data for an existing contact person. Any non-contact data will not be modified. Any non-contact data in the person to update will be ignored. All fields specified in the `update_mask` will be replaced. The server returns a 400 error if `person.metadata.sources` is not specified for the contact to be updated or if there is no contact source. The server returns a 400 error with reason `"failedPrecondition"` if `person.metadata.sources.etag` is different than the contact's etag, which indicates the contact has changed since its data was read. Clients should get the latest person and merge their updates into the latest person. If making sequential updates to the same person, the etag from the `updateContact` response should be used to avoid failures. The server returns a 400 error if `memberships` are being updated and there are no contact group memberships specified on the person. The server returns a 400 error if more than one field is specified on a field that is a singleton for contact sources:
@@ -13360,7 +15068,7 @@ impl PeopleUpdateContactPhotoCall {
         if let Some(v) = &self.quota_user {
             request.query("quotaUser", v.as_str());
         }
-        request.json_body(&self.body)?;
+        request.write_json_body(&self.body);
         Ok(request)
     }
     /// Update a contact's photo. Mutate requests for the same user should be sent sequentially to avoid increased latency and failures.
