@@ -45,11 +45,12 @@ enum Slot {
 pub const DEFAULT_MARGIN: Duration = Duration::from_secs(300);
 
 /// A cached, single-flight token source around a [`Fetch`].
+///
+/// Typed for its owner (who reads the fetcher's settings back); the caching itself is one
+/// non-generic `Slots`, compiled once for every kind of credential.
 pub struct TokenCache<F> {
     fetcher: Arc<F>,
-    slot: Mutex<Slot>,
-    generation: Mutex<u64>,
-    margin: Duration,
+    slots: Slots,
 }
 
 impl<F: Fetch> TokenCache<F> {
@@ -57,9 +58,11 @@ impl<F: Fetch> TokenCache<F> {
     pub fn new(fetcher: F, margin: Duration) -> Self {
         Self {
             fetcher: Arc::new(fetcher),
-            slot: Mutex::new(Slot::Empty),
-            generation: Mutex::new(0),
-            margin,
+            slots: Slots {
+                slot: Mutex::new(Slot::Empty),
+                generation: Mutex::new(0),
+                margin,
+            },
         }
     }
 
@@ -68,12 +71,30 @@ impl<F: Fetch> TokenCache<F> {
         &self.fetcher
     }
 
+    /// A fresh token: the cached one, the one being fetched, or a new fetch.
+    pub fn token(&self) -> impl Future<Output = Result<AccessToken, Error>> + Send + '_ {
+        self.slots.token(self.fetcher.clone())
+    }
+
+    /// Drop `token` if it is the cached one (the API rejected it).
+    pub fn invalidate(&self, token: &AccessToken) {
+        self.slots.invalidate(token);
+    }
+}
+
+/// The cached token or the fetch under way, for any [`Fetch`].
+struct Slots {
+    slot: Mutex<Slot>,
+    generation: Mutex<u64>,
+    margin: Duration,
+}
+
+impl Slots {
     fn lock(&self) -> std::sync::MutexGuard<'_, Slot> {
         self.slot.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// A fresh token: the cached one, the one being fetched, or a new fetch.
-    pub async fn token(&self) -> Result<AccessToken, Error> {
+    async fn token(&self, fetcher: Arc<dyn Fetch>) -> Result<AccessToken, Error> {
         let (generation, fetch) = {
             let mut slot = self.lock();
             match &*slot {
@@ -84,8 +105,8 @@ impl<F: Fetch> TokenCache<F> {
                 _ => {
                     let mut g = self.generation.lock().unwrap_or_else(|p| p.into_inner());
                     *g += 1;
-                    let f = self.fetcher.clone();
-                    let fetch = async move { f.fetch().await.map_err(Arc::new) }
+                    // Started on first poll, outside this lock.
+                    let fetch = async move { fetcher.fetch().await.map_err(Arc::new) }
                         .boxed()
                         .shared();
                     *slot = Slot::Pending {
@@ -116,8 +137,7 @@ impl<F: Fetch> TokenCache<F> {
         result.map(|f| f.token).map_err(Error::shared)
     }
 
-    /// Drop `token` if it is the cached one (the API rejected it).
-    pub fn invalidate(&self, token: &AccessToken) {
+    fn invalidate(&self, token: &AccessToken) {
         let mut slot = self.lock();
         if matches!(&*slot, Slot::Ready { token: t, .. } if t == token) {
             *slot = Slot::Empty;
