@@ -112,6 +112,10 @@ fn main() {
         g.bench_function("typed_to_vec", |b| {
             b.iter(|| black_box(serde_json::to_vec(&request).unwrap()))
         });
+        // What the library's own calls send: the generated body writer (same bytes).
+        g.bench_function("typed_write_json", |b| {
+            b.iter(|| black_box(google_people::runtime::json::to_vec(&request)))
+        });
         g.bench_function("value_to_vec", |b| {
             b.iter(|| black_box(serde_json::to_vec(&value).unwrap()))
         });
