@@ -7,7 +7,9 @@
 //! BATCH_BENCH_SPIN=helper perf record --control fifo:/tmp/ctl -D -1 --no-inherit <bench binary>`.
 //! Criterion reports both; the last line comes from a separate loop
 //! in the same run that alternates helper and raw runs (so machine noise hits both alike) and
-//! takes the median of each (15 runs each; `BATCH_BENCH_SAMPLES=1` prints them all):
+//! takes the median of each (41 runs each, `BATCH_BENCH_RUNS=<n>` to change; a run's CPU time
+//! varies by ±30% on a busy 2-core machine, so fewer runs leave the median a few percent off;
+//! `BATCH_BENCH_SAMPLES=1` prints them all):
 //! `batch: contacts=<n> requests=<n> helper_s=<f> raw_s=<f> ratio=<helper/raw> cpu_ratio=<f>`.
 //!
 //! Both sides start from the same typed `(resource name, Person)` list and do the same work a
@@ -272,7 +274,11 @@ fn main() {
     c.final_summary();
 
     let (mut helper, mut raw, mut requests) = (Vec::new(), Vec::new(), 0);
-    for i in 0..15 {
+    let runs: usize = std::env::var("BATCH_BENCH_RUNS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(41);
+    for i in 0..runs {
         // Alternate which goes first, so neither always runs on a warmer machine.
         for helper_turn in [i % 2 == 0, i % 2 == 1] {
             round += 1;

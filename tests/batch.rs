@@ -126,6 +126,31 @@ async fn no_faults_means_one_request_per_200_contacts() {
 }
 
 #[tokio::test]
+async fn without_a_read_mask_each_outcome_names_its_contact() {
+    let (emu, client) = setup().await;
+    let names = emu.seed_contacts(USER, 250);
+    let mut input = updates(&emu, &names, "Named");
+    // A stale etag: that contact is refused and the chunk sent again without it.
+    input[0].1.etag = Some("e".into());
+    let job = BatchUpdate::new(&client, [PersonField::Names]).unwrap();
+    let (outcomes, summary) = job.run_all(input).await;
+    assert_eq!((summary.succeeded, summary.failed), (249, 1));
+    assert_eq!(outcomes.len(), 250);
+    for (o, rn) in outcomes.iter().zip(&names) {
+        match o {
+            Outcome::Updated {
+                requested,
+                resource_name,
+                person: None,
+            } if requested == rn && resource_name == rn => {}
+            // The etag `e` is stale: refused, and named as requested.
+            Outcome::Failed { requested, .. } if requested == &names[0] => {}
+            other => panic!("{rn}: {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
 async fn bad_input_is_never_sent_and_bad_masks_are_refused() {
     let (emu, client) = setup().await;
     assert!(

@@ -173,10 +173,8 @@ impl BatchUpdate {
         let reuse = spares.clone();
         let chunks = std::iter::from_fn(move || {
             let mut chunk = reuse.take().unwrap_or_else(|| Vec::with_capacity(size));
-            while chunk.len() < size {
-                let Some(contact) = iter.next() else { break };
-                chunk.push(contact);
-            }
+            let room = size.saturating_sub(chunk.len());
+            chunk.extend(iter.by_ref().take(room));
             (!chunk.is_empty()).then_some(chunk)
         });
         job.chunked(stream::iter(chunks), true, spares)
@@ -343,9 +341,13 @@ impl BatchUpdate {
             request,
         } = prepared;
         let mut settled = self.settle(pending, request, Step::Send).await;
-        let mut all = outcomes;
-        all.append(&mut settled.outcomes);
-        settled.outcomes = all;
+        // The refused contacts first; usually there are none, and the chunk's outcomes are not
+        // copied.
+        if !outcomes.is_empty() {
+            let mut all = outcomes;
+            all.append(&mut settled.outcomes);
+            settled.outcomes = all;
+        }
         settled
     }
 
@@ -385,7 +387,8 @@ impl BatchUpdate {
         mut step: Step,
     ) -> Settled {
         let mut done = Settled {
-            outcomes: Vec::new(),
+            // One outcome per contact, nearly always: sized once rather than grown by doubling.
+            outcomes: Vec::with_capacity(pending.len()),
             spent: Vec::new(),
             unsettled: Vec::new(),
         };
@@ -423,15 +426,20 @@ impl BatchUpdate {
                     let e = match sent {
                         Ok(resp) => {
                             let mut results = resp.update_result.unwrap_or_default();
-                            for (rn, _) in &mut pending {
+                            for (rn, sent) in &mut pending {
                                 // The name goes to the outcome; the persons go, as one list, to
                                 // be dropped.
                                 let rn = std::mem::take(rn);
                                 let person = results.remove(&rn).and_then(|r| r.person);
-                                let resource_name = person
-                                    .as_ref()
-                                    .and_then(|p| p.resource_name.clone())
-                                    .unwrap_or_else(|| rn.clone());
+                                let resource_name =
+                                    match person.as_ref().and_then(|p| p.resource_name.clone()) {
+                                        Some(name) => name,
+                                        // Without a read mask the answer is `{}`: the name is
+                                        // the requested one, copied into the sent etag's buffer
+                                        // (about as long, and about to be freed with its person)
+                                        // rather than into a new allocation per contact.
+                                        None => copied_into(sent.etag.take(), &rn),
+                                    };
                                 done.outcomes.push(Outcome::Updated {
                                     requested: rn,
                                     resource_name,
@@ -583,6 +591,14 @@ impl BatchUpdate {
         request.raw_json_body(body);
         Ok(request)
     }
+}
+
+/// `text` in `buf`'s allocation (grown if it is too short), or in a new one without a buffer.
+fn copied_into(buf: Option<String>, text: &str) -> String {
+    let mut s = buf.unwrap_or_default();
+    s.clear();
+    s.push_str(text);
+    s
 }
 
 /// Every pending contact refused as a whole by `error`, in a way that proves this attempt applied
