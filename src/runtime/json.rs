@@ -208,12 +208,7 @@ impl<T: ToJson + ?Sized> ToJson for &T {
 
 impl<T: ToJson> ToJson for Vec<T> {
     fn write_json(&self, out: &mut Vec<u8>) {
-        out.push(b'[');
-        for x in self {
-            x.write_json(out);
-            out.push(b',');
-        }
-        close(out, b']');
+        list(out, self, |out, x| x.write_json(out));
     }
 }
 
