@@ -134,7 +134,7 @@ impl Client {
         decode: fn(&[u8]) -> Result<T, Error>,
     ) -> Result<T, Error> {
         let mut out = None;
-        self.send_checked(&request, &mut |body: bytes::Bytes| {
+        self.send_boxed(&request, &mut |body: bytes::Bytes| {
             out = Some(decode(&body)?);
             Ok(())
         })
@@ -152,12 +152,25 @@ impl Client {
     /// invalidates the token and the request is sent once more with a fresh one.
     pub async fn send_raw(&self, request: &Request) -> Result<bytes::Bytes, Error> {
         let mut out = None;
-        self.send_checked(request, &mut |body: bytes::Bytes| {
+        self.send_boxed(request, &mut |body: bytes::Bytes| {
             out = Some(body);
             Ok(())
         })
         .await?;
         Ok(out.unwrap_or_default())
+    }
+
+    /// [`send_checked`](Self::send_checked)'s future, boxed by a plain function of this crate.
+    /// The crate that awaits a call (the caller's) then polls it through a vtable: otherwise it
+    /// compiles the retry loop, every HTTP-client call under it and their drop glue again, as
+    /// a release build does not share those between crates. One allocation per call.
+    #[inline(never)]
+    fn send_boxed<'a>(
+        &'a self,
+        request: &'a Request,
+        accept: &'a mut (dyn FnMut(bytes::Bytes) -> Result<(), Error> + Send),
+    ) -> futures_util::future::BoxFuture<'a, Result<(), Error>> {
+        Box::pin(self.send_checked(request, accept))
     }
 
     /// The one execution path: send, hand a successful body to `accept` (which decodes it), and
