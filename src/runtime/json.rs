@@ -29,20 +29,24 @@ pub fn to_vec<T: ToJson + ?Sized>(value: &T) -> Vec<u8> {
     out
 }
 
+/// A comma before a member or element, unless it is the first one after `open` (`{` or `[`):
+/// no value ends in either, so the last byte tells.
+fn separate(out: &mut Vec<u8>, open: u8) {
+    if out.last() != Some(&open) {
+        out.push(b',');
+    }
+}
+
 /// Start an object member: a comma unless it is the object's first, then `key`, already
 /// quoted, escaped and followed by its colon (`"displayName":`).
 pub fn key(out: &mut Vec<u8>, key: &str) {
-    if out.last() != Some(&b'{') {
-        out.push(b',');
-    }
+    separate(out, b'{');
     out.extend_from_slice(key.as_bytes());
 }
 
 /// Start an object member whose key is known only at run time (a map's, or an unknown field's).
 pub fn member(out: &mut Vec<u8>, key: &str) {
-    if out.last() != Some(&b'{') {
-        out.push(b',');
-    }
+    separate(out, b'{');
     string(out, key);
     out.push(b':');
 }
@@ -117,19 +121,10 @@ pub fn quoted_integer(out: &mut Vec<u8>, v: impl itoa::Integer) {
 pub fn list<T>(out: &mut Vec<u8>, items: &[T], mut write: impl FnMut(&mut Vec<u8>, &T)) {
     out.push(b'[');
     for x in items {
+        separate(out, b'[');
         write(out, x);
-        out.push(b',');
     }
-    close(out, b']');
-}
-
-/// End an array or object: its trailing comma, if any, becomes `end` (a value never ends in a
-/// comma, so a comma last means one was written after the last element).
-fn close(out: &mut Vec<u8>, end: u8) {
-    match out.last_mut() {
-        Some(last @ b',') => *last = end,
-        _ => out.push(end),
-    }
+    out.push(b']');
 }
 
 /// A JSON object of `entries`, each value written by `write`.

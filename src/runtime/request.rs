@@ -109,8 +109,7 @@ impl Request {
 
     /// Write `body` as the JSON body (the generated calls' way: see [`super::json`]).
     pub fn write_json_body(&mut self, body: &dyn super::json::ToJson) {
-        let mut bytes = Vec::new();
-        body.write_json(&mut bytes);
+        let mut bytes = super::json::to_vec(body);
         // Kept for replays until the call ends: without the growth slack.
         bytes.shrink_to_fit();
         self.body = Some(bytes.into());
