@@ -45,6 +45,30 @@ fn updates(emu: &Emulator, names: &[String], family: &str) -> Vec<(String, Perso
         .collect()
 }
 
+/// How a job's input is given: the caller's own `Vec` (settled where it lies, a window at a
+/// time) or any other iterator (pulled into chunk lists). Every behaviour holds for both.
+#[derive(Clone, Copy, Debug)]
+enum Shape {
+    List,
+    Lazy,
+}
+
+const SHAPES: [Shape; 2] = [Shape::List, Shape::Lazy];
+
+async fn run_all_as(
+    job: &BatchUpdate,
+    shape: Shape,
+    input: Vec<(String, Person)>,
+) -> (Vec<Outcome>, batch::Summary) {
+    match shape {
+        Shape::List => job.run_all(input).await,
+        Shape::Lazy => {
+            let mut input = input.into_iter();
+            job.run_all(std::iter::from_fn(move || input.next())).await
+        }
+    }
+}
+
 /// `n` new contacts for `user`, and a job (on a client with no retries) setting every one's
 /// nickname to `value`.
 fn nickname_job(
@@ -152,7 +176,10 @@ async fn without_a_read_mask_each_outcome_names_its_contact() {
 
 #[tokio::test]
 async fn bad_input_is_never_sent_and_bad_masks_are_refused() {
-    let (emu, client) = setup().await;
+    for shape in SHAPES {
+        bad_input_is_never_sent(shape).await;
+    }
+    let (_emu, client) = setup().await;
     assert!(
         BatchUpdate::new(&client, FieldMask::<PersonField>::new())
             .unwrap_err()
@@ -169,16 +196,33 @@ async fn bad_input_is_never_sent_and_bad_masks_are_refused() {
             .chunk_size(201)
             .is_err()
     );
+}
+
+async fn bad_input_is_never_sent(shape: Shape) {
+    let (emu, client) = setup().await;
     let names = emu.seed_contacts(USER, 2);
     let mut input = updates(&emu, &names, "X");
-    input.push(("contactGroups/x".into(), Person::new().set_etag("e")));
-    input.push((names[0].clone(), input[0].1.clone()));
+    input.insert(0, ("contactGroups/x".into(), Person::new().set_etag("e")));
+    input.push((names[0].clone(), input[1].1.clone()));
     input.push(("people/c1".into(), Person::new()));
-    let (outcomes, summary) = BatchUpdate::new(&client, [PersonField::Names])
-        .unwrap()
-        .run_all(input)
-        .await;
-    assert_eq!((summary.succeeded, summary.failed), (2, 3));
+    input.push((String::new(), Person::new().set_etag("e")));
+    let job = BatchUpdate::new(&client, [PersonField::Names]).unwrap();
+    let (outcomes, summary) = run_all_as(&job, shape, input).await;
+    assert_eq!((summary.succeeded, summary.failed), (2, 4), "{shape:?}");
+    // Each refused contact's outcome carries the name it was given (the empty one too), and
+    // the contacts sent are reported under theirs.
+    let mut requested: Vec<&str> = outcomes.iter().map(Outcome::requested).collect();
+    requested.sort_unstable();
+    let mut expected = vec![
+        "",
+        "contactGroups/x",
+        "people/c1",
+        &names[0],
+        &names[0],
+        &names[1],
+    ];
+    expected.sort_unstable();
+    assert_eq!(requested, expected, "{shape:?}");
     let invalid = outcomes
         .iter()
         .filter(|o| {
@@ -191,12 +235,21 @@ async fn bad_input_is_never_sent_and_bad_masks_are_refused() {
             )
         })
         .count();
-    assert_eq!(invalid, 3);
+    assert_eq!(invalid, 4, "{shape:?}");
     assert_eq!(emu.request_count("people.batchUpdateContacts", None), 1);
+    for rn in &names {
+        assert_eq!(family_of(&emu, rn), format!("X-{rn}"), "{shape:?}");
+    }
 }
 
 #[tokio::test]
 async fn contacts_the_server_rejects_are_reported_and_the_rest_resent() {
+    for shape in SHAPES {
+        server_rejections(shape).await;
+    }
+}
+
+async fn server_rejections(shape: Shape) {
     let (emu, client) = setup().await;
     let names = emu.seed_contacts(USER, 10);
     let mut input = updates(&emu, &names, "Ok");
@@ -208,13 +261,12 @@ async fn contacts_the_server_rejects_are_reported_and_the_rest_resent() {
         "nicknames",
         serde_json::json!([{"value": "edited elsewhere"}]),
     );
-    let (outcomes, summary) = BatchUpdate::new(&client, [PersonField::Names])
-        .unwrap()
-        .run_all(input)
-        .await;
+    let job = BatchUpdate::new(&client, [PersonField::Names]).unwrap();
+    let (outcomes, summary) = run_all_as(&job, shape, input).await;
     assert_eq!(
         (summary.succeeded, summary.failed, summary.requests),
-        (7, 3, 2)
+        (7, 3, 2),
+        "{shape:?}"
     );
     for o in &outcomes {
         let i = names.iter().position(|n| n == o.requested()).unwrap();
@@ -239,6 +291,12 @@ async fn contacts_the_server_rejects_are_reported_and_the_rest_resent() {
 
 #[tokio::test]
 async fn a_lost_response_is_reconciled_not_reported_failed() {
+    for shape in SHAPES {
+        lost_response(shape).await;
+    }
+}
+
+async fn lost_response(shape: Shape) {
     let (emu, client) = setup().await;
     let names = emu.seed_contacts(USER, 400);
     emu.add_fault(
@@ -247,14 +305,12 @@ async fn a_lost_response_is_reconciled_not_reported_failed() {
             .nth(2),
     );
     let input = updates(&emu, &names, "Once");
-    let (outcomes, summary) = BatchUpdate::new(&client, [PersonField::Names])
-        .unwrap()
-        .run_all(input)
-        .await;
+    let job = BatchUpdate::new(&client, [PersonField::Names]).unwrap();
+    let (outcomes, summary) = run_all_as(&job, shape, input).await;
     assert_eq!(
         (summary.succeeded, summary.failed),
         (400, 0),
-        "nothing applied is reported failed"
+        "nothing applied is reported failed ({shape:?})"
     );
     assert!(summary.retries >= 1);
     assert!(outcomes.iter().all(Outcome::is_updated));

@@ -146,10 +146,40 @@ fn verify(
     (updated, failed, unknown)
 }
 
+/// How the job's input is given: the caller's own `Vec` (settled where it lies, a window at a
+/// time) or any other iterator (pulled into chunk lists).
+#[derive(Clone, Copy, Debug)]
+enum Shape {
+    List,
+    Lazy,
+}
+
+async fn run_all_as(
+    job: &BatchUpdate,
+    shape: Shape,
+    input: Vec<(String, Person)>,
+) -> (Vec<Outcome>, batch::Summary) {
+    match shape {
+        Shape::List => job.run_all(input).await,
+        Shape::Lazy => {
+            let mut input = input.into_iter();
+            job.run_all(std::iter::from_fn(move || input.next())).await
+        }
+    }
+}
+
 /// Seed, run with `faults`, verify; returns (updated, failed, batch requests, summary).
 async fn case(
     faults: Vec<FaultRule>,
     timeout: Option<Duration>,
+) -> (usize, usize, u64, batch::Summary) {
+    case_as(faults, timeout, Shape::List).await
+}
+
+async fn case_as(
+    faults: Vec<FaultRule>,
+    timeout: Option<Duration>,
+    shape: Shape,
 ) -> (usize, usize, u64, batch::Summary) {
     let emu = Emulator::start().await.unwrap();
     let before = snapshot(&emu, USER, emu.seed_contacts(USER, N));
@@ -163,7 +193,7 @@ async fn case(
         .map(|rn| update(&before, rn, "M"))
         .collect();
     let job = BatchUpdate::new(&client, [PersonField::Names]).unwrap();
-    let (outcomes, summary) = job.run_all(input).await;
+    let (outcomes, summary) = run_all_as(&job, shape, input).await;
     emu.clear_faults();
     let (updated, failed, unknown) =
         verify(&emu, USER, &before, "M", &outcomes, &HashMap::new(), 0);
@@ -305,6 +335,18 @@ async fn every_fault_at_ten_percent_on_writes_and_read_backs() {
 }
 
 #[tokio::test]
+async fn every_fault_at_ten_percent_from_a_lazy_iterator() {
+    let (updated, failed, _, summary) = case_as(
+        everywhere(202),
+        Some(Duration::from_millis(300)),
+        Shape::Lazy,
+    )
+    .await;
+    assert!(summary.requests > 60, "{summary:?}");
+    assert_eq!((updated, failed), (N, 0), "{summary:?}");
+}
+
+#[tokio::test]
 async fn read_backs_that_fail_at_first_are_settled_at_the_end() {
     // Every write's answer is lost (after commit) and the first 5 read-backs fail: each chunk's
     // own read-back gives up, and the job's final re-read settles them all.
@@ -403,6 +445,12 @@ async fn concurrent_external_edits_cause_real_conflicts() {
 
 #[tokio::test]
 async fn a_batch_with_some_invalid_contacts() {
+    for shape in [Shape::List, Shape::Lazy] {
+        some_invalid_contacts(shape).await;
+    }
+}
+
+async fn some_invalid_contacts(shape: Shape) {
     let emu = Emulator::start().await.unwrap();
     let before = snapshot(&emu, USER, emu.seed_contacts(USER, N));
     let client = client_for(&emu, USER, None);
@@ -432,10 +480,8 @@ async fn a_batch_with_some_invalid_contacts() {
         input.push((rn, p));
     }
     let extra = input.len() - N;
-    let (outcomes, summary) = BatchUpdate::new(&client, [PersonField::Names])
-        .unwrap()
-        .run_all(input)
-        .await;
+    let job = BatchUpdate::new(&client, [PersonField::Names]).unwrap();
+    let (outcomes, summary) = run_all_as(&job, shape, input).await;
     let (updated, failed, unknown) =
         verify(&emu, USER, &before, "I", &outcomes, &HashMap::new(), extra);
     assert_eq!(unknown, 0);
@@ -452,7 +498,10 @@ async fn a_batch_with_some_invalid_contacts() {
     }
     // A chunk with rejected contacts is sent again without them (once more per kind of error
     // the server reports first).
-    assert!((90..=130).contains(&summary.requests), "{summary:?}");
+    assert!(
+        (90..=130).contains(&summary.requests),
+        "{shape:?}: {summary:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

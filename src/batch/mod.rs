@@ -5,7 +5,8 @@
 //! - Input is any iterator ([`run`](BatchUpdate::run)) or [`Stream`](futures_util::Stream)
 //!   ([`run_stream`](BatchUpdate::run_stream)); output is a stream of per-contact outcomes. Memory
 //!   holds two chunks (the one with the server, and the next, prepared meanwhile) whatever the
-//!   number of contacts.
+//!   number of contacts; a `Vec` given whole is worked through where it lies, and freed with its
+//!   contacts when the job ends.
 //! - Bad input (an invalid resource name, a contact without an etag, a name twice in a chunk) is
 //!   reported as a failure of that contact and never sent; a bad mask is an error before anything.
 //! - When the server rejects a batch because of some contacts, those are reported with their
