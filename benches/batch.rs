@@ -7,17 +7,20 @@
 //! BATCH_BENCH_SPIN=helper perf record --control fifo:/tmp/ctl -D -1 --no-inherit <bench binary>`.
 //! Criterion reports both; the last line comes from a separate loop
 //! in the same run that alternates helper and raw runs (so machine noise hits both alike) and
-//! takes the median of each (41 runs each, `BATCH_BENCH_RUNS=<n>` to change; a run's CPU time
-//! varies by ±30% on a busy 2-core machine, so fewer runs leave the median a few percent off;
-//! `BATCH_BENCH_SAMPLES=1` prints them all):
+//! takes the median of each (81 runs each, `BATCH_BENCH_RUNS=<n>` to change; a run's CPU time
+//! varies by up to 3x on this busy 2-core virtual machine as its host's load comes and goes, and
+//! 41 runs left `cpu_ratio` with a standard deviation of about 0.04 between invocations (twice
+//! the runs: about 0.03); to compare two builds, interleave their binaries with 150 or more;
+//! `BATCH_BENCH_SAMPLES=1` prints every run):
 //! `batch: contacts=<n> requests=<n> helper_s=<f> raw_s=<f> ratio=<helper/raw> cpu_ratio=<f>`.
 //!
 //! Both sides start from the same typed `(resource name, Person)` list and do the same work a
 //! client must do: serialize 200-contact bodies (no read mask: the server skips the read-back),
-//! post them one after another, and decode each answer into the typed response. `ratio` compares wall time; `cpu_ratio` the client process's
-//! CPU time (user + system, `CLOCK_PROCESS_CPUTIME_ID`), which the other process and this
-//! machine's noise hardly touch: what the helper's bookkeeping (outcomes, settling, pacing)
-//! costs over the bare loop.
+//! post them one after another, and decode each answer into the typed response. `ratio` compares
+//! wall time; `cpu_ratio` the client process's CPU time (user + system,
+//! `CLOCK_PROCESS_CPUTIME_ID`), which leaves the server's work out (the host's load still moves
+//! it, hence the alternation and the medians): what the helper's bookkeeping (validation,
+//! outcomes, settling, pacing) costs over the bare loop.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead as _, BufReader, Read as _};
@@ -277,7 +280,7 @@ fn main() {
     let runs: usize = std::env::var("BATCH_BENCH_RUNS")
         .ok()
         .and_then(|n| n.parse().ok())
-        .unwrap_or(41);
+        .unwrap_or(81);
     for i in 0..runs {
         // Alternate which goes first, so neither always runs on a warmer machine.
         for helper_turn in [i % 2 == 0, i % 2 == 1] {
