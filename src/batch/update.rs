@@ -170,7 +170,8 @@ impl BatchUpdate {
             .downcast_mut::<Option<std::vec::IntoIter<Contact>>>()
             .and_then(Option::take);
         if let Some(list) = list {
-            return job.in_place(list.collect());
+            let left: Arc<Mutex<Vec<Unsettled>>> = Arc::default();
+            return job.then_left(job.in_place(list.collect(), left.clone()), left);
         }
         let Some(mut iter) = items else {
             // Taken above only when it was a list.
@@ -213,11 +214,18 @@ impl BatchUpdate {
     /// current request is with the server. No person is moved (a `Person` is about a kilobyte,
     /// and moving each into a chunk list was the largest cost the helper added over a bare
     /// request loop); the list is dropped when the job ends, as the caller would have dropped it.
-    fn in_place(&self, list: Vec<Contact>) -> BoxStream<'static, Vec<Outcome>> {
-        let left: Arc<Mutex<Vec<Unsettled>>> = Arc::default();
+    /// Contacts a window could not settle go to `left`.
+    ///
+    /// Not boxed here: the caller (generic) boxes it, so the library, which has no call to
+    /// `run`, does not compile the whole settling machinery for every build that never uses it.
+    fn in_place(
+        &self,
+        list: Vec<Contact>,
+        left: Arc<Mutex<Vec<Unsettled>>>,
+    ) -> impl Stream<Item = Vec<Outcome>> + Send + 'static {
         let size = self.chunk;
-        let state = (self.clone(), list, 0usize, None::<Prepared>, left.clone());
-        let main = stream::unfold(state, move |(job, mut list, at, ready, left)| async move {
+        let state = (self.clone(), list, 0usize, None::<Prepared>, left);
+        stream::unfold(state, move |(job, mut list, at, ready, left)| async move {
             let end = list.len().min(at.saturating_add(size));
             if at >= end {
                 return None;
@@ -236,8 +244,7 @@ impl BatchUpdate {
                 .await;
             let outcomes = job.absorb(done, &left);
             Some((outcomes, (job, list, end, next, left)))
-        });
-        self.then_left(main, left)
+        })
     }
 
     /// The outcomes, a chunk's at a time, over the chunks of `input`; with `overlap`, the next
