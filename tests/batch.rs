@@ -7,6 +7,9 @@ use google_people::batch::{BatchUpdate, ContactError, Outcome};
 use google_people::runtime::RetryPolicy;
 use google_people::*;
 use google_people_emulator::{Emulator, Fault, FaultRule};
+use shape::{SHAPES, Shape, run_all_as};
+
+mod shape;
 
 const USER: &str = "batch@example.com";
 
@@ -43,30 +46,6 @@ fn updates(emu: &Emulator, names: &[String], family: &str) -> Vec<(String, Perso
             (rn.clone(), person)
         })
         .collect()
-}
-
-/// How a job's input is given: the caller's own `Vec` (settled where it lies, a window at a
-/// time) or any other iterator (pulled into chunk lists). Every behaviour holds for both.
-#[derive(Clone, Copy, Debug)]
-enum Shape {
-    List,
-    Lazy,
-}
-
-const SHAPES: [Shape; 2] = [Shape::List, Shape::Lazy];
-
-async fn run_all_as(
-    job: &BatchUpdate,
-    shape: Shape,
-    input: Vec<(String, Person)>,
-) -> (Vec<Outcome>, batch::Summary) {
-    match shape {
-        Shape::List => job.run_all(input).await,
-        Shape::Lazy => {
-            let mut input = input.into_iter();
-            job.run_all(std::iter::from_fn(move || input.next())).await
-        }
-    }
 }
 
 /// `n` new contacts for `user`, and a job (on a client with no retries) setting every one's

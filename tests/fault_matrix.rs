@@ -13,6 +13,9 @@ use google_people::batch::{BatchUpdate, ContactError, Outcome, UserJob, run_user
 use google_people::runtime::RetryPolicy;
 use google_people::*;
 use google_people_emulator::{Config, Emulator, Fault, FaultRule};
+use shape::{SHAPES, Shape, run_all_as};
+
+mod shape;
 
 const N: usize = 10_000;
 const USER: &str = "matrix@example.com";
@@ -144,28 +147,6 @@ fn verify(
         }
     }
     (updated, failed, unknown)
-}
-
-/// How the job's input is given: the caller's own `Vec` (settled where it lies, a window at a
-/// time) or any other iterator (pulled into chunk lists).
-#[derive(Clone, Copy, Debug)]
-enum Shape {
-    List,
-    Lazy,
-}
-
-async fn run_all_as(
-    job: &BatchUpdate,
-    shape: Shape,
-    input: Vec<(String, Person)>,
-) -> (Vec<Outcome>, batch::Summary) {
-    match shape {
-        Shape::List => job.run_all(input).await,
-        Shape::Lazy => {
-            let mut input = input.into_iter();
-            job.run_all(std::iter::from_fn(move || input.next())).await
-        }
-    }
 }
 
 /// Seed, run with `faults`, verify; returns (updated, failed, batch requests, summary).
@@ -445,7 +426,7 @@ async fn concurrent_external_edits_cause_real_conflicts() {
 
 #[tokio::test]
 async fn a_batch_with_some_invalid_contacts() {
-    for shape in [Shape::List, Shape::Lazy] {
+    for shape in SHAPES {
         some_invalid_contacts(shape).await;
     }
 }
