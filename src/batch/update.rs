@@ -158,14 +158,14 @@ impl BatchUpdate {
         I: IntoIterator<Item = (String, Person)>,
         I::IntoIter: Send + 'static,
     {
-        let mut items = Some(items.into_iter());
-        let hint = items.as_ref().map_or((0, None), Iterator::size_hint);
+        let items = items.into_iter();
         let job = Self {
-            common: self.common.with_hint(hint),
+            common: self.common.with_hint(items.size_hint()),
             ..self.clone()
         };
         // A `Vec` given whole (the usual input) is settled where it lies, a window at a time.
         // Collecting an unstarted `vec::IntoIter` gives back its own buffer, no element moved.
+        let mut items = Some(items);
         let list = (&mut items as &mut dyn Any)
             .downcast_mut::<Option<std::vec::IntoIter<Contact>>>()
             .and_then(Option::take);
