@@ -12,6 +12,7 @@ use super::{
     AuthorizedUser, CLOUD_PLATFORM_SCOPE, ExternalAccount, ImpersonatedServiceAccount,
     MetadataServer, ServiceAccount, ServiceAccountKey,
 };
+use crate::runtime::transport::Call;
 use crate::runtime::{Error, TokenSource};
 
 /// Where credentials were found.
@@ -94,13 +95,10 @@ impl Adc {
         let host = env("GCE_METADATA_HOST")
             .filter(|h| !h.is_empty())
             .unwrap_or_else(|| "169.254.169.254".into());
-        let answered = super::http::client()
-            .get(format!("http://{host}/"))
-            .header("Metadata-Flavor", "Google")
-            .timeout(METADATA_PROBE_TIMEOUT)
-            .send()
-            .await
-            .is_ok();
+        let probe = Call::get(format!("http://{host}/"))
+            .header("Metadata-Flavor", "Google")?
+            .timeout(METADATA_PROBE_TIMEOUT);
+        let answered = super::http::send(probe).await.is_ok();
         if answered {
             return Ok(found);
         }

@@ -18,7 +18,8 @@ use super::iam::{self, CLOUD_PLATFORM_SCOPE};
 use super::impersonated::{DEFAULT_IMPERSONATION_LIFETIME, target_of};
 use super::secret::Secret;
 use super::service_account::CONTACTS_SCOPE;
-use crate::runtime::{AccessToken, AuthStep, Error, StaticToken, TokenSource};
+use crate::runtime::transport::Call;
+use crate::runtime::{AccessToken, AuthStep, Error, StaticToken, TokenSource, urls};
 
 /// Google's Security Token Service endpoint.
 pub const STS_TOKEN_URL: &str = "https://sts.googleapis.com/v1/token";
@@ -81,19 +82,19 @@ impl Federated {
                 .at_step(step)
             })?,
             SubjectSource::Url { url, headers } => {
-                let mut req = http::client().get(url);
+                let mut call = Call::get(url);
                 for (k, v) in headers {
-                    req = req.header(k, v.expose());
+                    call = call.header(k, v.expose()).map_err(|e| e.at_step(step))?;
                 }
-                let resp = req
-                    .send()
-                    .await
-                    .map_err(|e| Error::transport(e).at_step(step))?;
-                let status = resp.status().as_u16();
-                let body = resp
-                    .text()
-                    .await
-                    .map_err(|e| Error::transport(e).at_step(step))?;
+                let reply = http::send(call).await.map_err(|e| e.at_step(step))?;
+                let status = reply.status;
+                let body = String::from_utf8(reply.body.to_vec()).map_err(|_| {
+                    Error::auth(
+                        "the subject token URL answered with text that is not UTF-8",
+                        None,
+                    )
+                    .at_step(step)
+                })?;
                 if !(200..300).contains(&status) {
                     return Err(Error::auth(
                         format!("the subject token URL answered HTTP {status}"),
@@ -146,17 +147,14 @@ impl Federated {
         if let (Some(project), None) = (&self.user_project, &self.impersonation) {
             form.push(("options", json!({ "userProject": project }).to_string()));
         }
-        let body = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(form.iter().map(|(k, v)| (*k, v.as_str())))
-            .finish();
-        let mut req = http::client()
-            .post(&self.token_url)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body);
+        let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let mut call = Call::post(&self.token_url, http::FORM, urls::form(&pairs));
         if let Some((id, secret)) = &self.client {
-            req = req.basic_auth(id, Some(secret.expose()));
+            call = call
+                .basic_auth(id, secret.expose())
+                .map_err(|e| e.at_step(AuthStep::StsExchange))?;
         }
-        let federated = http::token_response(req)
+        let federated = http::token_response(call)
             .await
             .map_err(|e| e.at_step(AuthStep::StsExchange))?;
         match &self.impersonation {
@@ -350,15 +348,10 @@ fn credential_source(cs: &Map<String, Value>) -> Result<SubjectSource, Error> {
 /// A subject token URL: https; plain http only to loopback or link-local hosts (the metadata
 /// endpoints of Azure and other clouds live at 169.254.169.254).
 fn subject_url(url: &str) -> Result<String, Error> {
-    let parsed = url::Url::parse(url)
+    let parsed = urls::Url::parse(url)
         .map_err(|_| Error::config(format!("credential_source url {url:?} is not a URL")))?;
-    let local = match parsed.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback() || ip.is_link_local(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback() || (ip.segments()[0] & 0xffc0) == 0xfe80,
-        Some(url::Host::Domain(d)) => d == "localhost",
-        None => false,
-    };
-    match parsed.scheme() {
+    let local = parsed.host.is_local();
+    match parsed.scheme.as_str() {
         "https" => Ok(url.to_string()),
         "http" if local => Ok(url.to_string()),
         _ => Err(Error::config(format!(

@@ -6,23 +6,32 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::cache::Fetched;
-use crate::runtime::{AccessToken, Error, OAuthError, check_base_url, install_crypto_provider};
+use crate::runtime::transport::{Call, Proxies, Reply, Transport};
+use crate::runtime::{AccessToken, Error, OAuthError, check_base_url, urls};
 
-/// One HTTP client for every token request of the process.
-pub(crate) fn client() -> &'static reqwest::Client {
-    static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
-    CLIENT.get_or_init(|| {
-        install_crypto_provider();
-        reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .user_agent(concat!(
-                "google-people-rust/",
-                env!("CARGO_PKG_VERSION"),
-                " auth"
-            ))
-            .build()
-            .unwrap_or_default()
-    })
+/// One HTTP client for every token request of the process: the environment's proxy settings,
+/// 30 s per request.
+fn transport() -> Result<&'static Transport, Error> {
+    static TRANSPORT: OnceLock<Result<Transport, String>> = OnceLock::new();
+    TRANSPORT
+        .get_or_init(|| {
+            Transport::new(
+                concat!("google-people-rust/", env!("CARGO_PKG_VERSION"), " auth"),
+                &[],
+                Duration::from_secs(10),
+                Proxies::FromEnv,
+            )
+            .map_err(|e| e.to_string())
+        })
+        .as_ref()
+        .map_err(|e| Error::config(format!("cannot set up HTTP for token requests: {e}")))
+}
+
+/// Send a token-related request (a failure to connect is an [`ErrorKind::Transport`] error).
+///
+/// [`ErrorKind::Transport`]: crate::ErrorKind::Transport
+pub(crate) async fn send(call: Call) -> Result<Reply, Error> {
+    transport()?.call(call).await
 }
 
 /// A token endpoint URL must be https, or http to a loopback host (an emulator).
@@ -37,20 +46,16 @@ pub(crate) fn check_endpoint(url: &str) -> Result<String, Error> {
 }
 
 /// Send a token endpoint request and return its JSON body, or the endpoint's OAuth error.
-pub(crate) async fn token_json(req: reqwest::RequestBuilder) -> Result<Value, Error> {
-    let resp = req.send().await.map_err(|e| {
-        Error::auth(
-            format!("cannot reach the token endpoint: {}", e.without_url()),
-            None,
-        )
+pub(crate) async fn token_json(call: Call) -> Result<Value, Error> {
+    let reply = transport()?.call(call).await.map_err(|e| {
+        let what = if e.kind() == crate::ErrorKind::Transport && !e.is_connect() {
+            "the token endpoint's answer broke off"
+        } else {
+            "cannot reach the token endpoint"
+        };
+        Error::auth(format!("{what}: {e}"), None)
     })?;
-    let status = resp.status().as_u16();
-    let body = resp.bytes().await.map_err(|e| {
-        Error::auth(
-            format!("token endpoint response broke off: {}", e.without_url()),
-            None,
-        )
-    })?;
+    let (status, body) = (reply.status, reply.body);
     if !(200..300).contains(&status) {
         return Err(match OAuthError::parse(status, &body) {
             Some(o) => Error::oauth(o),
@@ -65,8 +70,8 @@ pub(crate) async fn token_json(req: reqwest::RequestBuilder) -> Result<Value, Er
 }
 
 /// Parse a token response: `{"access_token", "expires_in", ...}` or an OAuth error.
-pub(crate) async fn token_response(req: reqwest::RequestBuilder) -> Result<Fetched, Error> {
-    let v = token_json(req).await?;
+pub(crate) async fn token_response(call: Call) -> Result<Fetched, Error> {
+    let v = token_json(call).await?;
     let token = v
         .get("access_token")
         .and_then(Value::as_str)
@@ -87,14 +92,8 @@ pub(crate) async fn token_response(req: reqwest::RequestBuilder) -> Result<Fetch
 
 /// POST a form to a token endpoint.
 pub(crate) async fn post_form(url: &str, form: &[(&str, &str)]) -> Result<Fetched, Error> {
-    let body = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(form)
-        .finish();
-    token_response(
-        client()
-            .post(url)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body),
-    )
-    .await
+    token_response(Call::post(url, FORM, urls::form(form))).await
 }
+
+/// The content type of a form body.
+pub(crate) const FORM: &str = "application/x-www-form-urlencoded";

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use super::authorized_user::GOOGLE_TOKEN_URI;
 use super::cache::Fetched;
 use super::http;
+use crate::runtime::transport::Call;
 use crate::runtime::{AccessToken, AuthStep, Error, TokenSource, check_base_url};
 
 /// The IAM Service Account Credentials API's base URL.
@@ -68,19 +69,11 @@ pub(crate) async fn call(
             .token()
             .await
             .map_err(|e| e.at_step(AuthStep::SourceToken))?;
-        let resp = http::client()
-            .post(url)
-            .bearer_auth(token.secret())
-            .header("content-type", "application/json")
-            .body(body.to_string())
-            .send()
-            .await
-            .map_err(|e| Error::transport(e).at_step(step))?;
-        let status = resp.status().as_u16();
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|e| Error::transport(e).at_step(step))?;
+        let call = Call::post(url, "application/json", body.to_string())
+            .bearer(token.secret())
+            .map_err(|e| e.at_step(step))?;
+        let reply = http::send(call).await.map_err(|e| e.at_step(step))?;
+        let (status, bytes) = (reply.status, reply.body);
         if status == 401 && !retried {
             source.invalidate(&token);
             retried = true;

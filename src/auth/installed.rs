@@ -14,7 +14,8 @@ use tokio::net::TcpListener;
 
 use super::authorized_user::GOOGLE_TOKEN_URI;
 use super::{AuthorizedUser, Secret, http};
-use crate::runtime::Error;
+use crate::runtime::transport::Call;
+use crate::runtime::{Error, urls};
 
 /// Google's consent page.
 pub const GOOGLE_AUTH_URI: &str = "https://accounts.google.com/o/oauth2/v2/auth";
@@ -131,40 +132,36 @@ impl InstalledApp {
         let challenge = URL_SAFE_NO_PAD
             .encode(ring::digest::digest(&ring::digest::SHA256, verifier.as_bytes()).as_ref());
         let state = random_b64(16)?;
-        let mut url = reqwest::Url::parse(&self.auth_uri)
+        urls::Url::parse(&self.auth_uri)
             .map_err(|e| Error::config(format!("invalid auth URI: {e}")))?;
-        url.query_pairs_mut()
-            .append_pair("response_type", "code")
-            .append_pair("client_id", &self.client_id)
-            .append_pair("redirect_uri", &redirect_uri)
-            .append_pair("scope", &self.scopes.join(" "))
-            .append_pair("code_challenge", &challenge)
-            .append_pair("code_challenge_method", "S256")
-            .append_pair("state", &state)
-            .append_pair("access_type", "offline")
-            .append_pair("prompt", "consent");
-        show(url.as_str());
+        let url = urls::with_query(
+            &self.auth_uri,
+            &[
+                ("response_type", "code"),
+                ("client_id", &self.client_id),
+                ("redirect_uri", &redirect_uri),
+                ("scope", &self.scopes.join(" ")),
+                ("code_challenge", &challenge),
+                ("code_challenge_method", "S256"),
+                ("state", &state),
+                ("access_type", "offline"),
+                ("prompt", "consent"),
+            ],
+        );
+        show(&url);
 
         let code = tokio::time::timeout(self.timeout, wait_for_code(&listener, &state))
             .await
             .map_err(|_| Error::auth("no answer from the browser before the timeout", None))??;
-        let body = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs([
-                ("grant_type", "authorization_code"),
-                ("code", code.expose()),
-                ("client_id", &self.client_id),
-                ("client_secret", self.client_secret.expose()),
-                ("redirect_uri", &redirect_uri),
-                ("code_verifier", &verifier),
-            ])
-            .finish();
-        let v = http::token_json(
-            http::client()
-                .post(&self.token_uri)
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body(body),
-        )
-        .await?;
+        let body = urls::form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.expose()),
+            ("client_id", &self.client_id),
+            ("client_secret", self.client_secret.expose()),
+            ("redirect_uri", &redirect_uri),
+            ("code_verifier", &verifier),
+        ]);
+        let v = http::token_json(Call::post(&self.token_uri, http::FORM, body)).await?;
         let refresh = v
             .get("refresh_token")
             .and_then(Value::as_str)
@@ -214,9 +211,7 @@ async fn wait_for_code(listener: &TcpListener, state: &str) -> Result<Secret, Er
         let head = String::from_utf8_lossy(&buf[..len]);
         let target = head.split_whitespace().nth(1).unwrap_or("/");
         let query = target.split_once('?').map(|(_, q)| q).unwrap_or("");
-        let params: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
-            .into_owned()
-            .collect();
+        let params = urls::parse_query(query);
         let get = |k: &str| params.iter().find(|(a, _)| a == k).map(|(_, v)| v.as_str());
         let (status, page, outcome) = if get("state") != Some(state) {
             (

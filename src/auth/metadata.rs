@@ -8,6 +8,7 @@ use futures_util::future::BoxFuture;
 
 use super::cache::{DEFAULT_MARGIN, Fetch, Fetched, TokenCache};
 use super::http;
+use crate::runtime::transport::Call;
 use crate::runtime::{AccessToken, Error, TokenSource};
 
 /// The metadata server's default base URL.
@@ -21,7 +22,7 @@ impl Fetch for Metadata {
     fn fetch(&self) -> BoxFuture<'static, Result<Fetched, Error>> {
         let url = self.url.clone();
         async move {
-            http::token_response(http::client().get(url).header("Metadata-Flavor", "Google")).await
+            http::token_response(Call::get(url).header("Metadata-Flavor", "Google")?).await
         }
         .boxed()
     }

@@ -5,11 +5,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use reqwest::header::{
-    AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER, USER_AGENT,
-};
+use http::header::{HeaderValue, RETRY_AFTER};
 use serde_core::de::DeserializeOwned;
 
+use super::transport::{Call, Proxies, Transport};
+use super::urls::{check_base_url, join};
 use super::{AccessToken, Error, NoAuth, Request, RetryPolicy, StaticToken, TokenSource};
 
 /// Default timeout for one request, connection included.
@@ -35,7 +35,7 @@ pub struct Client {
 }
 
 struct Inner {
-    http: reqwest::Client,
+    http: Transport,
     base_url: Option<String>,
     tokens: Arc<dyn TokenSource>,
     timeout: Duration,
@@ -62,7 +62,7 @@ pub struct ClientBuilder {
     timeout: Duration,
     connect_timeout: Duration,
     user_agent: Option<String>,
-    http: Option<reqwest::Client>,
+    proxies: Proxies,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -85,7 +85,7 @@ impl Client {
             timeout: DEFAULT_TIMEOUT,
             connect_timeout: Duration::from_secs(10),
             user_agent: None,
-            http: None,
+            proxies: Proxies::FromEnv,
         }
     }
 
@@ -250,43 +250,24 @@ impl Client {
         token: &AccessToken,
     ) -> Result<bytes::Bytes, Error> {
         let url = self.url_for(request)?;
-        let mut rb = self
-            .inner
-            .http
-            .request(to_reqwest_method(request.method()), url)
-            .timeout(self.inner.timeout);
+        let mut call = Call::new(to_method(request.method()), url).timeout(self.inner.timeout);
         if !token.secret().is_empty() {
-            let mut v =
-                HeaderValue::try_from(format!("Bearer {}", token.secret())).map_err(|_| {
-                    Error::auth(
-                        "the access token contains characters not allowed in a header",
-                        None,
-                    )
-                })?;
-            v.set_sensitive(true);
-            rb = rb.header(AUTHORIZATION, v);
+            call = call.bearer(token.secret())?;
         }
         if let Some(b) = request.body_bytes() {
-            rb = rb.header(CONTENT_TYPE, "application/json").body(b);
-        } else if matches!(
-            request.method(),
-            super::HttpMethod::Post | super::HttpMethod::Put | super::HttpMethod::Patch
-        ) {
-            rb = rb.header(reqwest::header::CONTENT_LENGTH, "0");
+            call = call.body("application/json", b);
         }
-        let resp = rb.send().await.map_err(Error::transport)?;
-        let status = resp.status();
-        let retry_after = resp.headers().get(RETRY_AFTER).and_then(parse_retry_after);
-        let body = read_body(resp).await?;
-        if status.is_success() {
-            return Ok(body);
+        let reply = self.inner.http.call(call).await?;
+        if (200..300).contains(&reply.status) {
+            return Ok(reply.body);
         }
-        Err(Error::from_response(status.as_u16(), retry_after, &body))
+        let retry_after = reply.headers.get(RETRY_AFTER).and_then(parse_retry_after);
+        Err(Error::from_response(reply.status, retry_after, &reply.body))
     }
 
-    fn url_for(&self, request: &Request) -> Result<reqwest::Url, Error> {
+    fn url_for(&self, request: &Request) -> Result<String, Error> {
         // Generated calls refuse these before building the request; a hand-built one is checked
-        // here, since joining would resolve them to another endpoint.
+        // here, since a server would resolve them to another endpoint.
         if request
             .path()
             .split('/')
@@ -301,16 +282,7 @@ impl Client {
             .base_url
             .as_deref()
             .unwrap_or(request.default_base());
-        let mut url = reqwest::Url::parse(base)
-            .and_then(|b| b.join(request.path()))
-            .map_err(|e| Error::invalid_request(format!("cannot build the request URL: {e}")))?;
-        if !request.query_pairs().is_empty() {
-            let mut q = url.query_pairs_mut();
-            for (k, v) in request.query_pairs() {
-                q.append_pair(k, v);
-            }
-        }
-        Ok(url)
+        Ok(join(base, request.path(), request.query_pairs()))
     }
 }
 
@@ -323,31 +295,6 @@ pub fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, Error> {
         Ok(text) => serde_json::from_str(text).map_err(|e| decode_failure(text, e)),
         Err(e) => Err(invalid_utf8(body, e.valid_up_to())),
     }
-}
-
-/// Most a `Content-Length` may make us reserve up front; a larger body grows as it arrives.
-const MAX_PREALLOCATION: u64 = 32 << 20;
-
-/// A response body, whole. One chunk is returned as is; more are copied, as they arrive, into one
-/// buffer sized by `Content-Length`, so a large body is held about once rather than twice (all
-/// chunks, then their concatenation, as `Response::bytes` does): the client's peak memory.
-async fn read_body(mut resp: reqwest::Response) -> Result<bytes::Bytes, Error> {
-    let reserve = resp.content_length().unwrap_or(0).min(MAX_PREALLOCATION) as usize;
-    let Some(first) = resp.chunk().await.map_err(Error::transport)? else {
-        return Ok(bytes::Bytes::new());
-    };
-    let Some(second) = resp.chunk().await.map_err(Error::transport)? else {
-        return Ok(first);
-    };
-    let mut buf = Vec::with_capacity(reserve.max(first.len() + second.len()));
-    buf.extend_from_slice(&first);
-    drop(first);
-    buf.extend_from_slice(&second);
-    drop(second);
-    while let Some(chunk) = resp.chunk().await.map_err(Error::transport)? {
-        buf.extend_from_slice(&chunk);
-    }
-    Ok(bytes::Bytes::from(buf))
 }
 
 /// `value` as a JSON tree, through the writer request bodies use ([`super::json`]). serde_json's
@@ -387,14 +334,14 @@ fn invalid_utf8(body: &[u8], valid: usize) -> Error {
     Error::decode(e, Some(path), body)
 }
 
-fn to_reqwest_method(m: super::HttpMethod) -> reqwest::Method {
+fn to_method(m: super::HttpMethod) -> http::Method {
     use super::HttpMethod::*;
     match m {
-        Get => reqwest::Method::GET,
-        Post => reqwest::Method::POST,
-        Put => reqwest::Method::PUT,
-        Patch => reqwest::Method::PATCH,
-        Delete => reqwest::Method::DELETE,
+        Get => http::Method::GET,
+        Post => http::Method::POST,
+        Put => http::Method::PUT,
+        Patch => http::Method::PATCH,
+        Delete => http::Method::DELETE,
     }
 }
 
@@ -412,48 +359,6 @@ pub(crate) fn parse_retry_after(v: &HeaderValue) -> Option<Duration> {
         at.duration_since(std::time::SystemTime::now())
             .unwrap_or(Duration::ZERO),
     )
-}
-
-/// Whether a URL's host is a loopback address (`127.0.0.0/8`, `::1`, `localhost`).
-pub(crate) fn is_loopback(url: &reqwest::Url) -> bool {
-    match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        None => false,
-    }
-}
-
-/// Check a base URL: absolute, `https`, or `http` to a loopback host only. Returns it with a
-/// trailing slash so that relative paths join below it.
-pub fn check_base_url(base: &str) -> Result<String, Error> {
-    let url = reqwest::Url::parse(base)
-        .map_err(|e| Error::config(format!("invalid base URL {base:?}: {e}")))?;
-    match url.scheme() {
-        "https" => {}
-        "http" if is_loopback(&url) => {}
-        "http" => {
-            return Err(Error::config(format!(
-                "refusing plain http:// to {}: HTTPS is required except for loopback hosts",
-                url.host_str().unwrap_or("?")
-            )));
-        }
-        s => {
-            return Err(Error::config(format!(
-                "unsupported URL scheme {s:?} in base URL"
-            )));
-        }
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(Error::config(
-            "the base URL must not have a query or fragment",
-        ));
-    }
-    let mut s = url.to_string();
-    if !s.ends_with('/') {
-        s.push('/');
-    }
-    Ok(s)
 }
 
 impl ClientBuilder {
@@ -506,42 +411,36 @@ impl ClientBuilder {
         self
     }
 
-    /// Use a preconfigured reqwest client (its own timeouts and headers apply; ours are added
-    /// per request).
-    pub fn http_client(mut self, http: reqwest::Client) -> Self {
-        self.http = Some(http);
+    /// Send HTTPS requests through this proxy (`http://[user:password@]host:port`, in a CONNECT
+    /// tunnel), whatever the environment says. By default `HTTPS_PROXY` (or `https_proxy`, then
+    /// `ALL_PROXY`) and `NO_PROXY` decide, as curl and Google's other clients read them.
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.proxies = Proxies::Url(url.into());
+        self
+    }
+
+    /// Connect directly, ignoring `HTTPS_PROXY` and the like.
+    pub fn no_proxy(mut self) -> Self {
+        self.proxies = Proxies::Off;
         self
     }
 
     /// Build the client. Fails on an invalid or insecure base URL.
     pub fn build(self) -> Result<Client, Error> {
         let base_url = self.base_url.as_deref().map(check_base_url).transpose()?;
-        let http = match self.http {
-            Some(h) => h,
-            None => {
-                install_crypto_provider();
-                let ua = match &self.user_agent {
-                    Some(u) => format!("{u} google-people-rust/{VERSION}"),
-                    None => format!("google-people-rust/{VERSION}"),
-                };
-                let mut headers = HeaderMap::new();
-                headers.insert(
-                    USER_AGENT,
-                    HeaderValue::try_from(ua)
-                        .map_err(|_| Error::config("the user agent is not a valid header value"))?,
-                );
-                headers.insert(
-                    "x-goog-api-client",
-                    HeaderValue::try_from(format!("gdcl/{VERSION} gl-rust/unknown"))
-                        .map_err(|_| Error::config("invalid x-goog-api-client"))?,
-                );
-                reqwest::Client::builder()
-                    .default_headers(headers)
-                    .connect_timeout(self.connect_timeout)
-                    .build()
-                    .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?
-            }
+        let ua = match &self.user_agent {
+            Some(u) => format!("{u} google-people-rust/{VERSION}"),
+            None => format!("google-people-rust/{VERSION}"),
         };
+        let http = Transport::new(
+            &ua,
+            &[(
+                "x-goog-api-client",
+                format!("gdcl/{VERSION} gl-rust/unknown"),
+            )],
+            self.connect_timeout,
+            self.proxies,
+        )?;
         let tokens = self.tokens.unwrap_or_else(|| Arc::new(NoAuth));
         Ok(Client {
             inner: Arc::new(Inner {
@@ -557,8 +456,8 @@ impl ClientBuilder {
 }
 
 /// Install ring as the process's rustls crypto provider unless one is installed already (the
-/// application's choice wins). reqwest is built without a provider of its own so that only one
-/// crypto library is compiled.
+/// application's choice wins). rustls is built without a default provider of its own so that only
+/// one crypto library is compiled.
 pub fn install_crypto_provider() {
     if rustls::crypto::CryptoProvider::get_default().is_none() {
         // An error means another thread installed one first, which is just as good.

@@ -185,14 +185,20 @@ impl Error {
         self.inner.oauth.as_ref()
     }
 
-    pub(crate) fn transport(source: reqwest::Error) -> Self {
-        if source.is_timeout() {
-            return Self::timeout(source);
+    /// A failure to connect (`connect`: nothing was sent), or of the connection once the request
+    /// was under way. The message names each cause in turn; none of them carries the URL.
+    pub(crate) fn transport(
+        source: impl Into<Box<dyn StdError + Send + Sync>>,
+        connect: bool,
+    ) -> Self {
+        let source = source.into();
+        let mut msg = format!("transport error: {source}");
+        let mut cause = source.source();
+        while let Some(c) = cause {
+            msg.push_str(": ");
+            msg.push_str(&c.to_string());
+            cause = c.source();
         }
-        // reqwest's Display names the URL; ours carries no query string, so no token leaks.
-        let source = source.without_url();
-        let connect = source.is_connect();
-        let msg = format!("transport error: {source}");
         let mut e = Self::new(ErrorKind::Transport, msg).with_source(source);
         e.inner.connect = connect;
         e

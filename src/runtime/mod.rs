@@ -21,13 +21,13 @@ mod pattern;
 mod request;
 mod retry;
 mod token;
+pub(crate) mod transport;
 mod unknown;
+pub(crate) mod urls;
 #[doc(hidden)]
 pub mod wire;
 
-pub use client::{
-    Client, ClientBuilder, DEFAULT_TIMEOUT, check_base_url, decode, install_crypto_provider,
-};
+pub use client::{Client, ClientBuilder, DEFAULT_TIMEOUT, decode, install_crypto_provider};
 pub(crate) use client::{from_json_value, to_json_value};
 pub use error::{
     ApiError, AuthStep, BadRequest, ContactErrors, Error, ErrorDetail, ErrorInfo, ErrorKind,
@@ -40,6 +40,7 @@ pub use request::{check_max_items, check_not_empty, check_pattern, push_path_par
 pub use retry::{Replay, RetryPolicy};
 pub use token::{AccessToken, BoxFuture, NoAuth, StaticToken, TokenSource};
 pub use unknown::UnknownFields;
+pub use urls::check_base_url;
 
 /// The `Stream` trait list methods return (re-exported from `futures-core`).
 pub use futures_util::Stream;
