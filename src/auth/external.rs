@@ -349,7 +349,7 @@ fn credential_source(cs: &Map<String, Value>) -> Result<SubjectSource, Error> {
 /// endpoints of Azure and other clouds live at 169.254.169.254).
 fn subject_url(url: &str) -> Result<String, Error> {
     let parsed = urls::Url::parse(url)
-        .map_err(|_| Error::config(format!("credential_source url {url:?} is not a URL")))?;
+        .map_err(|e| Error::config(format!("credential_source url is not usable: {e}")))?;
     let local = parsed.host.is_local();
     match parsed.scheme.as_str() {
         "https" => Ok(url.to_string()),
