@@ -164,7 +164,7 @@ impl Request {
 /// Characters escaped in a `{+reserved}` expansion: everything but unreserved and reserved ones,
 /// except that `?`, `#`, `[` and `]` are escaped too (RFC 6570 would keep them, but in a path
 /// value they would start a query or fragment, or make an invalid URL).
-const RESERVED_EXPANSION: &AsciiSet = &NON_ALPHANUMERIC
+pub(crate) const RESERVED_EXPANSION: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
     .remove(b'.')
     .remove(b'_')

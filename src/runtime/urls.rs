@@ -4,7 +4,7 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use percent_encoding::{AsciiSet, utf8_percent_encode};
 
 use super::Error;
 
@@ -123,29 +123,10 @@ pub fn check_base_url(base: &str) -> Result<String, Error> {
     Ok(s)
 }
 
-/// What a path keeps as it is: RFC 3986's `pchar`s, `/` and `%` (the path is already encoded
-/// where it needs to be). Anything else (spaces, `?`, `#`, `\`, non-ASCII) is percent-encoded
-/// rather than allowed to end the path or be read as a separator.
-const PATH: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~')
-    .remove(b'!')
-    .remove(b'$')
-    .remove(b'&')
-    .remove(b'\'')
-    .remove(b'(')
-    .remove(b')')
-    .remove(b'*')
-    .remove(b'+')
-    .remove(b',')
-    .remove(b';')
-    .remove(b'=')
-    .remove(b':')
-    .remove(b'@')
-    .remove(b'/')
-    .remove(b'%');
+/// What a path keeps as it is: what a reserved expansion keeps (RFC 3986's `pchar`s and `/`), and
+/// `%` (the path is already encoded where it needs to be). Anything else (spaces, `?`, `#`, `\`,
+/// non-ASCII) is percent-encoded rather than allowed to end the path or be read as a separator.
+const PATH: &AsciiSet = &super::request::RESERVED_EXPANSION.remove(b'%');
 
 /// `base` (from [`check_base_url`]: no query) with `path` below it and `query`
 /// form-encoded. The path is always relative to the base: leading slashes are dropped, so no
