@@ -47,7 +47,7 @@ pub(crate) fn check_endpoint(url: &str) -> Result<String, Error> {
 
 /// Send a token endpoint request and return its JSON body, or the endpoint's OAuth error.
 pub(crate) async fn token_json(call: Call) -> Result<Value, Error> {
-    let reply = transport()?.call(call).await.map_err(|e| {
+    let reply = send(call).await.map_err(|e| {
         let what = if e.kind() == crate::ErrorKind::Transport && !e.is_connect() {
             "the token endpoint's answer broke off"
         } else {

@@ -103,11 +103,7 @@ impl Call {
         content_type: &'static str,
         body: impl Into<Bytes>,
     ) -> Self {
-        let mut call = Self::new(Method::POST, url);
-        call.headers
-            .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
-        call.body = body.into();
-        call
+        Self::new(Method::POST, url).body(content_type, body)
     }
 
     /// The body, of type `content_type`.
@@ -279,11 +275,8 @@ impl Transport {
 /// buffer sized by `Content-Length`, so a large body is held about once rather than twice (all
 /// chunks, then their concatenation): the client's peak memory.
 async fn read_body(mut body: Incoming) -> Result<Bytes, Error> {
-    let reserve = body
-        .size_hint()
-        .exact()
-        .unwrap_or_else(|| body.size_hint().lower())
-        .min(MAX_PREALLOCATION) as usize;
+    // The lower bound is the `Content-Length` when there is one, else 0.
+    let reserve = body.size_hint().lower().min(MAX_PREALLOCATION) as usize;
     let Some(first) = next_chunk(&mut body).await? else {
         return Ok(Bytes::new());
     };
