@@ -310,6 +310,41 @@ async fn edits_and_deletions_in_google_follow_the_policies() {
 }
 
 #[tokio::test]
+async fn the_safety_valve_has_a_floor_for_small_counts() {
+    let emu = Emulator::start().await.unwrap();
+    let store = MemoryStore::new();
+    let want = records(2);
+    job(&emu, &store).run(want.clone()).await.unwrap();
+    // 1 of 2 is half the managed contacts, but one deletion is under the floor (default 5).
+    let report = job(&emu, &store)
+        .delete_missing(true)
+        .run(want[..1].to_vec())
+        .await
+        .unwrap();
+    assert_eq!(report.summary.deleted, 1);
+    // With no floor, the share alone decides.
+    job(&emu, &store).run(want.clone()).await.unwrap();
+    let e = job(&emu, &store)
+        .delete_missing(true)
+        .mass_delete_floor(0)
+        .run(want[..1].to_vec())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            SyncError::MassDelete {
+                would_delete: 1,
+                managed: 2,
+                floor: 0,
+                ..
+            }
+        ),
+        "{e}"
+    );
+}
+
+#[tokio::test]
 async fn the_safety_valve_refuses_a_mass_delete() {
     let emu = Emulator::start().await.unwrap();
     let store = MemoryStore::new();

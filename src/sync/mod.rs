@@ -137,6 +137,7 @@ pub struct SyncJob {
     store: Arc<dyn SyncStore>,
     delete_missing: bool,
     max_delete_share: f64,
+    mass_delete_floor: usize,
     allow_mass_delete: bool,
     policy: ConflictPolicy,
     recreate_deleted: bool,
@@ -207,6 +208,7 @@ impl SyncJob {
             store: Arc::new(MemoryStore::new()),
             delete_missing: false,
             max_delete_share: 0.10,
+            mass_delete_floor: 5,
             allow_mass_delete: false,
             policy: ConflictPolicy::Overwrite,
             recreate_deleted: true,
@@ -248,7 +250,8 @@ impl SyncJob {
     }
 
     /// The largest share of the managed contacts one run may delete (default 0.10); a plan that
-    /// would delete more is refused with [`SyncError::MassDelete`].
+    /// would delete more, and more than [`mass_delete_floor`](Self::mass_delete_floor)
+    /// contacts, is refused with [`SyncError::MassDelete`].
     #[must_use]
     pub fn max_delete_share(mut self, share: f64) -> Self {
         self.max_delete_share = if share.is_finite() {
@@ -256,6 +259,16 @@ impl SyncJob {
         } else {
             0.0
         };
+        self
+    }
+
+    /// A run that deletes at most `n` contacts is never refused for its share (default 5): a
+    /// share alone would refuse 1 deletion out of 2 managed contacts. A plan is refused with
+    /// [`SyncError::MassDelete`] only when it deletes more than this many contacts *and* more
+    /// than [`max_delete_share`](Self::max_delete_share) of them.
+    #[must_use]
+    pub fn mass_delete_floor(mut self, n: usize) -> Self {
+        self.mass_delete_floor = n;
         self
     }
 

@@ -261,7 +261,8 @@ impl fmt::Display for RecordError {
 pub enum SyncError {
     /// Records that cannot be synced, every one of them.
     InvalidRecords(Vec<RecordError>),
-    /// The plan would delete more than the allowed share of the managed contacts.
+    /// The plan would delete more than the allowed share of the managed contacts, and more
+    /// than the floor under which any count is allowed.
     MassDelete {
         /// Contacts it would delete.
         would_delete: usize,
@@ -269,6 +270,8 @@ pub enum SyncError {
         managed: usize,
         /// The allowed share.
         max_share: f64,
+        /// The count always allowed.
+        floor: usize,
     },
     /// Reading the user's contacts or groups failed (after retries), or the user's token was
     /// refused.
@@ -294,10 +297,11 @@ impl fmt::Display for SyncError {
                 would_delete,
                 managed,
                 max_share,
+                floor,
             } => write!(
                 f,
-                "refusing to delete {would_delete} of {managed} managed contacts (more than {:.0}%): \
-                 an empty or truncated input? Allow it explicitly to go on",
+                "refusing to delete {would_delete} of {managed} managed contacts (more than {:.0}% \
+                 and more than {floor}): an empty or truncated input? Allow it explicitly to go on",
                 max_share * 100.0
             ),
             SyncError::Api(e) => write!(f, "reading the user's contacts failed: {e}"),

@@ -314,7 +314,7 @@ where
         }
     }
     let would_delete = plan.deletes.len();
-    if would_delete > 0
+    if would_delete > job.mass_delete_floor
         && !job.allow_mass_delete
         && would_delete as f64 > job.max_delete_share * managed_before as f64
     {
@@ -322,6 +322,7 @@ where
             would_delete,
             managed: managed_before,
             max_share: job.max_delete_share,
+            floor: job.mass_delete_floor,
         });
     }
     plan.deletes.extend(
