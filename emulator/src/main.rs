@@ -1,15 +1,29 @@
-//! `google-people-emulator [--port N] [--seed N] [--seed-other N] [--user EMAIL] ...`: run the
-//! emulator standalone (`--help` lists every option).
+//! `google-people-emulator [--port N] [--seed N] [--seed-other N] [--user EMAIL] ...
+//! [--key-file FILE] [-- COMMAND ARGS...]`: run the emulator standalone (`--help` lists every
+//! option).
 //!
 //! Prints `listening on http://127.0.0.1:N` and a ready-to-use access token; Ctrl-C stops it.
+//! With `--key-file` it also writes a service account key that it trusts for domain-wide
+//! delegation (what `gpeople --credentials` takes for a domain). After `--`, it runs the command
+//! against itself instead (`GPEOPLE_BASE_URL`, `GPEOPLE_CREDENTIALS` and a scratch
+//! `GPEOPLE_STATE_DIR` set), stops when the command ends, and exits with its status.
 
 use std::process::ExitCode;
 
-use google_people_emulator::{Config, Emulator, FaultRule};
+use std::path::PathBuf;
+
+use google_people_emulator::{
+    Config, Emulator, FaultRule, TEST_SERVICE_ACCOUNT_PRIVATE_KEY_PEM,
+    TEST_SERVICE_ACCOUNT_PUBLIC_KEY_PEM,
+};
+
+/// The service account of `--key-file` and of `--` commands.
+const SERVICE_ACCOUNT: &str = "gpeople@emulator.iam.gserviceaccount.com";
 
 const USAGE: &str =
     "usage: google-people-emulator [--port N] [--seed N] [--seed-other N] [--seed-directory N] [--user EMAIL] [--fault SPEC]...
-       [--keyless-service-account EMAIL]... [--workload-identity AUDIENCE=ISSUER]...
+       [--keyless-service-account EMAIL]... [--workload-identity AUDIENCE=ISSUER]... [--key-file FILE]
+       [-- COMMAND [ARGS...]]
   --port N      listen on 127.0.0.1:N (default 8080; 0 picks a free port)
   --seed N      create N generated contacts for the user
   --seed-other N  create N generated \"other contacts\" (collected by Gmail) for the user
@@ -21,7 +35,13 @@ const USAGE: &str =
   --keyless-service-account EMAIL  a service account whose key the emulator holds (signJwt,
                 generateAccessToken, domain-wide delegation); the user may act as it
   --workload-identity AUDIENCE=ISSUER  an STS provider accepting JWTs from ISSUER; every identity
-                of its pool may act as the keyless service accounts";
+                of its pool may act as the keyless service accounts
+  --key-file FILE  write a service account key the emulator trusts, with domain-wide delegation
+                for every user: `gpeople --credentials FILE --base-url URL` acts for any user
+  -- COMMAND ARGS...  run COMMAND against the emulator and exit with its status: it gets
+                GPEOPLE_BASE_URL (the emulator), GPEOPLE_CREDENTIALS (the key file) and
+                GPEOPLE_STATE_DIR (a scratch directory, as fresh as the emulator) unless already
+                set, and GOOGLE_PEOPLE_EMULATOR_TOKEN (the printed access token)";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -33,8 +53,17 @@ async fn main() -> ExitCode {
     let mut faults = Vec::new();
     let mut keyless = Vec::new();
     let mut providers = Vec::new();
+    let mut key_file: Option<PathBuf> = None;
+    let mut command: Vec<String> = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
+        if a == "--" {
+            command = args.by_ref().collect();
+            if command.is_empty() {
+                return usage("-- needs a command to run");
+            }
+            break;
+        }
         let value = match a.as_str() {
             "--port"
             | "--seed"
@@ -43,7 +72,8 @@ async fn main() -> ExitCode {
             | "--user"
             | "--fault"
             | "--keyless-service-account"
-            | "--workload-identity" => match args.next() {
+            | "--workload-identity"
+            | "--key-file" => match args.next() {
                 Some(v) => v,
                 None => return usage(&format!("{a} needs a value")),
             },
@@ -75,6 +105,7 @@ async fn main() -> ExitCode {
                 Err(e) => return usage(&format!("--fault {value}: {e}")),
             },
             "--keyless-service-account" => keyless.push(value),
+            "--key-file" => key_file = Some(PathBuf::from(value)),
             "--workload-identity" => match value.split_once('=') {
                 Some((audience, issuer)) => {
                     providers.push((audience.to_string(), issuer.to_string()))
@@ -85,7 +116,12 @@ async fn main() -> ExitCode {
         }
     }
     let mut config = Config::default();
-    config.port = port;
+    // A command run against the emulator gets a free port unless one was asked for.
+    config.port = if !command.is_empty() && !port_given(&std::env::args().collect::<Vec<_>>()) {
+        0
+    } else {
+        port
+    };
     let emu = match Emulator::start_with(config).await {
         Ok(e) => e,
         Err(e) => {
@@ -138,19 +174,141 @@ async fn main() -> ExitCode {
             google_people_emulator::CLOUD_PLATFORM_SCOPE,
         ],
     );
-    println!("listening on {}", emu.base_url().trim_end_matches('/'));
-    println!("access token for {user}: {token}");
-    println!("token endpoint: {}", emu.token_url());
+    // A command's own output goes to stdout: the emulator speaks on stderr then.
+    let say = |line: String| {
+        if command.is_empty() {
+            println!("{line}");
+        } else {
+            eprintln!("google-people-emulator: {line}");
+        }
+    };
+    say(format!(
+        "listening on {}",
+        emu.base_url().trim_end_matches('/')
+    ));
+    say(format!("access token for {user}: {token}"));
+    say(format!("token endpoint: {}", emu.token_url()));
     if !providers.is_empty() {
-        println!("sts endpoint: {}", emu.sts_url());
+        say(format!("sts endpoint: {}", emu.sts_url()));
     }
     if n_faults > 0 {
-        println!("fault rules: {n_faults}");
+        say(format!("fault rules: {n_faults}"));
     }
-    let _ = tokio::signal::ctrl_c().await;
+    let scratch =
+        std::env::temp_dir().join(format!("google-people-emulator-{}", std::process::id()));
+    let key_file = match key_file {
+        Some(f) => Some(f),
+        None if !command.is_empty() => Some(scratch.join("key.json")),
+        None => None,
+    };
+    if let Some(file) = &key_file {
+        if let Err(e) = write_key_file(&emu, file) {
+            eprintln!("cannot write the key file {}: {e}", file.display());
+            emu.shutdown();
+            return ExitCode::FAILURE;
+        }
+        say(format!(
+            "service account key (domain-wide delegation for every user): {}",
+            file.display()
+        ));
+    }
+    if command.is_empty() {
+        let _ = tokio::signal::ctrl_c().await;
+        emu.shutdown();
+        println!("stopped");
+        return ExitCode::SUCCESS;
+    }
+    let code = run_command(
+        &command,
+        &emu.base_url(),
+        key_file.as_deref(),
+        &scratch.join("state"),
+        &token,
+    )
+    .await;
     emu.shutdown();
-    println!("stopped");
-    ExitCode::SUCCESS
+    let _ = std::fs::remove_dir_all(&scratch);
+    code
+}
+
+/// Whether `--port` was given on the command line before `--`.
+fn port_given(args: &[String]) -> bool {
+    args.iter()
+        .take_while(|a| a.as_str() != "--")
+        .any(|a| a == "--port")
+}
+
+/// Register the test service account with domain-wide delegation and write its key, as Google's
+/// console would, with the emulator's token endpoint.
+fn write_key_file(emu: &Emulator, file: &std::path::Path) -> std::io::Result<()> {
+    emu.register_service_account(SERVICE_ACCOUNT, TEST_SERVICE_ACCOUNT_PUBLIC_KEY_PEM, true)
+        .map_err(std::io::Error::other)?;
+    let key = serde_json::json!({
+        "type": "service_account",
+        "project_id": "emulator",
+        "private_key_id": "emulator-key",
+        "private_key": TEST_SERVICE_ACCOUNT_PRIVATE_KEY_PEM,
+        "client_email": SERVICE_ACCOUNT,
+        "client_id": "100000000000000000001",
+        "token_uri": emu.token_url(),
+        "universe_domain": "googleapis.com",
+    });
+    if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(
+        file,
+        serde_json::to_vec_pretty(&key).map_err(std::io::Error::other)?,
+    )
+}
+
+/// Run `command` against the emulator; its exit status becomes ours (128 + N for a signal, as a
+/// shell reports it).
+async fn run_command(
+    command: &[String],
+    base_url: &str,
+    key_file: Option<&std::path::Path>,
+    state_dir: &std::path::Path,
+    token: &str,
+) -> ExitCode {
+    let mut cmd = std::process::Command::new(&command[0]);
+    cmd.args(&command[1..])
+        .env("GOOGLE_PEOPLE_EMULATOR_TOKEN", token);
+    let mut set_default = |name: &str, value: &std::ffi::OsStr| {
+        if std::env::var_os(name).is_none() {
+            cmd.env(name, value);
+        }
+    };
+    set_default("GPEOPLE_BASE_URL", base_url.as_ref());
+    if let Some(f) = key_file {
+        set_default("GPEOPLE_CREDENTIALS", f.as_os_str());
+    }
+    set_default("GPEOPLE_STATE_DIR", state_dir.as_os_str());
+    let name = command[0].clone();
+    let status = tokio::task::spawn_blocking(move || cmd.status()).await;
+    match status {
+        Ok(Ok(status)) => {
+            if let Some(code) = status.code() {
+                return ExitCode::from(u8::try_from(code).unwrap_or(1));
+            }
+            #[cfg(unix)]
+            {
+                use std::os::unix::process::ExitStatusExt as _;
+                if let Some(signal) = status.signal() {
+                    return ExitCode::from(u8::try_from(128 + signal).unwrap_or(1));
+                }
+            }
+            ExitCode::FAILURE
+        }
+        Ok(Err(e)) => {
+            eprintln!("google-people-emulator: cannot run {name}: {e}");
+            ExitCode::from(127)
+        }
+        Err(e) => {
+            eprintln!("google-people-emulator: {name}: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn usage(msg: &str) -> ExitCode {
