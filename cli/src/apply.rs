@@ -462,6 +462,7 @@ pub async fn run(global: &Global, args: ApplyArgs) -> Result<u8, Failure> {
         || args.input.is_none()
             && global.credentials.is_none()
             && global.base_url.is_none()
+            && global.access_token.is_none()
             && std::env::var_os("GOOGLE_APPLICATION_CREDENTIALS").is_none();
     if args.input.is_none() && !demo {
         return Err(Failure::usage("--input FILE is required"));
@@ -499,13 +500,13 @@ async fn apply(global: &Global, args: ApplyArgs, demo: bool) -> Result<u8, BoxEr
     let rows = match read_rows(&input) {
         Ok(rows) => rows,
         Err(errors) => {
-            eprintln!(
+            err!(
                 "gpeople: {}: {} problem(s); nothing was sent:",
                 shown(&input),
                 errors.len()
             );
             for e in &errors {
-                eprintln!("  {e}");
+                err!("  {e}");
             }
             return Ok(2);
         }
@@ -738,6 +739,7 @@ async fn apply(global: &Global, args: ApplyArgs, demo: bool) -> Result<u8, BoxEr
     let not_found = count(|f| matches!(f, Fate::NotFound(_)));
     let would = if args.dry_run { " (dry run)" } else { "" };
     let mut report = String::from("line,email,status,reason\n");
+    let mut report_rows = 0;
     for (row, fate) in rows.iter().zip(&fates) {
         let (status, reason) = match fate {
             Some(Fate::Failed(r)) => ("failed", r.as_str()),
@@ -745,6 +747,7 @@ async fn apply(global: &Global, args: ApplyArgs, demo: bool) -> Result<u8, BoxEr
             Some(Fate::NotFound(r)) => ("not found", r.as_str()),
             _ => continue,
         };
+        report_rows += 1;
         let _ = writeln!(
             report,
             "{},{},{status},\"{}\"",
@@ -753,10 +756,14 @@ async fn apply(global: &Global, args: ApplyArgs, demo: bool) -> Result<u8, BoxEr
             reason.replace('"', "\"\"")
         );
     }
-    if let Some(dir) = args.report.parent() {
-        std::fs::create_dir_all(dir)?;
+    // The report only when there is something in it.
+    if report_rows > 0 {
+        if let Some(dir) = args.report.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(&args.report, report)
+            .map_err(|e| format!("cannot write the report {}: {e}", shown(&args.report)))?;
     }
-    std::fs::write(&args.report, report)?;
     out!("Summary{would}:");
     out!("  rows       {:>6}", rows.len());
     out!("  matched    {:>6}", rows.len() - not_found);
@@ -772,9 +779,11 @@ async fn apply(global: &Global, args: ApplyArgs, demo: bool) -> Result<u8, BoxEr
     out!("  requests   {requests:>6}");
     out!("  retries    {:>6}", client.retry_count() - retries_before);
     out!("  elapsed    {:>5.2}s", start.elapsed().as_secs_f64());
-    out!(
-        "Rows that failed, are unknown or matched no contact, with the reason: {}",
-        shown(&args.report)
-    );
+    if report_rows > 0 {
+        out!(
+            "Rows that failed, are unknown or matched no contact, with the reason: {}",
+            shown(&args.report)
+        );
+    }
     Ok(if failed + unknown > 0 { 1 } else { 0 })
 }

@@ -66,7 +66,7 @@ pub async fn run(args: SyncArgs) -> Result<u8, Failure> {
     };
     let mut args = args;
     args.state_dir = Some(dir.join("state"));
-    args.report = dir.join("report.csv");
+    args.report = Some(dir.join("report.csv"));
     let settings: Settings = settings(&args, directory.fields, false);
 
     let step = |title: &str| out!("\n{title}");

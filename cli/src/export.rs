@@ -97,7 +97,7 @@ pub async fn run(global: &Global, args: ExportArgs) -> Result<u8, Failure> {
     let mut out = match args.format {
         Format::Csv => {
             let mut w = csv::Writer::from_writer(out);
-            w.write_record(&header).map_err(io)?;
+            w.write_record(&header).map_err(csv_io)?;
             Out::Csv(Box::new(w))
         }
         Format::Jsonl => Out::Jsonl(out),
@@ -115,7 +115,7 @@ pub async fn run(global: &Global, args: ExportArgs) -> Result<u8, Failure> {
             .map_err(|e| Failure::run(format!("listing the contacts failed after {n}: {e}")))?;
         let row = row(&person, &key, &columns);
         match &mut out {
-            Out::Csv(w) => w.write_record(&row).map_err(io)?,
+            Out::Csv(w) => w.write_record(&row).map_err(csv_io)?,
             Out::Jsonl(w) => {
                 let obj: serde_json::Map<String, serde_json::Value> = header
                     .iter()
@@ -123,7 +123,10 @@ pub async fn run(global: &Global, args: ExportArgs) -> Result<u8, Failure> {
                     .filter(|(_, v)| !v.is_empty())
                     .map(|(k, v)| (k.to_string(), serde_json::Value::String(v)))
                     .collect();
-                serde_json::to_writer(&mut *w, &obj).map_err(io)?;
+                serde_json::to_writer(&mut *w, &obj).map_err(|e| match e.io_error_kind() {
+                    Some(kind) => io(kind.into()),
+                    None => Failure::run(format!("writing the export failed: {e}")),
+                })?;
                 w.write_all(b"\n").map_err(io)?;
             }
         }
@@ -133,12 +136,25 @@ pub async fn run(global: &Global, args: ExportArgs) -> Result<u8, Failure> {
         Out::Csv(w) => w.flush().map_err(io)?,
         Out::Jsonl(w) => w.flush().map_err(io)?,
     }
-    eprintln!("gpeople export: {n} contacts of {user}.");
+    err!("gpeople export: {n} contacts of {user}.");
     Ok(0)
 }
 
-fn io(e: impl std::fmt::Display) -> Failure {
-    Failure::run(format!("writing the export failed: {e}"))
+/// A failed write: a closed pipe (`gpeople export | head`) ends the export quietly; anything
+/// else (a full disk) is an error.
+fn io(e: std::io::Error) -> Failure {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        Failure::closed_output()
+    } else {
+        Failure::run(format!("writing the export failed: {e}"))
+    }
+}
+
+fn csv_io(e: csv::Error) -> Failure {
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => io(e),
+        other => Failure::run(format!("writing the export failed: {other:?}")),
+    }
 }
 
 /// A person as a row: resource name, the job's record id, then `columns`.

@@ -1,16 +1,24 @@
 //! `gpeople`: keep a directory synced into Google Contacts, for one user or every user of a
 //! Workspace domain, on the `google-people` library.
 //!
-//! Exit codes: 0 everything done; 1 some records failed or are unknown (see the report file);
-//! 2 bad input or usage (nothing was sent).
+//! Exit codes: 0 everything done; 1 some records failed or are unknown (see the report file), or
+//! the output could not be written; 2 bad input or usage (nothing was sent); 3 refused by the
+//! mass-delete valve for every user (the contacts were listed, nothing was written). A closed
+//! standard output ends the process by `SIGPIPE` once its work is done, as `ls | head` does.
 
-/// `println!` that never panics: a closed stdout (`gpeople export | head`) ends the output,
-/// not the program.
+/// `println!` that never panics: a closed stdout (`gpeople export | head`) ends the output, and
+/// any other failure to write is reported at the end (see `output`).
 macro_rules! out {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stdout(), $($arg)*);
-    }};
+    ($($arg:tt)*) => {
+        $crate::output::line(format_args!($($arg)*))
+    };
+}
+
+/// `eprintln!` that never panics.
+macro_rules! err {
+    ($($arg:tt)*) => {
+        $crate::output::err_line(format_args!($($arg)*))
+    };
 }
 
 mod apply;
@@ -19,6 +27,7 @@ mod demo;
 mod export;
 mod input;
 mod login;
+mod output;
 mod sync;
 mod users;
 
@@ -63,14 +72,27 @@ pub struct Global {
         value_name = "EMAIL"
     )]
     pub service_account: Option<String>,
-    /// Send API requests to this base URL (an emulator) instead of Google.
-    #[arg(long, global = true, env = "GPEOPLE_BASE_URL", hide = true)]
+    /// One account's OAuth2 access token, used as it is (for example the one
+    /// `google-people-emulator` prints). Prefer the environment variable: a command line is
+    /// visible to other users of the machine.
+    #[arg(
+        long,
+        global = true,
+        env = "GPEOPLE_ACCESS_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub access_token: Option<String>,
+    /// Send API requests to this base URL instead of Google's, for example a
+    /// `google-people-emulator` (https, or http on loopback).
+    #[arg(long, global = true, env = "GPEOPLE_BASE_URL", value_name = "URL")]
     pub base_url: Option<String>,
-    /// The IAM Credentials API base URL (an emulator).
-    #[arg(long, global = true, env = "GPEOPLE_IAM_ENDPOINT", hide = true)]
+    /// The IAM Credentials API base URL for --service-account (an emulator).
+    #[arg(long, global = true, env = "GPEOPLE_IAM_ENDPOINT", value_name = "URL")]
     pub iam_endpoint: Option<String>,
-    /// The OAuth2 token endpoint for --service-account (an emulator).
-    #[arg(long, global = true, env = "GPEOPLE_TOKEN_URI", hide = true)]
+    /// The OAuth2 token endpoint for a service account key or --service-account (an emulator);
+    /// default: the key's own `token_uri`, else Google's.
+    #[arg(long, global = true, env = "GPEOPLE_TOKEN_URI", value_name = "URL")]
     pub token_uri: Option<String>,
 }
 
@@ -101,6 +123,18 @@ impl Failure {
         Self {
             code: 2,
             message: message.into(),
+        }
+    }
+
+    /// The exit code that stands for "standard output was closed": the process ends by
+    /// `SIGPIPE` instead, quietly.
+    pub const CLOSED_OUTPUT: u8 = 141;
+
+    /// Standard output was closed by its reader (`gpeople export | head`): not an error.
+    pub fn closed_output() -> Self {
+        Self {
+            code: Self::CLOSED_OUTPUT,
+            message: String::new(),
         }
     }
 
@@ -136,7 +170,7 @@ fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("gpeople: cannot start: {e}");
+            err!("gpeople: cannot start: {e}");
             return ExitCode::from(1);
         }
     };
@@ -149,11 +183,22 @@ fn main() -> ExitCode {
             Command::Whoami(args) => login::whoami(&cli.global, args).await,
         }
     });
-    match result {
-        Ok(code) => ExitCode::from(code),
+    drop(rt);
+    output::flush();
+    let code = match result {
+        Ok(code) => code,
+        Err(f) if f.code == Failure::CLOSED_OUTPUT => output::exit_closed(),
         Err(f) => {
-            eprintln!("gpeople: {}", f.message);
-            ExitCode::from(f.code)
+            err!("gpeople: {}", f.message);
+            f.code
         }
+    };
+    if let Some(e) = output::failure() {
+        err!("gpeople: writing to standard output failed: {e}");
+        return ExitCode::from(code.max(1));
     }
+    if output::closed() {
+        output::exit_closed();
+    }
+    ExitCode::from(code)
 }

@@ -10,7 +10,8 @@ use clap::Args;
 use futures_util::StreamExt as _;
 use google_people::batch::RateLimit;
 use google_people::sync::{
-    ConflictPolicy, FileStore, Plan, Record, RecordOutcome, Shard, SyncError, SyncJob, SyncSummary,
+    ConflictPolicy, FileStore, MemoryStore, Plan, Record, RecordOutcome, Shard, SyncError, SyncJob,
+    SyncStore, SyncSummary,
 };
 use google_people::{Client, FieldMask, PersonField};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -41,6 +42,10 @@ pub struct SyncArgs {
     /// The largest share of a user's managed contacts one run may delete.
     #[arg(long, default_value_t = 0.10, value_name = "SHARE")]
     pub max_delete_share: f64,
+    /// A run deleting at most N of a user's contacts is never refused by --max-delete-share
+    /// (a share alone would refuse 1 deletion out of 2).
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    pub mass_delete_floor: usize,
     /// Keep every managed contact in this contact group (created if missing).
     #[arg(long, value_name = "NAME")]
     pub group: Option<String>,
@@ -62,12 +67,14 @@ pub struct SyncArgs {
     /// Do not re-create managed contacts deleted in Google.
     #[arg(long)]
     pub no_recreate: bool,
-    /// Where the state of incremental runs is kept.
+    /// Where the state of incremental runs is kept. Default: the platform's state directory
+    /// ($XDG_STATE_HOME/gpeople, ~/.local/state/gpeople on Linux).
     #[arg(long, env = "GPEOPLE_STATE_DIR", value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
-    /// Every record that failed or whose outcome is unknown is written here (CSV).
-    #[arg(long, default_value = "gpeople-sync-report.csv", value_name = "FILE")]
-    pub report: PathBuf,
+    /// Every record that failed or whose outcome is unknown, and every user refused, is written
+    /// here (CSV), when there is any. Default: JOB-report.csv in the state directory.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
     /// This worker's share of the users, I/K. Default: CLOUD_RUN_TASK_INDEX and _COUNT (Cloud Run
     /// jobs) or JOB_COMPLETION_INDEX with --shard-count (a Kubernetes Indexed Job).
     #[arg(long, value_name = "I/K")]
@@ -87,11 +94,12 @@ pub struct Settings {
     pub delete: bool,
     pub allow_mass_delete: bool,
     pub max_delete_share: f64,
+    pub mass_delete_floor: usize,
     pub group: Option<String>,
     pub dry_run: bool,
     pub policy: ConflictPolicy,
     pub recreate: bool,
-    pub store: FileStore,
+    pub state: State,
     pub concurrency: usize,
     pub limit: bool,
     pub report: PathBuf,
@@ -100,7 +108,8 @@ pub struct Settings {
 /// The result of one user's run.
 enum UserResult {
     Planned(Box<Plan>),
-    Done(SyncSummary, Vec<RecordOutcome>),
+    /// The summary, HTTP requests made (retries included), and the outcomes to report.
+    Done(SyncSummary, u64, Vec<RecordOutcome>),
     Refused(String),
     Failed(String),
 }
@@ -108,19 +117,24 @@ enum UserResult {
 /// What a run came to, for the exit code.
 #[derive(Default)]
 pub struct Totals {
-    pub users: usize,
     pub incomplete: usize,
     pub refused: usize,
     pub failed_users: usize,
     pub summary: SyncSummary,
+    /// HTTP requests, retries included.
+    pub requests: u64,
 }
+
+/// The exit status of a run that the mass-delete valve refused for some user (its contacts were
+/// listed, nothing was written for it), when nothing else failed.
+pub const EXIT_REFUSED: u8 = 3;
 
 impl Totals {
     pub fn exit_code(&self) -> u8 {
-        if self.users > 0 && self.refused == self.users {
-            2
-        } else if self.incomplete + self.refused + self.failed_users > 0 {
+        if self.incomplete + self.failed_users > 0 {
             1
+        } else if self.refused > 0 {
+            EXIT_REFUSED
         } else {
             0
         }
@@ -131,6 +145,7 @@ pub async fn run(global: &Global, args: SyncArgs) -> Result<u8, Failure> {
     let Some(path) = args.input.clone() else {
         let no_credentials = global.credentials.is_none()
             && global.base_url.is_none()
+            && global.access_token.is_none()
             && std::env::var_os("GOOGLE_APPLICATION_CREDENTIALS").is_none();
         if no_credentials {
             return crate::demo::run(args).await;
@@ -149,17 +164,8 @@ pub async fn run(global: &Global, args: SyncArgs) -> Result<u8, Failure> {
         ));
     }
     let maps = input::parse_maps(&args.maps).map_err(Failure::usage)?;
-    let directory = input::read(&path, &id_column, &maps).map_err(|errors| {
-        let mut msg = format!(
-            "{} problem(s) in {}; nothing was sent:",
-            errors.len(),
-            path.display()
-        );
-        for e in &errors {
-            let _ = write!(msg, "\n  {}: {e}", path.display());
-        }
-        Failure::usage(msg)
-    })?;
+    // Who acts for whom comes first: a new user's first run learns what is missing before a
+    // large input is read.
     let credentials = Credentials::load(global).await.map_err(Failure::usage)?;
     let mut user_list = match (&args.users, &args.user) {
         (Some(file), _) => users::read(file).map_err(|e| Failure::usage(e.join("\n")))?,
@@ -180,6 +186,21 @@ pub async fn run(global: &Global, args: SyncArgs) -> Result<u8, Failure> {
         user_list.retain(|u| s.contains(u));
         out!("Shard {s}: {} of {all} users.", user_list.len());
     }
+    credentials
+        .check_acts_for(&user_list, args.users.is_some())
+        .await
+        .map_err(Failure::usage)?;
+    let directory = input::read(&path, &id_column, &maps).map_err(|errors| {
+        let mut msg = format!(
+            "{} problem(s) in {}; nothing was sent:",
+            errors.len(),
+            path.display()
+        );
+        for e in &errors {
+            let _ = write!(msg, "\n  {}: {e}", path.display());
+        }
+        Failure::usage(msg)
+    })?;
     let mut targets = Vec::with_capacity(user_list.len());
     for u in user_list {
         let client = credentials
@@ -206,13 +227,18 @@ pub async fn run(global: &Global, args: SyncArgs) -> Result<u8, Failure> {
 
 /// Settings from the arguments.
 pub fn settings(args: &SyncArgs, fields: FieldMask<PersonField>, live: bool) -> Settings {
-    let state_dir = args.state_dir.clone().unwrap_or_else(default_state_dir);
+    let state = State::open(args.state_dir.clone());
+    let report = args.report.clone().unwrap_or_else(|| match &state {
+        State::Dir(dir) => dir.join(format!("{}-report.csv", args.job)),
+        State::Memory { .. } => PathBuf::from("gpeople-sync-report.csv"),
+    });
     Settings {
         job: args.job.clone(),
         fields,
         delete: args.delete,
         allow_mass_delete: args.allow_mass_delete,
         max_delete_share: args.max_delete_share,
+        mass_delete_floor: args.mass_delete_floor,
         group: args.group.clone(),
         dry_run: args.dry_run,
         policy: if args.keep_edits {
@@ -221,20 +247,72 @@ pub fn settings(args: &SyncArgs, fields: FieldMask<PersonField>, live: bool) -> 
             ConflictPolicy::Overwrite
         },
         recreate: !args.no_recreate,
-        store: FileStore::new(state_dir),
+        state,
         concurrency: args.concurrency.max(1),
         limit: live,
-        report: args.report.clone(),
+        report,
     }
 }
 
-/// `$XDG_STATE_HOME/gpeople`, or `~/.local/state/gpeople`.
-fn default_state_dir() -> PathBuf {
-    if let Some(d) = std::env::var_os("XDG_STATE_HOME") {
-        return PathBuf::from(d).join("gpeople");
+/// Where a run keeps its state.
+pub enum State {
+    /// A directory it can write: incremental runs.
+    Dir(PathBuf),
+    /// None could be written: this run lists every contact, as a first run does (never a
+    /// duplicate: every managed contact carries its key).
+    Memory { dir: PathBuf, why: String },
+}
+
+impl State {
+    /// `--state-dir` (or `GPEOPLE_STATE_DIR`), else the platform's state directory; checked by
+    /// writing a probe file in it.
+    pub fn open(dir: Option<PathBuf>) -> Self {
+        let dir = dir.unwrap_or_else(default_state_dir);
+        let probe = dir.join(format!(".gpeople-probe.{}", std::process::id()));
+        let writable = std::fs::create_dir_all(&dir)
+            .and_then(|()| std::fs::write(&probe, b"probe"))
+            .and_then(|()| std::fs::remove_file(&probe));
+        match writable {
+            Ok(()) => State::Dir(dir),
+            Err(e) => State::Memory {
+                dir,
+                why: e.to_string(),
+            },
+        }
     }
-    match std::env::var_os("HOME") {
-        Some(h) => PathBuf::from(h).join(".local/state/gpeople"),
+
+    fn store(&self) -> Arc<dyn SyncStore> {
+        match self {
+            State::Dir(dir) => Arc::new(FileStore::new(dir.clone())),
+            State::Memory { .. } => Arc::new(MemoryStore::new()),
+        }
+    }
+
+    /// The line that names it in the summary.
+    fn describe(&self) -> String {
+        match self {
+            State::Dir(dir) => format!(
+                "state: {} (the next run reads only the changes)",
+                dir.display()
+            ),
+            State::Memory { dir, why } => format!(
+                "state: cannot write {} ({why}); this run lists every contact and keeps no \
+                 state (give --state-dir DIR)",
+                dir.display()
+            ),
+        }
+    }
+}
+
+/// The platform's state directory for gpeople: `$XDG_STATE_HOME/gpeople` or
+/// `~/.local/state/gpeople` on Linux, the local application data directory on macOS and
+/// Windows; the working directory's `.gpeople-state` when there is no home.
+fn default_state_dir() -> PathBuf {
+    match directories::ProjectDirs::from("", "", "gpeople") {
+        Some(p) => p
+            .state_dir()
+            .unwrap_or_else(|| p.data_local_dir())
+            .to_path_buf(),
         None => PathBuf::from(".gpeople-state"),
     }
 }
@@ -257,7 +335,6 @@ pub async fn execute(
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     overall.set_prefix("overall");
-    let count = targets.len();
     let mut results: Vec<(String, UserResult)> = futures_util::stream::iter(targets)
         .map(|(user, client)| {
             let records = records.clone();
@@ -274,10 +351,7 @@ pub async fn execute(
         .await;
     overall.finish_and_clear();
     results.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut totals = Totals {
-        users: count,
-        ..Totals::default()
-    };
+    let mut totals = Totals::default();
     if settings.dry_run {
         print_plans(&results);
     } else {
@@ -287,7 +361,7 @@ pub async fn execute(
     let mut rows = 0;
     for (user, r) in &results {
         match r {
-            UserResult::Done(_, outcomes) => {
+            UserResult::Done(_, _, outcomes) => {
                 for o in outcomes {
                     let reason = match o {
                         RecordOutcome::Failed { error, .. } => error.to_string(),
@@ -319,18 +393,26 @@ pub async fn execute(
         }
     }
     if !settings.dry_run {
+        out!("{}", settings.state.describe());
+    }
+    if !settings.dry_run && rows > 0 {
         std::fs::write(&settings.report, report).map_err(|e| {
             Failure::run(format!(
                 "cannot write the report {}: {e}",
                 settings.report.display()
             ))
         })?;
-        if rows > 0 {
-            out!(
-                "{rows} record(s) or user(s) failed or are unknown, with the reason: {}",
-                settings.report.display()
-            );
-        }
+        out!(
+            "{rows} record(s) or user(s) failed, are unknown or were refused, with the reason: {}",
+            settings.report.display()
+        );
+    }
+    if totals.refused > 0 {
+        out!(
+            "refused: {} user(s) by the mass-delete valve; their contacts were listed and \
+             nothing was written for them (--allow-mass-delete to go on)",
+            totals.refused
+        );
     }
     Ok(totals)
 }
@@ -355,11 +437,12 @@ async fn sync_one(
         Err(e) => return UserResult::Failed(e.to_string()),
     };
     let mut job = job
-        .store(settings.store.clone())
+        .store_arc(settings.state.store())
         .user(user)
         .delete_missing(settings.delete)
         .allow_mass_delete(settings.allow_mass_delete)
         .max_delete_share(settings.max_delete_share)
+        .mass_delete_floor(settings.mass_delete_floor)
         .conflict_policy(settings.policy)
         .recreate_deleted(settings.recreate)
         // The report lists only what needs attention; the table has the totals.
@@ -371,6 +454,7 @@ async fn sync_one(
         job = job.rate_limit(RateLimit::default());
     }
     tracing::info!(user, "planning");
+    let retries_before = client.retry_count();
     let n = records.len();
     let input = (0..n).map(move |i| records[i].clone());
     let plan = match job.plan(input).await {
@@ -404,8 +488,10 @@ async fn sync_one(
     bars.remove(&bar);
     match result {
         Ok(report) => {
-            tracing::info!(user, requests = report.summary.requests, "synced");
-            UserResult::Done(report.summary, report.outcomes)
+            let requests =
+                report.summary.requests + client.retry_count().saturating_sub(retries_before);
+            tracing::info!(user, requests, "synced");
+            UserResult::Done(report.summary, requests, report.outcomes)
         }
         Err(e) => UserResult::Failed(e.to_string()),
     }
@@ -486,31 +572,34 @@ fn print_table(results: &[(String, UserResult)], totals: &mut Totals) {
         .unwrap_or(4)
         .max(5);
     out!(
-        "{:<width$} {:>8} {:>8} {:>9} {:>8} {:>8} {:>7} {:>8} {:>9}",
+        "{:<width$} {:>8} {:>8} {:>9} {:>8} {:>10} {:>8} {:>7} {:>8} {:>9}",
         "user",
         "created",
         "updated",
         "unchanged",
         "deleted",
+        "duplicates",
         "skipped",
         "failed",
         "unknown",
         "requests"
     );
     let mut t = SyncSummary::default();
+    let mut requests = 0;
     for (user, r) in results {
         match r {
-            UserResult::Done(s, _) => {
+            UserResult::Done(s, n, _) => {
                 out!(
-                    "{user:<width$} {:>8} {:>8} {:>9} {:>8} {:>8} {:>7} {:>8} {:>9}",
+                    "{user:<width$} {:>8} {:>8} {:>9} {:>8} {:>10} {:>8} {:>7} {:>8} {:>9}",
                     s.created,
                     s.updated,
                     s.unchanged,
-                    s.deleted + s.duplicates_removed,
+                    s.deleted,
+                    s.duplicates_removed,
                     s.skipped,
                     s.failed,
                     s.unknown,
-                    s.requests
+                    n
                 );
                 if !s.is_complete() {
                     totals.incomplete += 1;
@@ -518,12 +607,14 @@ fn print_table(results: &[(String, UserResult)], totals: &mut Totals) {
                 t.created += s.created;
                 t.updated += s.updated;
                 t.unchanged += s.unchanged;
-                t.deleted += s.deleted + s.duplicates_removed;
+                t.deleted += s.deleted;
+                t.duplicates_removed += s.duplicates_removed;
                 t.skipped += s.skipped;
                 t.failed += s.failed;
                 t.unknown += s.unknown;
                 t.requests += s.requests;
                 t.writes += s.writes;
+                requests += n;
             }
             UserResult::Refused(why) => out!("{user:<width$} REFUSED: {why}"),
             UserResult::Failed(why) => out!("{user:<width$} FAILED: {why}"),
@@ -532,17 +623,19 @@ fn print_table(results: &[(String, UserResult)], totals: &mut Totals) {
     }
     if results.len() > 1 {
         out!(
-            "{:<width$} {:>8} {:>8} {:>9} {:>8} {:>8} {:>7} {:>8} {:>9}",
+            "{:<width$} {:>8} {:>8} {:>9} {:>8} {:>10} {:>8} {:>7} {:>8} {:>9}",
             "total",
             t.created,
             t.updated,
             t.unchanged,
             t.deleted,
+            t.duplicates_removed,
             t.skipped,
             t.failed,
             t.unknown,
-            t.requests
+            requests
         );
     }
     totals.summary = t;
+    totals.requests = requests;
 }

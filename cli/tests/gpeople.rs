@@ -132,6 +132,23 @@ E2,Alan,Turing,alan@corp.example,+1 555 0102,Corp,Researcher\n\
 E3,Grace,Hopper,grace@corp.example,+1 555 0103,Corp,Admiral\n\
 E4,\"Edsger W.\",Dijkstra,edsger@corp.example,,Corp,\"Professor, Emeritus\"\n";
 
+/// A column of the summary table's `total` row (or of the only user's row), by its header.
+fn column(table: &str, name: &str) -> u64 {
+    let header: Vec<&str> = table
+        .lines()
+        .find(|l| l.starts_with("user "))
+        .unwrap_or_else(|| panic!("no table in:\n{table}"))
+        .split_whitespace()
+        .collect();
+    let i = header.iter().position(|h| *h == name).unwrap();
+    let row = table
+        .lines()
+        .find(|l| l.starts_with("total"))
+        .or_else(|| table.lines().skip_while(|l| !l.starts_with("user ")).nth(1))
+        .unwrap();
+    row.split_whitespace().nth(i).unwrap().parse().unwrap()
+}
+
 fn users(n: usize) -> Vec<String> {
     (0..n).map(|i| format!("user{i}@example.com")).collect()
 }
@@ -204,17 +221,51 @@ async fn sync_then_resync_costs_one_request_per_user_and_a_dry_run_sends_nothing
         .map(|l| format!("{l}\n"))
         .collect();
     std::fs::write(&input, changed).unwrap();
-    let (out, stdout, _) = d.run(&args(&["--delete"])).await;
-    // Every user refused, nothing sent: the input looks truncated, exit 2.
-    assert_eq!(out.status.code(), Some(2), "the valve refuses:\n{stdout}");
+    // With no floor, 1 of 4 (25%) is over the 10% share: every user refused, nothing written;
+    // the contacts were listed, so this is its own exit status, and the last line says so.
+    let writes = d.mutations();
+    let (out, stdout, stderr) = d
+        .run(&args(&["--delete", "--mass-delete-floor", "0"]))
+        .await;
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "the valve refuses:\n{stdout}\n{stderr}"
+    );
     assert!(stdout.contains("REFUSED"), "{stdout}");
-    let (out, stdout, stderr) = d.run(&args(&["--delete", "--allow-mass-delete"])).await;
+    assert!(
+        stdout
+            .trim_end()
+            .lines()
+            .last()
+            .unwrap()
+            .starts_with("refused: 3 user(s)"),
+        "{stdout}"
+    );
+    assert_eq!(d.mutations(), writes, "nothing written");
+    // The default floor (5) lets a run delete 1 contact whatever the share.
+    let (out, stdout, stderr) = d.run(&args(&["--delete"])).await;
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
     for u in &names {
         let m = d.managed(u);
         assert_eq!(m.len(), 3, "{u}: {m:?}");
         assert!(m.contains(&("E3".into(), "Hopper-Murray".into())), "{m:?}");
     }
+    // `deleted` counts the record that left the input; duplicates have their own column.
+    let header: Vec<&str> = stdout
+        .lines()
+        .find(|l| l.starts_with("user "))
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    let total: Vec<&str> = stdout
+        .lines()
+        .find(|l| l.starts_with("total"))
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    let col = |name: &str| total[header.iter().position(|h| *h == name).unwrap()];
+    assert_eq!((col("deleted"), col("duplicates")), ("3", "0"), "{stdout}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -295,7 +346,13 @@ async fn malformed_input_gets_every_error_with_its_line_and_nothing_is_sent() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     let (out, _, _) = d.run(&["sync", "--shard", "3/2"]).await;
     assert_eq!(out.status.code(), Some(2));
-    assert_eq!(d.emu.total_requests(), 0, "nothing was sent");
+    // The credentials are checked first (a token request for the first user), then the input:
+    // not one People API request.
+    assert_eq!(
+        d.emu.total_requests() - d.emu.request_count("oauth2.token", None),
+        0,
+        "nothing was sent"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -327,7 +384,9 @@ async fn exit_code_one_when_some_records_fail_with_a_report() {
         stdout.contains("nodelegation@example.com FAILED"),
         "{stdout}"
     );
-    let report = std::fs::read_to_string(d.dir.join("gpeople-sync-report.csv")).unwrap();
+    // The report lives in the state directory, not the working directory.
+    assert!(!d.dir.join("gpeople-sync-report.csv").exists());
+    let report = std::fs::read_to_string(d.dir.join("state/gpeople-report.csv")).unwrap();
     assert!(report.starts_with("user,id,outcome,reason\n"), "{report}");
     assert!(
         report.contains("nodelegation@example.com,,failed,"),
@@ -488,24 +547,15 @@ async fn the_demo_runs_with_no_credentials() {
     // Step 2: one request per user; step 3: three updates per user.
     let steps: Vec<&str> = stdout.split("\n\n").collect();
     assert_eq!(steps.len(), 4, "{stdout}");
-    let totals = |step: &str| -> Vec<u64> {
-        step.lines()
-            .find(|l| l.starts_with("total"))
-            .unwrap()
-            .split_whitespace()
-            .skip(1)
-            .map(|n| n.parse().unwrap())
-            .collect()
-    };
-    assert_eq!(totals(steps[1])[0], 8_000, "created:\n{}", steps[1]);
+    assert_eq!(column(steps[1], "created"), 8_000, "created:\n{}", steps[1]);
     assert_eq!(
-        totals(steps[2])[7],
+        column(steps[2], "requests"),
         4,
         "one request per user:\n{}",
         steps[2]
     );
     assert_eq!(
-        totals(steps[3])[1],
+        column(steps[3], "updated"),
         12,
         "three updates per user:\n{}",
         steps[3]
@@ -631,9 +681,28 @@ async fn a_closed_stdout_ends_the_output_not_the_program() {
     let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
         .await
         .unwrap();
+    assert_closed_quietly(&out);
+}
+
+/// Ended as `ls | head` ends: by SIGPIPE, with nothing on stderr (no panic, no backtrace).
+fn assert_closed_quietly(out: &Output) {
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.trim().is_empty(), "{stderr}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt as _;
+        assert_eq!(
+            out.status.signal(),
+            Some(libc_sigpipe()),
+            "{:?}",
+            out.status
+        );
+    }
+}
+
+#[cfg(unix)]
+fn libc_sigpipe() -> i32 {
+    13
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -691,4 +760,303 @@ async fn keyless_delegation_from_cloud_run_needs_no_key_file() {
     assert_eq!(emu.contacts("ada@corp.example").len(), 4);
     assert!(stdout.contains("keyless"), "{stdout}");
     assert_eq!(emu.request_count("iam.signJwt", Some(runner)), 2);
+}
+
+/// `gpeople` with `args`, the domain's emulator and key, `HOME` and the XDG directories in the
+/// test's scratch directory, and no state directory given.
+fn gpeople_at_home(d: &Domain, home: &std::path::Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gpeople"));
+    cmd.args(args)
+        .arg("--credentials")
+        .arg(&d.key)
+        .arg("--base-url")
+        .arg(d.emu.base_url())
+        .env("HOME", home)
+        .env_remove("XDG_STATE_HOME")
+        .env_remove("GPEOPLE_STATE_DIR")
+        .current_dir(&d.dir);
+    cmd
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_export_into_a_closed_pipe_ends_quietly_and_a_full_disk_is_an_error() {
+    use std::io::BufRead as _;
+    let d = domain("export-pipe", &["user0@example.com"]).await;
+    d.emu.seed_contacts("user0@example.com", 3_000);
+    let args = [
+        "export",
+        "--user",
+        "user0@example.com",
+        "--credentials",
+        d.key.to_str().unwrap(),
+        "--base-url",
+    ];
+    // `gpeople export | head -n 1`.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gpeople"))
+        .args(args)
+        .arg(d.emu.base_url())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let first = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .unwrap();
+        line
+    })
+    .await
+    .unwrap();
+    assert!(first.starts_with("resource_name,id,"), "{first}");
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert_closed_quietly(&out);
+    assert!(
+        d.emu.request_count("people.connections.list", None) < 3,
+        "the export stopped instead of listing every page"
+    );
+
+    // `gpeople export > /dev/full`: a clear error, status 1.
+    if std::path::Path::new("/dev/full").exists() {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_gpeople"));
+        cmd.args(args).arg(d.emu.base_url()).stdout(full);
+        let (out, _, stderr) = run(cmd).await;
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(
+            stderr.contains("writing the export failed: No space left on device"),
+            "{stderr}"
+        );
+        // A sync's summary table into a full disk: the contacts are synced, the status says
+        // the output was lost.
+        let input = d.write("directory.csv", DIRECTORY);
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_gpeople"));
+        cmd.args(["sync", "--input"])
+            .arg(&input)
+            .args(["--id-column", "employee_id", "--user", "user0@example.com"])
+            .arg("--credentials")
+            .arg(&d.key)
+            .arg("--base-url")
+            .arg(d.emu.base_url())
+            .env("GPEOPLE_STATE_DIR", d.dir.join("state"))
+            .stdout(full);
+        let (out, _, stderr) = run(cmd).await;
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(
+            stderr.contains("writing to standard output failed"),
+            "{stderr}"
+        );
+        assert_eq!(d.managed("user0@example.com").len(), 4);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn state_is_kept_in_the_platform_state_directory_with_no_flag() {
+    let d = domain("xdg-state", &["user0@example.com"]).await;
+    let input = d.write("directory.csv", DIRECTORY);
+    let home = d.dir.join("home");
+    let args = [
+        "sync",
+        "--input",
+        input.to_str().unwrap(),
+        "--id-column",
+        "employee_id",
+        "--user",
+        "user0@example.com",
+    ];
+    let (out, stdout, stderr) = run(gpeople_at_home(&d, &home, &args)).await;
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    let state = home.join(".local/state/gpeople");
+    assert!(
+        stdout.contains(&format!("state: {}", state.display())),
+        "{stdout}"
+    );
+    assert!(state.join("gpeople").exists(), "{stdout}");
+    // Nothing to report: no report file, here or there.
+    assert!(!d.dir.join("gpeople-sync-report.csv").exists());
+    assert!(!state.join("gpeople-report.csv").exists());
+
+    // The second run, no flag either: incremental, one request.
+    let lists = d.emu.request_count("people.connections.list", None);
+    let (out, stdout, _) = run(gpeople_at_home(&d, &home, &args)).await;
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert_eq!(column(&stdout, "requests"), 1, "{stdout}");
+    assert_eq!(
+        d.emu.request_count("people.connections.list", None),
+        lists + 1
+    );
+
+    // `--state-dir` overrides it; one that cannot be written is named, and the run lists every
+    // contact instead of guessing: no duplicate.
+    let blocked = d.write("not-a-directory", "a file");
+    let mut cmd = gpeople_at_home(&d, &home, &args);
+    cmd.arg("--state-dir").arg(blocked.join("state"));
+    let (out, stdout, stderr) = run(cmd).await;
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("state: cannot write"), "{stdout}");
+    assert_eq!(column(&stdout, "unchanged"), 4, "{stdout}");
+    assert_eq!(d.managed("user0@example.com").len(), 4, "no duplicate");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_real_run_is_told_what_is_missing_before_the_input_is_read() {
+    let dir = scratch("guided");
+    // No credentials at all (and no metadata server: the probe goes to a closed loopback port).
+    // The input does not exist: the credentials are checked first.
+    let (out, stdout, stderr) = run({
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_gpeople"));
+        cmd.args([
+            "sync",
+            "--input",
+            "missing.csv",
+            "--id-column",
+            "id",
+            "--users",
+            "users.txt",
+        ])
+        .current_dir(&dir)
+        .env("HOME", &dir)
+        .env("GCE_METADATA_HOST", "127.0.0.1:9")
+        .env_remove("GOOGLE_APPLICATION_CREDENTIALS")
+        .env_remove("GPEOPLE_CREDENTIALS")
+        .env_remove("GPEOPLE_BASE_URL");
+        cmd
+    })
+    .await;
+    assert_eq!(out.status.code(), Some(2), "{stdout}\n{stderr}");
+    for want in [
+        "no credentials",
+        "Domain Wide Delegation",
+        "https://www.googleapis.com/auth/contacts",
+        "gpeople login",
+    ] {
+        assert!(stderr.contains(want), "{want}: {stderr}");
+    }
+    assert!(!stderr.contains("missing.csv"), "{stderr}");
+
+    // A service account key without domain-wide delegation: the Admin console path, the
+    // client ID and the scope; not one People API request.
+    let emu = Emulator::start().await.unwrap();
+    emu.register_service_account(SA, TEST_SERVICE_ACCOUNT_PUBLIC_KEY_PEM, false)
+        .unwrap();
+    let key = dir.join("key.json");
+    std::fs::write(
+        &key,
+        json!({
+            "type": "service_account",
+            "private_key": TEST_SERVICE_ACCOUNT_PRIVATE_KEY_PEM,
+            "client_email": SA,
+            "client_id": "1234567890",
+            "token_uri": emu.token_url(),
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let users = dir.join("users.txt");
+    std::fs::write(&users, "ada@corp.example\n").unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gpeople"));
+    cmd.args([
+        "sync",
+        "--input",
+        "missing.csv",
+        "--id-column",
+        "id",
+        "--users",
+    ])
+    .arg(&users)
+    .arg("--credentials")
+    .arg(&key)
+    .args(["--base-url", &emu.base_url()])
+    .current_dir(&dir);
+    let (out, stdout, stderr) = run(cmd).await;
+    assert_eq!(out.status.code(), Some(2), "{stdout}\n{stderr}");
+    for want in [
+        "no domain-wide delegation",
+        "Security > Access and data control > API controls",
+        "client ID 1234567890",
+        "https://www.googleapis.com/auth/contacts",
+    ] {
+        assert!(stderr.contains(want), "{want}: {stderr}");
+    }
+    assert_eq!(
+        emu.total_requests(),
+        emu.request_count("oauth2.token", None)
+    );
+
+    // An authorized_user file (one account) with a users file.
+    let user_file = dir.join("me.json");
+    std::fs::write(
+        &user_file,
+        json!({
+            "type": "authorized_user",
+            "client_id": "c",
+            "client_secret": "s",
+            "refresh_token": "r",
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gpeople"));
+    cmd.args([
+        "sync",
+        "--input",
+        "missing.csv",
+        "--id-column",
+        "id",
+        "--users",
+    ])
+    .arg(&users)
+    .arg("--credentials")
+    .arg(&user_file)
+    .args(["--base-url", &emu.base_url()])
+    .current_dir(&dir);
+    let (out, stdout, stderr) = run(cmd).await;
+    assert_eq!(out.status.code(), Some(2), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("acts only for its own account") && stderr.contains("domain-wide"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_count_every_http_request_retries_included_and_an_access_token_works() {
+    let emu = Emulator::start().await.unwrap();
+    let user = "ada@corp.example";
+    let dir = scratch("requests");
+    let input = dir.join("directory.csv");
+    std::fs::write(&input, DIRECTORY).unwrap();
+    // The first listing answers 503 and is retried.
+    emu.add_fault(
+        google_people_emulator::FaultRule::new(google_people_emulator::Fault::Status(503))
+            .method("people.connections.list")
+            .nth(1),
+    );
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gpeople"));
+    cmd.args(["sync", "--input"])
+        .arg(&input)
+        .args(["--id-column", "employee_id"])
+        .env("GPEOPLE_ACCESS_TOKEN", emu.issue_token(user))
+        .env("GPEOPLE_BASE_URL", emu.base_url())
+        .env("GPEOPLE_STATE_DIR", dir.join("state"))
+        .env_remove("GPEOPLE_CREDENTIALS")
+        .current_dir(&dir);
+    let (out, stdout, stderr) = run(cmd).await;
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert_eq!(emu.contacts(user).len(), 4);
+    let api_requests = emu.total_requests() - emu.request_count("oauth2.token", None);
+    assert_eq!(column(&stdout, "requests"), api_requests, "{stdout}");
+    assert!(
+        api_requests >= 3,
+        "a listing, its retry, a create: {stdout}"
+    );
 }
