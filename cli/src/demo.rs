@@ -67,7 +67,8 @@ pub async fn run(args: SyncArgs) -> Result<u8, Failure> {
     let mut args = args;
     args.state_dir = Some(dir.join("state"));
     args.report = Some(dir.join("report.csv"));
-    let settings: Settings = settings(&args, directory.fields, false);
+    let mut settings: Settings = settings(&args, directory.fields, false);
+    settings.show_state = false;
 
     let step = |title: &str| out!("\n{title}");
     step("1. First sync: every record becomes a contact, 200 per request.");

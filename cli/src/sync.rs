@@ -100,6 +100,8 @@ pub struct Settings {
     pub policy: ConflictPolicy,
     pub recreate: bool,
     pub state: State,
+    /// Whether the summary names the state directory (not in the demo, whose state is scratch).
+    pub show_state: bool,
     pub concurrency: usize,
     pub limit: bool,
     pub report: PathBuf,
@@ -248,6 +250,7 @@ pub fn settings(args: &SyncArgs, fields: FieldMask<PersonField>, live: bool) -> 
         },
         recreate: !args.no_recreate,
         state,
+        show_state: true,
         concurrency: args.concurrency.max(1),
         limit: live,
         report,
@@ -392,7 +395,7 @@ pub async fn execute(
             UserResult::Planned(_) => {}
         }
     }
-    if !settings.dry_run {
+    if !settings.dry_run && settings.show_state {
         out!("{}", settings.state.describe());
     }
     if !settings.dry_run && rows > 0 {
