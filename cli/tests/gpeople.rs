@@ -1060,3 +1060,22 @@ async fn requests_count_every_http_request_retries_included_and_an_access_token_
         "a listing, its retry, a create: {stdout}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_uri_overrides_the_key_files_own() {
+    let d = domain("token-uri", &["user0@example.com"]).await;
+    // A key whose token endpoint is a closed loopback port: only --token-uri can make it work.
+    let mut key: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&d.key).unwrap()).unwrap();
+    key["token_uri"] = "http://127.0.0.1:9/token".into();
+    let moved = d.write("moved-key.json", &key.to_string());
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gpeople"));
+    cmd.args(["whoami", "--user", "user0@example.com", "--credentials"])
+        .arg(&moved)
+        .args(["--base-url", &d.emu.base_url()])
+        .args(["--token-uri", &d.emu.token_url()]);
+    let (out, stdout, stderr) = run(cmd).await;
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("acting as"), "{stdout}");
+    assert_eq!(d.emu.request_count("oauth2.token", None), 1);
+}
