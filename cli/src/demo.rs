@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use google_people::runtime::RetryPolicy;
 use google_people::sync::Record;
 use google_people::{Client, Organization};
-use google_people_emulator::Emulator;
+use google_people_emulator::{Config, Emulator};
 
 use crate::sync::{Settings, SyncArgs, execute, settings};
 use crate::{Failure, input};
@@ -39,7 +39,11 @@ pub async fn run(args: SyncArgs) -> Result<u8, Failure> {
         records.len(),
         users.len()
     );
-    let emu = Emulator::start()
+    // Writes reach incremental listings at once here; Google takes up to minutes, so there a
+    // re-sync right after a large first sync lists those writes again (pages, never writes).
+    let mut config = Config::default();
+    config.sync_propagation_delay = Duration::ZERO;
+    let emu = Emulator::start_with(config)
         .await
         .map_err(|e| Failure::run(format!("cannot start the emulator: {e}")))?;
     let targets = || -> Result<Vec<(String, Client)>, Failure> {

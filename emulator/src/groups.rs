@@ -24,6 +24,41 @@ pub struct Group {
     pub name: String,
     pub version: u64,
     pub update_time: String,
+    /// `clientData` as the client wrote it (each item's key and value).
+    pub client_data: Option<Value>,
+}
+
+/// The fields a group may be read with (`groupFields`, `readGroupFields`).
+const GROUP_FIELDS: &[&str] = &["clientData", "groupType", "memberCount", "metadata", "name"];
+
+/// What `contactGroups.get`, `batchGet` and `list` return when `groupFields` is not set.
+pub const DEFAULT_READ: &[&str] = &["metadata", "groupType", "memberCount", "name"];
+
+/// What `create` and `update` return when `readGroupFields` is not set: no member count.
+pub const DEFAULT_WRITE_READ: &[&str] = &["metadata", "groupType", "name"];
+
+/// Parse a group field mask; empty or missing means `default`.
+pub fn group_fields(
+    mask: Option<&str>,
+    default: &[&str],
+    param: &str,
+) -> Result<Vec<String>, ApiError> {
+    let mask = mask.unwrap_or("").trim();
+    if mask.is_empty() {
+        return Ok(default.iter().map(|s| s.to_string()).collect());
+    }
+    mask.split(',')
+        .map(str::trim)
+        .map(|f| {
+            if GROUP_FIELDS.contains(&f) {
+                Ok(f.to_string())
+            } else {
+                Err(ApiError::invalid(format!(
+                    "Invalid {param} mask path: \"{f}\". Valid paths are documented at https://developers.google.com/people/api/rest/v1/contactGroups/get."
+                )))
+            }
+        })
+        .collect()
 }
 
 fn group_ids(c: &Contact) -> Vec<String> {
@@ -51,26 +86,70 @@ fn members(store: &UserStore, id: &str) -> Vec<String> {
         .collect()
 }
 
-fn group_json(store: &UserStore, id: &str, max_members: usize) -> Option<Value> {
-    let members = members(store, id);
-    let mut g = if let Some((_, formatted)) = SYSTEM_GROUPS.iter().find(|(s, _)| *s == id) {
-        json!({"resourceName": format!("contactGroups/{id}"), "groupType": "SYSTEM_CONTACT_GROUP", "name": id, "formattedName": formatted})
+/// A group as read with the group fields `fields` (and up to `max_members` member names).
+fn group_json(store: &UserStore, id: &str, max_members: usize, fields: &[String]) -> Option<Value> {
+    let has = |f: &str| fields.iter().any(|x| x == f);
+    let mut g = Map::new();
+    g.insert("resourceName".into(), json!(format!("contactGroups/{id}")));
+    if let Some((_, formatted)) = SYSTEM_GROUPS.iter().find(|(s, _)| *s == id) {
+        if has("groupType") {
+            g.insert("groupType".into(), json!("SYSTEM_CONTACT_GROUP"));
+        }
+        if has("name") {
+            g.insert("name".into(), json!(id));
+            g.insert("formattedName".into(), json!(formatted));
+        }
     } else {
-        let g = store.groups.get(id)?;
-        json!({
-            "resourceName": format!("contactGroups/{id}"),
-            "etag": format!("g{}v{}", id, g.version),
-            "metadata": {"updateTime": g.update_time},
-            "groupType": "USER_CONTACT_GROUP",
-            "name": g.name,
-            "formattedName": g.name,
-        })
-    };
-    g["memberCount"] = json!(members.len());
-    if max_members > 0 && !members.is_empty() {
-        g["memberResourceNames"] = json!(members.into_iter().take(max_members).collect::<Vec<_>>());
+        let group = store.groups.get(id)?;
+        g.insert("etag".into(), json!(format!("g{}v{}", id, group.version)));
+        if has("metadata") {
+            g.insert("metadata".into(), json!({"updateTime": group.update_time}));
+        }
+        if has("groupType") {
+            g.insert("groupType".into(), json!("USER_CONTACT_GROUP"));
+        }
+        if has("name") {
+            g.insert("name".into(), json!(group.name));
+            g.insert("formattedName".into(), json!(group.name));
+        }
+        if has("clientData")
+            && let Some(cd) = &group.client_data
+        {
+            g.insert("clientData".into(), cd.clone());
+        }
     }
-    Some(g)
+    if has("memberCount") || max_members > 0 {
+        let members = members(store, id);
+        if has("memberCount") {
+            g.insert("memberCount".into(), json!(members.len()));
+        }
+        if max_members > 0 && !members.is_empty() {
+            g.insert(
+                "memberResourceNames".into(),
+                json!(members.into_iter().take(max_members).collect::<Vec<_>>()),
+            );
+        }
+    }
+    Some(Value::Object(g))
+}
+
+/// A group's `clientData` as a client sent it: each item's `key` and `value` (output-only
+/// metadata dropped); `None` when empty.
+fn client_data(group: &Value) -> Option<Value> {
+    let items: Vec<Value> = group["clientData"]
+        .as_array()?
+        .iter()
+        .map(|d| {
+            let mut m = Map::new();
+            for k in ["key", "value"] {
+                if let Some(v) = d.get(k) {
+                    m.insert(k.into(), v.clone());
+                }
+            }
+            Value::Object(m)
+        })
+        .collect();
+    (!items.is_empty()).then_some(Value::Array(items))
 }
 
 fn group_id(resource_name: &str) -> Result<&str, ApiError> {
@@ -104,7 +183,9 @@ pub fn list(
     page_size: Option<&str>,
     page_token: Option<&str>,
     sync_token: Option<&str>,
+    group_fields: Option<&str>,
 ) -> Result<Value, ApiError> {
+    let fields = self::group_fields(group_fields, DEFAULT_READ, "groupFields")?;
     let size: usize = match page_size {
         None => 30,
         Some(s) => match s.parse::<usize>() {
@@ -145,7 +226,7 @@ pub fn list(
         .skip(offset)
         .take(size)
         .map(|id| {
-            group_json(store, id, 0).unwrap_or_else(|| {
+            group_json(store, id, 0, &fields).unwrap_or_else(|| {
                 json!({"resourceName": format!("contactGroups/{id}"), "metadata": {"deleted": true}})
             })
         })
@@ -153,9 +234,9 @@ pub fn list(
     let mut out = json!({"contactGroups": page, "totalItems": total});
     if offset + size < total {
         out["nextPageToken"] = json!((offset + size).to_string());
-    } else {
-        out["nextSyncToken"] = json!(format!("groups-{}", store.seq));
     }
+    // Google sends the sync token on every page.
+    out["nextSyncToken"] = json!(format!("groups-{}", store.seq));
     Ok(out)
 }
 
@@ -167,14 +248,26 @@ fn changed(store: &mut UserStore, id: &str, deleted: bool) {
 }
 
 /// `GET v1/contactGroups/{id}`.
-pub fn get(store: &UserStore, resource_name: &str, max: Option<&str>) -> Result<Value, ApiError> {
+pub fn get(
+    store: &UserStore,
+    resource_name: &str,
+    max: Option<&str>,
+    group_fields: Option<&str>,
+) -> Result<Value, ApiError> {
     let id = group_id(resource_name)?;
-    group_json(store, id, max_members(max)?)
+    let fields = self::group_fields(group_fields, DEFAULT_READ, "groupFields")?;
+    group_json(store, id, max_members(max)?, &fields)
         .ok_or_else(|| ApiError::not_found("Requested entity was not found."))
 }
 
 /// `GET v1/contactGroups:batchGet`.
-pub fn batch_get(store: &UserStore, names: &[&str], max: Option<&str>) -> Result<Value, ApiError> {
+pub fn batch_get(
+    store: &UserStore,
+    names: &[&str],
+    max: Option<&str>,
+    group_fields: Option<&str>,
+) -> Result<Value, ApiError> {
+    let fields = self::group_fields(group_fields, DEFAULT_READ, "groupFields")?;
     if names.is_empty() || names.len() > 200 {
         return Err(ApiError::invalid(
             "resourceNames must name between 1 and 200 contact groups.",
@@ -183,7 +276,7 @@ pub fn batch_get(store: &UserStore, names: &[&str], max: Option<&str>) -> Result
     let max = max_members(max)?;
     let responses: Vec<Value> = names
         .iter()
-        .map(|rn| match group_id(rn).ok().and_then(|id| group_json(store, id, max)) {
+        .map(|rn| match group_id(rn).ok().and_then(|id| group_json(store, id, max, &fields)) {
             Some(g) => json!({"requestedResourceName": rn, "status": {}, "contactGroup": g}),
             None => json!({"requestedResourceName": rn, "status": {"code": code_of("NOT_FOUND"), "message": "Requested entity was not found."}}),
         })
@@ -217,18 +310,25 @@ pub fn create(store: &mut UserStore, body: &Map<String, Value>) -> Result<Value,
             "Contact group name already exists.",
         ));
     }
+    let read = group_fields(
+        body.get("readGroupFields").and_then(Value::as_str),
+        DEFAULT_WRITE_READ,
+        "readGroupFields",
+    )?;
     store.seq += 1;
     let id = format!("{:x}", 0x19cb_37f6_0aed_8000_u64 + store.seq);
+    let client_data = client_data(body.get("contactGroup").unwrap_or(&Value::Null));
     store.groups.insert(
         id.clone(),
         Group {
             name,
             version: 1,
             update_time: now_rfc3339(),
+            client_data,
         },
     );
     changed(store, &id, false);
-    Ok(group_json(store, &id, 0).expect("just created"))
+    Ok(group_json(store, &id, 0, &read).expect("just created"))
 }
 
 /// `PUT v1/contactGroups/{id}`.
@@ -243,7 +343,22 @@ pub fn update(
             "System contact groups cannot be modified.",
         ));
     }
-    let current = group_json(store, &id, 0)
+    let read = group_fields(
+        body.get("readGroupFields").and_then(Value::as_str),
+        DEFAULT_WRITE_READ,
+        "readGroupFields",
+    )?;
+    // `updateGroupFields`: `name` (the default) and `clientData` may be written.
+    let update: Vec<String> = match body.get("updateGroupFields").and_then(Value::as_str) {
+        None | Some("") => vec!["name".into()],
+        Some(m) => m.split(',').map(|f| f.trim().to_string()).collect(),
+    };
+    if let Some(bad) = update.iter().find(|f| *f != "name" && *f != "clientData") {
+        return Err(ApiError::invalid(format!(
+            "Invalid updateGroupFields mask path: \"{bad}\"."
+        )));
+    }
+    let current = group_json(store, &id, 0, &["name".to_string()])
         .ok_or_else(|| ApiError::not_found("Requested entity was not found."))?;
     let group = body.get("contactGroup").unwrap_or(&Value::Null);
     if group["etag"].as_str() != current["etag"].as_str() {
@@ -253,11 +368,15 @@ pub fn update(
             "Request contact group etag is different than the current contact group etag.",
         ));
     }
-    let name = group["name"]
-        .as_str()
-        .unwrap_or_default()
-        .trim()
-        .to_string();
+    let name = if update.iter().any(|f| f == "name") {
+        group["name"]
+            .as_str()
+            .unwrap_or_default()
+            .trim()
+            .to_string()
+    } else {
+        store.groups[&id].name.clone()
+    };
     if name.is_empty() {
         return Err(ApiError::invalid("contactGroup.name is required."));
     }
@@ -268,12 +387,16 @@ pub fn update(
             "Contact group name already exists.",
         ));
     }
+    let client_data = client_data(group);
     let g = store.groups.get_mut(&id).expect("exists");
     g.name = name;
+    if update.iter().any(|f| f == "clientData") {
+        g.client_data = client_data;
+    }
     g.version += 1;
     g.update_time = now_rfc3339();
     changed(store, &id, false);
-    Ok(group_json(store, &id, 0).expect("exists"))
+    Ok(group_json(store, &id, 0, &read).expect("exists"))
 }
 
 /// `DELETE v1/contactGroups/{id}`: removes the group from its members, or deletes them too.

@@ -162,6 +162,10 @@ pub(crate) fn route(method: &str, path: &str) -> Option<Op> {
 pub(crate) struct Semantics {
     pub missing_etag_status: String,
     pub sync_token_ttl: Duration,
+    pub sync_delay: Duration,
+    /// How far the emulator's clock is ahead of the machine's ([`crate::Emulator::advance_time`]),
+    /// in milliseconds: for sync-token ages (changes are aged directly).
+    pub clock_offset_ms: std::sync::Arc<std::sync::atomic::AtomicU64>,
     pub read_lag: Duration,
     pub profile_link_domain: Option<String>,
     pub search_needs_warmup: bool,
@@ -657,11 +661,17 @@ pub(crate) fn handle(op: &Op, store: &mut UserStore, cx: &Ctx<'_>) -> Result<Val
             cx.param("pageSize"),
             cx.param("pageToken"),
             cx.param("syncToken"),
+            cx.param("groupFields"),
         ),
-        Op::GroupsBatchGet => {
-            groups::batch_get(store, &cx.params("resourceNames"), cx.param("maxMembers"))
+        Op::GroupsBatchGet => groups::batch_get(
+            store,
+            &cx.params("resourceNames"),
+            cx.param("maxMembers"),
+            cx.param("groupFields"),
+        ),
+        Op::GroupsGet(rn) => {
+            groups::get(store, rn, cx.param("maxMembers"), cx.param("groupFields"))
         }
-        Op::GroupsGet(rn) => groups::get(store, rn, cx.param("maxMembers")),
         Op::GroupsCreate => groups::create(store, &cx.json()?),
         Op::GroupsUpdate(rn) => groups::update(store, rn, &cx.json()?),
         Op::GroupsDelete(rn) => {
@@ -697,10 +707,20 @@ fn connections(rn: &str, store: &UserStore, cx: &Ctx<'_>) -> Result<Value, ApiEr
             .and_then(|s| s.strip_prefix("o=").and_then(|n| n.parse().ok()))
             .ok_or_else(|| ApiError::invalid("Page token is not valid."))?,
     };
-    let now = unix_now();
+    let ahead = Duration::from_millis(
+        cx.sem
+            .clock_offset_ms
+            .load(std::sync::atomic::Ordering::Relaxed),
+    );
+    let now = unix_now() + ahead.as_secs();
+    // What incremental listings can see: writes propagate to them after a delay ("Writes may
+    // have a propagation delay of several minutes for sync requests"). A full listing is current.
+    let visible = store.visible_seq(cx.sem.sync_delay);
     // The items of this listing: every contact, or the changes since a sync token. Only the
     // page is rendered, so paging through N contacts costs O(N), not O(N^2).
-    let (total, page): (usize, Vec<Value>) = match cx.param("syncToken") {
+    // The token a listing ends with: a full listing is current, so it covers every write so
+    // far; an incremental one covers what it could see.
+    let (total, page, next_seq): (usize, Vec<Value>, u64) = match cx.param("syncToken") {
         None | Some("") => (
             store.contacts.len(),
             store
@@ -710,12 +730,17 @@ fn connections(rn: &str, store: &UserStore, cx: &Ctx<'_>) -> Result<Value, ApiEr
                 .take(page_size)
                 .map(|c| c.visible(cx.sem.read_lag).to_json(&mask))
                 .collect(),
+            store.seq,
         ),
         Some(t) => {
-            let (seq, issued) = decode_token(t)
+            let (seq, issued, bound) = decode_token(t)
                 .and_then(|s| {
-                    let (a, b) = s.strip_prefix("s=")?.split_once(':')?;
-                    Some((a.parse::<u64>().ok()?, b.parse::<u64>().ok()?))
+                    let mut parts = s.strip_prefix("s=")?.splitn(3, ':');
+                    Some((
+                        parts.next()?.parse::<u64>().ok()?,
+                        parts.next()?.parse::<u64>().ok()?,
+                        parts.next().unwrap_or("").to_string(),
+                    ))
                 })
                 .ok_or_else(|| ApiError::invalid("Sync token is not valid."))?;
             if now.saturating_sub(issued) >= cx.sem.sync_token_ttl.as_secs() {
@@ -728,8 +753,21 @@ fn connections(rn: &str, store: &UserStore, cx: &Ctx<'_>) -> Result<Value, ApiEr
                     ],
                 ));
             }
+            // "When the syncToken is specified, all other parameters provided to
+            // people.connections.list must match the first call that provided the sync token."
+            if bound != request_binding(cx) {
+                return Err(ApiError::invalid(
+                    "The sync token was issued for a request with other parameters (personFields, \
+                     sources): all other parameters must match the call that provided the sync \
+                     token.",
+                ));
+            }
             let mut latest: BTreeMap<u64, bool> = BTreeMap::new();
-            for ch in store.changes.iter().filter(|c| c.seq > seq) {
+            for ch in store
+                .changes
+                .iter()
+                .filter(|c| c.seq > seq && c.seq <= visible)
+            {
                 latest.insert(ch.id, ch.deleted);
             }
             let total = latest.len();
@@ -742,19 +780,38 @@ fn connections(rn: &str, store: &UserStore, cx: &Ctx<'_>) -> Result<Value, ApiEr
                     _ => json!({"resourceName": format!("people/c{id}"), "etag": "%deleted", "metadata": {"deleted": true, "objectType": "PERSON"}}),
                 })
                 .collect();
-            (total, page)
+            (total, page, visible.max(seq))
         }
     };
     let mut out = json!({"connections": page, "totalPeople": total, "totalItems": total});
     if offset + page_size < total {
         out["nextPageToken"] = json!(encode_token(&format!("o={}", offset + page_size)));
     } else if cx.param("requestSyncToken") == Some("true") || cx.param("syncToken").is_some() {
-        out["nextSyncToken"] = json!(encode_token(&format!("s={}:{now}", store.seq)));
+        out["nextSyncToken"] = json!(encode_token(&format!(
+            "s={next_seq}:{now}:{}",
+            request_binding(cx)
+        )));
     }
     if out["connections"].as_array().is_some_and(Vec::is_empty) {
         out.as_object_mut().expect("object").remove("connections");
     }
     Ok(out)
+}
+
+/// The parameters a sync token is bound to: the read mask and the sources, in any order.
+fn request_binding(cx: &Ctx<'_>) -> String {
+    let mut fields: Vec<&str> = cx
+        .param("personFields")
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|f| !f.is_empty())
+        .collect();
+    fields.sort_unstable();
+    fields.dedup();
+    let mut sources = cx.params("sources");
+    sources.sort_unstable();
+    format!("{}/{}", fields.join(","), sources.join(","))
 }
 
 pub(crate) fn encode_token(s: &str) -> String {

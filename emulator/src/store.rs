@@ -154,6 +154,16 @@ impl Contact {
                 p.insert("metadata".into(), meta);
             } else if let Some(v) = self.fields.get(f) {
                 p.insert(f.clone(), v.clone());
+            } else if f == "photos" {
+                // A contact without a photo of its own has Google's default one.
+                p.insert(
+                    "photos".into(),
+                    json!([{
+                        "metadata": {"primary": true, "source": {"type": "CONTACT", "id": self.source_id()}},
+                        "url": format!("https://lh3.googleusercontent.com/cm/emulator-{:x}=s100", self.id),
+                        "default": true
+                    }]),
+                );
             }
         }
         Value::Object(p)
@@ -169,12 +179,18 @@ impl Contact {
                         .iter()
                         .enumerate()
                         .map(|(i, item)| {
-                            let item = if f == "memberships" {
+                            let mut item = if f == "memberships" {
                                 with_group_id(item)
                             } else {
                                 item.clone()
                             };
-                            self.with_field_metadata(&item, i == 0)
+                            if let Value::Object(m) = &mut item
+                                && f != "photos"
+                            {
+                                crate::derive::item(f, m);
+                            }
+                            // Google marks no membership primary.
+                            self.with_field_metadata(&item, i == 0 && f != "memberships")
                         })
                         .collect();
                     self.fields.insert(f.clone(), Value::Array(items));
@@ -233,6 +249,9 @@ pub struct Change {
     pub seq: u64,
     pub id: u64,
     pub deleted: bool,
+    /// When it was written (moved back by [`crate::Emulator::advance_time`]; `None` once further
+    /// back than the clock goes): incremental listings see it only after the propagation delay.
+    pub at: Option<std::time::Instant>,
 }
 
 /// One user's data.
@@ -312,7 +331,38 @@ impl UserStore {
             seq: self.seq,
             id,
             deleted,
+            at: Some(std::time::Instant::now()),
         });
+    }
+
+    /// Age every change by `by`, as if written that much earlier.
+    pub fn age_changes(&mut self, by: std::time::Duration) {
+        for c in &mut self.changes {
+            c.at = c.at.and_then(|at| at.checked_sub(by));
+        }
+    }
+
+    /// The last sequence number an incremental listing can see now: every change up to it was
+    /// written at least `delay` ago. Changes are logged in time order, so with one delay for all
+    /// they become visible in sequence order, and a sync token can stand for a sequence number.
+    pub fn visible_seq(&self, delay: std::time::Duration) -> u64 {
+        if delay.is_zero() {
+            return self.seq;
+        }
+        let now = std::time::Instant::now();
+        // The first change still propagating; everything before it is visible.
+        let first_hidden = self
+            .changes
+            .iter()
+            .rev()
+            .take_while(|c| {
+                c.at.is_some_and(|at| now.saturating_duration_since(at) < delay)
+            })
+            .last();
+        match first_hidden {
+            Some(c) => c.seq - 1,
+            None => self.seq,
+        }
     }
 }
 

@@ -123,7 +123,10 @@ fn a_command_runs_against_the_emulator_with_its_key_and_its_status_is_kept() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(7), "{stdout}\n{stderr}");
     // The command's stdout is its own: the emulator speaks on stderr.
-    assert!(stderr.contains("listening on http://127.0.0.1:"), "{stderr}");
+    assert!(
+        stderr.contains("listening on http://127.0.0.1:"),
+        "{stderr}"
+    );
     let base = stdout
         .lines()
         .find_map(|l| l.strip_prefix("base="))
