@@ -260,6 +260,8 @@ async fn edits_and_deletions_in_google_follow_the_policies() {
         "nicknames",
         json!([{"value": "Nick"}]),
     );
+    // Edits reach incremental listings after Google's propagation delay.
+    emu.let_writes_propagate();
     for _ in 0..2 {
         let report = job(&emu, &store)
             .conflict_policy(ConflictPolicy::Keep)
@@ -292,6 +294,7 @@ async fn edits_and_deletions_in_google_follow_the_policies() {
         .send()
         .await
         .unwrap();
+    emu.let_writes_propagate();
     let report = job(&emu, &store)
         .recreate_deleted(false)
         .run(want.clone())
@@ -436,8 +439,9 @@ async fn duplicates_left_by_another_tool_are_resolved_deterministically() {
     assert_eq!(report.summary.updated, 1);
     assert_converged(&emu, USER, &want);
 
-    // A copy made between runs is found by the incremental listing.
+    // A copy made between runs is found by the incremental listing, once it has propagated.
     emu.insert_contact(USER, &copy(7));
+    emu.let_writes_propagate();
     let report = job(&emu, &store).run(want.clone()).await.unwrap();
     assert_eq!(report.summary.duplicates_removed, 1, "{:?}", report.summary);
     assert_converged(&emu, USER, &want);
@@ -491,6 +495,7 @@ async fn the_group_holds_every_managed_contact() {
         .await
         .unwrap();
     assert_eq!(members(&emu), 29);
+    emu.let_writes_propagate();
     let report = with_group().run(want[..28].to_vec()).await.unwrap();
     assert_eq!(report.summary.orphans, 2);
     assert_eq!(members(&emu), 28, "{:?}", report.summary);
@@ -521,7 +526,12 @@ async fn lost_create_answers_are_found_by_key_not_created_twice() {
     assert_converged(&emu, USER, &want);
     // Whatever was unknown is settled by the next run, without a duplicate.
     let report = job(&emu, &store).run(want.clone()).await.unwrap();
-    assert_eq!(report.summary.created + report.summary.unchanged, 1_000);
+    assert_eq!(
+        report.summary.created + report.summary.unchanged,
+        1_000,
+        "{:?}",
+        report.summary
+    );
     assert_converged(&emu, USER, &want);
 }
 

@@ -119,7 +119,12 @@ pub(super) async fn apply(job: &SyncJob, plan: Plan) -> Result<SyncReport, SyncE
     });
     // The first commit: the state brought up to date by the listing, and its sync token. Whatever
     // happens from here on, the next run lists the changes since then, this run's writes
-    // included, and finds every contact it created by its key.
+    // included, and finds every contact it created by its key. Creates are marked unsettled
+    // first, so that a run stopped while creating is followed by a full listing: an incremental
+    // one may not show those creates for minutes.
+    if !creates.is_empty() {
+        state.creates_unsettled = true;
+    }
     commit(job, &state).map_err(SyncError::Store)?;
 
     // The group, created when missing and needed.
@@ -142,10 +147,18 @@ pub(super) async fn apply(job: &SyncJob, plan: Plan) -> Result<SyncReport, SyncE
         group_rn = created.resource_name;
     }
 
-    // Creates, then a read-back of this run's changes: a create whose answer was lost is found by
-    // its key, and only one that is not found is sent again.
+    // Creates, then, if some answers were lost, a full listing: a create whose answer was lost is
+    // found by its key, and only one that a complete, current listing does not show is sent
+    // again. An incremental listing would not do: it may lag writes by minutes, and a create it
+    // does not show may well exist. When the listing fails, nothing can be concluded: those
+    // creates stay unknown (never sent again in this run) and the next run settles them with a
+    // full listing.
     let mut pending: Vec<PlannedCreate> = creates;
     let mut round = 0;
+    // Creates whose answer was lost while no listing could be read: settled at the end.
+    let mut unsettled: Vec<(PlannedCreate, String)> = Vec::new();
+    // Some create's outcome stays unknown at the end of the run.
+    let mut creates_unknown = false;
     while !pending.is_empty() {
         round += 1;
         let lost = create(
@@ -161,8 +174,7 @@ pub(super) async fn apply(job: &SyncJob, plan: Plan) -> Result<SyncReport, SyncE
         if lost.is_empty() {
             break;
         }
-        // Read back the changes since the last commit; what is found was created.
-        catch_up(
+        let listed = read_back_full(
             job,
             &mut state,
             group_rn.as_deref(),
@@ -171,29 +183,18 @@ pub(super) async fn apply(job: &SyncJob, plan: Plan) -> Result<SyncReport, SyncE
             &mut outcomes,
         )
         .await;
-        let mut again = Vec::new();
-        for (create, error) in lost {
-            match state.contacts.get(&create.id) {
-                Some(e) => push(
-                    &tally,
-                    &mut outcomes,
-                    RecordOutcome::Created {
-                        id: create.id,
-                        resource_name: e.resource_name,
-                    },
-                ),
-                None if round < CREATE_ROUNDS => again.push(create),
-                None => push(
-                    &tally,
-                    &mut outcomes,
-                    RecordOutcome::Unknown {
-                        id: create.id,
-                        error,
-                    },
-                ),
-            }
+        if !listed {
+            unsettled = lost;
+            break;
         }
-        pending = again;
+        pending = settle_lost(
+            lost,
+            &state,
+            round < CREATE_ROUNDS,
+            &mut creates_unknown,
+            &tally,
+            &mut outcomes,
+        );
     }
 
     update(
@@ -242,6 +243,70 @@ pub(super) async fn apply(job: &SyncJob, plan: Plan) -> Result<SyncReport, SyncE
     if let (Some(g), Some(rn)) = (&group, &group_rn) {
         members(job, &mut state, rn, &g.add, &g.remove, &mut summary).await;
     }
+    // Creates that no listing could settle earlier: one more full listing, now that the rest of
+    // the run has given an outage time to pass. Those it shows were created; those it shows
+    // absent are sent once more; without it, they are unknown.
+    if !unsettled.is_empty() {
+        let listed = read_back_full(
+            job,
+            &mut state,
+            group_rn.as_deref(),
+            &mut summary,
+            &tally,
+            &mut outcomes,
+        )
+        .await;
+        let again = if listed {
+            settle_lost(
+                unsettled,
+                &state,
+                true,
+                &mut creates_unknown,
+                &tally,
+                &mut outcomes,
+            )
+        } else {
+            for (create, error) in unsettled {
+                creates_unknown = true;
+                push(
+                    &tally,
+                    &mut outcomes,
+                    RecordOutcome::Unknown {
+                        id: create.id,
+                        error: format!(
+                            "{error}; reading the contacts back failed too, so whether it was \
+                             created is unknown (the next run finds out with a full listing, \
+                             and creates it only if it is absent)"
+                        ),
+                    },
+                );
+            }
+            Vec::new()
+        };
+        if !again.is_empty() {
+            let lost = create(
+                job,
+                &mut state,
+                again,
+                group_rn.as_deref(),
+                &mut summary,
+                &tally,
+                &mut outcomes,
+            )
+            .await;
+            creates_unknown |= !lost.is_empty();
+            for (create, error) in lost {
+                push(
+                    &tally,
+                    &mut outcomes,
+                    RecordOutcome::Unknown {
+                        id: create.id,
+                        error,
+                    },
+                );
+            }
+        }
+    }
 
     // Read back this run's own changes, so that the next run starts after them (an unchanged user
     // then costs one request), and remove any duplicate the read-back shows.
@@ -256,6 +321,8 @@ pub(super) async fn apply(job: &SyncJob, plan: Plan) -> Result<SyncReport, SyncE
         )
         .await;
     }
+    // Every create is settled (created, or refused) unless one is unknown.
+    state.creates_unsettled = creates_unknown;
     commit(job, &state).map_err(SyncError::Store)?;
 
     summary.created = tally.count("created");
@@ -650,6 +717,96 @@ async fn members(
 /// Read the changes since the last commit into the state (this run's own writes, and anything
 /// done meanwhile), remove duplicate copies it shows, and commit the state with the new token. A
 /// failure leaves the state at its last commit, so the next run reads the same changes.
+/// Lost creates against a complete, current listing: those it shows were created; those it does
+/// not were not, and are returned to be sent again (or, with `again` false, reported unknown).
+fn settle_lost(
+    lost: Vec<(PlannedCreate, String)>,
+    state: &UserState,
+    again: bool,
+    unknown: &mut bool,
+    tally: &Tally,
+    outcomes: &mut Vec<RecordOutcome>,
+) -> Vec<PlannedCreate> {
+    let mut resend = Vec::new();
+    for (create, error) in lost {
+        match state.contacts.get(&create.id) {
+            Some(e) => push(
+                tally,
+                outcomes,
+                RecordOutcome::Created {
+                    id: create.id,
+                    resource_name: e.resource_name,
+                },
+            ),
+            None if again => resend.push(create),
+            None => {
+                *unknown = true;
+                push(
+                    tally,
+                    outcomes,
+                    RecordOutcome::Unknown {
+                        id: create.id,
+                        error,
+                    },
+                );
+            }
+        }
+    }
+    resend
+}
+
+/// List every contact (a full listing, current unlike an incremental one) into `state`, and
+/// remove any duplicate it shows. `false` when the listing failed: `state` is as it was, and
+/// nothing may be concluded from what it does not hold.
+async fn read_back_full(
+    job: &SyncJob,
+    state: &mut UserState,
+    group: Option<&str>,
+    summary: &mut SyncSummary,
+    tally: &Arc<Tally>,
+    outcomes: &mut Vec<RecordOutcome>,
+) -> bool {
+    let token = state.sync_token.take();
+    match job.refresh(state, group).await {
+        Ok(listing) => {
+            summary.requests += listing.requests;
+            remove_duplicates(job, state, listing.duplicates, summary, tally, outcomes).await;
+            if let Err(e) = commit(job, state) {
+                tracing::debug!(job = job.name.as_str(), error = %e, "saving the sync state failed");
+            }
+            true
+        }
+        Err(e) => {
+            state.sync_token = token;
+            tracing::debug!(job = job.name.as_str(), error = %e, "reading back the contacts failed");
+            false
+        }
+    }
+}
+
+/// Delete extra copies a listing found.
+async fn remove_duplicates(
+    job: &SyncJob,
+    state: &mut UserState,
+    duplicates: Vec<(String, String)>,
+    summary: &mut SyncSummary,
+    tally: &Arc<Tally>,
+    outcomes: &mut Vec<RecordOutcome>,
+) {
+    if duplicates.is_empty() {
+        return;
+    }
+    let deletes = duplicates
+        .into_iter()
+        .map(|(id, resource_name)| super::plan::PlannedDelete {
+            id,
+            resource_name,
+            duplicate: true,
+        })
+        .collect();
+    delete(job, state, deletes, summary, tally, outcomes).await;
+}
+
 async fn catch_up(
     job: &SyncJob,
     state: &mut UserState,
@@ -667,18 +824,7 @@ async fn catch_up(
         }
     };
     summary.requests += listing.requests;
-    if !listing.duplicates.is_empty() {
-        let deletes = listing
-            .duplicates
-            .into_iter()
-            .map(|(id, resource_name)| super::plan::PlannedDelete {
-                id,
-                resource_name,
-                duplicate: true,
-            })
-            .collect();
-        delete(job, state, deletes, summary, tally, outcomes).await;
-    }
+    remove_duplicates(job, state, listing.duplicates, summary, tally, outcomes).await;
     if let Err(e) = commit(job, state) {
         tracing::debug!(job = job.name.as_str(), error = %e, "saving the sync state failed");
     }

@@ -209,9 +209,16 @@ where
             .collect();
         state.fields = fields_now;
     }
+    if state.creates_unsettled {
+        // Creates of an earlier run may have been applied without its knowing: only a full
+        // listing is sure to show them (incremental ones lag writes by up to minutes).
+        state.sync_token = None;
+    }
     let mut requests = 0;
     let group = job.find_group(&mut requests).await?;
     let listing = job.refresh(&mut state, group.as_deref()).await?;
+    // Every earlier create is settled now: listed, or known not to exist.
+    state.creates_unsettled = false;
     requests += listing.requests;
     let managed_before = state.contacts.len();
 

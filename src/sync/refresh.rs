@@ -73,10 +73,11 @@ impl SyncJob {
             let mut listing = Listing::default();
             match self.list(Some(&token), state, group, &mut listing).await {
                 Ok(()) => return Ok(listing),
-                Err(e) if is_expired_token(&e) => {
+                Err(e) if is_refused_token(&e) => {
                     tracing::debug!(
                         job = self.name.as_str(),
-                        "sync token expired: listing every contact"
+                        error = %e,
+                        "sync token expired or refused: listing every contact"
                     );
                     let requests = listing.requests;
                     let mut listing = Listing {
@@ -322,12 +323,13 @@ pub(super) fn name_order(a: &str, b: &str) -> std::cmp::Ordering {
     a.len().cmp(&b.len()).then_with(|| a.cmp(b))
 }
 
-/// The sync token is too old: `400 FAILED_PRECONDITION` with `ErrorInfo.reason`
-/// `EXPIRED_SYNC_TOKEN` (or, from older servers, only the message).
-fn is_expired_token(e: &Error) -> bool {
+/// The sync token cannot be used: too old (`400 FAILED_PRECONDITION` with `ErrorInfo.reason`
+/// `EXPIRED_SYNC_TOKEN`, or from older servers only the message, or 410), or refused because the
+/// request's other parameters differ from the call that issued it ("all other parameters ...
+/// must match the first call that provided the sync token": any other 400 of an incremental
+/// listing). A full listing repeats nothing, so falling back to one is always safe.
+fn is_refused_token(e: &Error) -> bool {
     e.api_error().is_some_and(|a| {
-        a.reason() == Some("EXPIRED_SYNC_TOKEN")
-            || (a.http_status == 400 && a.message.contains("Sync token is expired"))
-            || a.http_status == 410
+        a.reason() == Some("EXPIRED_SYNC_TOKEN") || a.http_status == 400 || a.http_status == 410
     })
 }

@@ -34,6 +34,11 @@ pub struct UserState {
     pub fields: String,
     /// Managed contacts by external id (kept mostly on disk: see [`Contacts`]).
     pub contacts: Contacts,
+    /// Creates were sent whose outcome is not known yet (a run was stopped while creating, or a
+    /// create's answer was lost and could not be read back). The next listing is then a full
+    /// one: incremental listings may not show a write for minutes, and a create they do not show
+    /// must not be taken for one that never happened.
+    pub creates_unsettled: bool,
 }
 
 /// What the job knows of one managed contact.
@@ -80,10 +85,11 @@ impl UserState {
 
 impl Serialize for UserState {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut s = serializer.serialize_struct("UserState", 4)?;
+        let mut s = serializer.serialize_struct("UserState", 5)?;
         s.serialize_field("version", &self.version)?;
         s.serialize_field("sync_token", &self.sync_token)?;
         s.serialize_field("fields", &self.fields)?;
+        s.serialize_field("creates_unsettled", &self.creates_unsettled)?;
         s.serialize_field("contacts", &self.contacts)?;
         s.end()
     }
@@ -105,6 +111,7 @@ impl<'de> Deserialize<'de> for UserState {
                         "version" => version = Some(map.next_value()?),
                         "sync_token" => out.sync_token = map.next_value()?,
                         "fields" => out.fields = map.next_value()?,
+                        "creates_unsettled" => out.creates_unsettled = map.next_value()?,
                         "contacts" => contacts = Some(map.next_value()?),
                         _ => drop(map.next_value::<IgnoredAny>()?),
                     }
@@ -176,6 +183,7 @@ const DERIVED: &[&str] = &[
     "displayNameLastFirst",
     "formattedType",
     "formattedProtocol",
+    "formattedValue",
     "canonicalForm",
 ];
 
@@ -203,13 +211,60 @@ pub(crate) fn fingerprint(person: &Person, fields: &[PersonField]) -> Fingerprin
 pub(crate) fn fingerprint_of(managed: &Map<String, Value>) -> Fingerprint {
     let normal: Map<String, Value> = managed
         .iter()
-        .filter_map(|(k, v)| normalized(v).map(|v| (k.clone(), v)))
+        .filter_map(|(k, v)| {
+            let v = if k == "names" {
+                &without_derived_unstructured_name(v)
+            } else {
+                v
+            };
+            normalized(v).map(|v| (k.clone(), v))
+        })
         .collect();
     let bytes = serde_json::to_vec(&Value::Object(normal)).unwrap_or_default();
     let digest = ring::digest::digest(&ring::digest::SHA256, &bytes);
     let mut first = [0u8; 16];
     first.copy_from_slice(&digest.as_ref()[..16]);
     u128::from_be_bytes(first)
+}
+
+/// Names without the `unstructuredName` Google fills in when a client sends none: the name's own
+/// `displayName`, or its parts joined. One a client set to something else counts.
+fn without_derived_unstructured_name(names: &Value) -> Value {
+    let Value::Array(items) = names else {
+        return names.clone();
+    };
+    Value::Array(
+        items
+            .iter()
+            .map(|item| {
+                let Value::Object(m) = item else {
+                    return item.clone();
+                };
+                let Some(free) = m.get("unstructuredName").and_then(Value::as_str) else {
+                    return item.clone();
+                };
+                let part = |k: &str| m.get(k).and_then(Value::as_str).map(str::trim);
+                let joined = [
+                    "honorificPrefix",
+                    "givenName",
+                    "middleName",
+                    "familyName",
+                    "honorificSuffix",
+                ]
+                .iter()
+                .filter_map(|k| part(k).filter(|p| !p.is_empty()))
+                .collect::<Vec<_>>()
+                .join(" ");
+                if free.trim() == joined || Some(free) == part("displayName") {
+                    let mut m = m.clone();
+                    m.remove("unstructuredName");
+                    Value::Object(m)
+                } else {
+                    item.clone()
+                }
+            })
+            .collect(),
+    )
 }
 
 /// `v` without server-filled keys and empty values; `None` when nothing is left. Object keys are
@@ -242,9 +297,10 @@ mod tests {
     #[test]
     fn state_files_read_and_write_the_same_json() {
         // As earlier versions wrote it (serde's derive), with a key this version does not know.
-        let text = r#"{"version":2,"sync_token":"tok","fields":"names","contacts":{"emp-1":{"resource_name":"people/c1","etag":"%e1","google":340282366920938463463374607431768211455,"source":null,"edited":true,"in_group":false,"later":[1]}},"later":{}}"#;
+        let text = r#"{"version":2,"sync_token":"tok","fields":"names","creates_unsettled":true,"contacts":{"emp-1":{"resource_name":"people/c1","etag":"%e1","google":340282366920938463463374607431768211455,"source":null,"edited":true,"in_group":false,"later":[1]}},"later":{}}"#;
         let state: UserState = serde_json::from_str(text).unwrap();
         assert_eq!(state.sync_token.as_deref(), Some("tok"));
+        assert!(state.creates_unsettled);
         let entry = state.contacts.get("emp-1").unwrap();
         assert_eq!(entry.google, Some(u128::MAX));
         assert!(entry.edited && !entry.in_group && entry.source.is_none());
@@ -285,6 +341,8 @@ mod tests {
         read.names.as_mut().unwrap()[0].display_name = Some("Ada Lovelace".into());
         read.names.as_mut().unwrap()[0].metadata = Some(FieldMetadata::new().set_primary(true));
         read.email_addresses.as_mut().unwrap()[0].formatted_type = Some("Work".into());
+        // Google fills in the free-form name when a client sends none.
+        read.names.as_mut().unwrap()[0].unstructured_name = Some("Ada Lovelace".into());
         read.etag = Some("%abc".into());
         read.nicknames = Some(vec![]);
         assert_eq!(fingerprint(&sent, &fields), fingerprint(&read, &fields));
