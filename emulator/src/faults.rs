@@ -33,6 +33,9 @@ pub enum Trigger {
     Nth(u64),
     /// The first n matching requests.
     FirstN(u64),
+    /// The matching requests from the first number to the second, both included (1-based):
+    /// an outage that starts after some requests went through.
+    Between(u64, u64),
     /// Pseudo-randomly, `per_mille`/1000 of matching requests, the same sequence for the same seed.
     Random {
         /// How many in a thousand matching requests fail.
@@ -99,6 +102,12 @@ impl FaultRule {
         self.trigger = Trigger::FirstN(n);
         self
     }
+    /// Fire on the `from`-th to the `to`-th matching requests, both included (1-based).
+    pub fn between(mut self, from: u64, to: u64) -> Self {
+        self.trigger = Trigger::Between(from, to);
+        self
+    }
+
     /// A seeded pseudo-random share of matching requests.
     pub fn random(mut self, per_mille: u32, seed: u64) -> Self {
         self.trigger = Trigger::Random { per_mille, seed };
@@ -117,6 +126,7 @@ impl FaultRule {
             Trigger::Always => true,
             Trigger::Nth(k) => n == k,
             Trigger::FirstN(k) => n <= k,
+            Trigger::Between(from, to) => (from..=to).contains(&n),
             Trigger::Random { per_mille, seed } => {
                 splitmix(seed ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15)) % 1000 < u64::from(per_mille)
             }
@@ -133,7 +143,7 @@ fn splitmix(mut x: u64) -> u64 {
 
 impl FaultRule {
     /// Parse a rule from the binary's `--fault` syntax:
-    /// `KIND[,method=M][,user=U][,nth=N|first=N|random=PERMILLE:SEED]`, where KIND is an HTTP
+    /// `KIND[,method=M][,user=U][,nth=N|first=N|between=FROM:TO|random=PERMILLE:SEED]`, where KIND is an HTTP
     /// status (`503`), `latency=MS`, `reset`, `lost`, `truncated`, `html502` or
     /// `html502-after` (after the request was handled).
     /// Example: `503,method=people.batchUpdateContacts,nth=2`.
@@ -178,6 +188,12 @@ impl FaultRule {
                 "user" => rule.user(v),
                 "nth" => rule.nth(num(v)?),
                 "first" => rule.first(num(v)?),
+                "between" => {
+                    let (from, to) = v
+                        .split_once(':')
+                        .ok_or_else(|| format!("between={v}: FROM:TO"))?;
+                    rule.between(num(from)?, num(to)?)
+                }
                 "random" => {
                     let (pm, seed) = v.split_once(':').unwrap_or((v, "0"));
                     let pm = num(pm)?;

@@ -29,7 +29,7 @@ const USAGE: &str =
   --seed-other N  create N generated \"other contacts\" (collected by Gmail) for the user
   --seed-directory N  create N profiles in the directory of the user's domain
   --user EMAIL  the user the printed token belongs to (default user@example.com)
-  --fault SPEC  inject a fault: KIND[,method=M][,user=U][,nth=N|first=N|random=PERMILLE:SEED]
+  --fault SPEC  inject a fault: KIND[,method=M][,user=U][,nth=N|first=N|between=FROM:TO|random=PERMILLE:SEED]
                 KIND is an HTTP status (503), latency=MS, reset, lost, truncated, html502 or html502-after;
                 e.g. --fault 503,method=people.batchUpdateContacts,nth=2
   --keyless-service-account EMAIL  a service account whose key the emulator holds (signJwt,

@@ -96,6 +96,44 @@ fn file_name(s: &str) -> String {
     out
 }
 
+/// Remove the temporary files that runs killed while saving `path` left beside it
+/// (`.<file>.<pid>.tmp`): those of a process that no longer runs (where `/proc` tells), and any
+/// older than ten minutes (a save takes seconds).
+fn remove_abandoned(path: &Path) {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name().and_then(|n| n.to_str())) else {
+        return;
+    };
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let prefix = format!(".{name}.");
+    let ours = std::process::id().to_string();
+    let proc = Path::new("/proc/self").exists();
+    for entry in entries.flatten() {
+        let file = entry.file_name();
+        let Some(pid) = file
+            .to_str()
+            .and_then(|f| f.strip_prefix(&prefix))
+            .and_then(|f| f.strip_suffix(".tmp"))
+        else {
+            continue;
+        };
+        if pid == ours || !pid.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        let dead = proc && !Path::new("/proc").join(pid).exists();
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > std::time::Duration::from_secs(600));
+        if dead || old {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
 fn io_error(what: &str, path: &Path, e: std::io::Error) -> Error {
     Error::config(format!("sync state: cannot {what} {}: {e}", path.display()))
 }
@@ -118,6 +156,7 @@ impl SyncStore for FileStore {
         let path = self.path(job, user);
         let dir = path.parent().expect("a state file is in a directory");
         fs::create_dir_all(dir).map_err(|e| io_error("create", dir, e))?;
+        remove_abandoned(&path);
         let tmp = dir.join(format!(
             ".{}.{}.tmp",
             path.file_name().and_then(|n| n.to_str()).unwrap_or("state"),
@@ -149,6 +188,28 @@ impl SyncStore for FileStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn temporary_files_of_killed_runs_are_removed_on_the_next_save() {
+        let dir = std::env::temp_dir().join(format!("gp-store-tmp-{}", std::process::id()));
+        let store = FileStore::new(&dir);
+        let path = store.path("job", "ada@example.com");
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        // A pid no process has (beyond the kernel's limit), and an old one of an unknown pid.
+        let dead = path.with_file_name(".ada@example.com.json.4294967295.tmp");
+        fs::write(&dead, b"partial").unwrap();
+        let other = path.with_file_name(".bob@example.com.json.4294967295.tmp");
+        fs::write(&other, b"another user's").unwrap();
+        store
+            .save("job", "ada@example.com", &UserState::new())
+            .unwrap();
+        if Path::new("/proc/self").exists() {
+            assert!(!dead.exists(), "a dead run's temporary file is removed");
+        }
+        assert!(other.exists(), "another user's file is left alone");
+        assert!(store.load("job", "ada@example.com").unwrap().is_some());
+        let _ = fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn file_names_never_leave_the_directory() {
