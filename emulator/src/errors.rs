@@ -126,44 +126,6 @@ impl ApiError {
         )
     }
 
-    /// The real 429 body for a per-user, per-minute quota (`read` or `write`).
-    pub fn rate_limited(kind: &str, retry_delay_s: Option<u64>) -> Self {
-        let (metric, limit, name) = match kind {
-            "read" => (
-                "critical_read_requests",
-                "CriticalReadsPerMinutePerProjectPerUser",
-                "Critical read requests",
-            ),
-            _ => (
-                "critical_write_requests",
-                "CriticalWritesPerMinutePerProjectPerUser",
-                "Critical write requests",
-            ),
-        };
-        let mut details = vec![json!({
-            "@type": "type.googleapis.com/google.rpc.ErrorInfo",
-            "reason": "RATE_LIMIT_EXCEEDED",
-            "domain": "googleapis.com",
-            "metadata": {
-                "consumer": "projects/000000000000",
-                "quota_limit": limit,
-                "service": "people.googleapis.com",
-                "quota_metric": format!("people.googleapis.com/{metric}")
-            }
-        })];
-        if let Some(s) = retry_delay_s {
-            details.push(json!({"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": format!("{s}s")}));
-        }
-        Self::with_details(
-            429,
-            "RESOURCE_EXHAUSTED",
-            format!(
-                "Quota exceeded for quota metric '{name}' and limit '{name} per minute per user' of service 'people.googleapis.com' for consumer 'project_number:000000000000'."
-            ),
-            details,
-        )
-    }
-
     /// The body a fault of this HTTP status answers with.
     pub fn for_status(http: u16) -> Self {
         match http {
@@ -172,7 +134,7 @@ impl ApiError {
             403 => Self::scope_insufficient(),
             404 => Self::not_found("Requested entity was not found."),
             409 => Self::new(409, "ABORTED", "The operation was aborted."),
-            429 => Self::rate_limited("write", None),
+            429 => crate::quota::critical_writes_exceeded(),
             500 => Self::new(500, "INTERNAL", "Internal error encountered."),
             503 => Self::new(503, "UNAVAILABLE", "The service is currently unavailable."),
             504 => Self::new(504, "DEADLINE_EXCEEDED", "The request timed out."),

@@ -37,6 +37,7 @@ mod iam;
 mod other;
 mod people;
 mod photos;
+mod quota;
 mod store;
 
 use std::collections::HashMap;
@@ -56,6 +57,7 @@ pub use auth::{CONTACTS_READONLY_SCOPE, CONTACTS_SCOPE};
 pub use directory::DirectorySource;
 pub use faults::{Fault, FaultRule, Trigger};
 pub use iam::{CLOUD_PLATFORM_SCOPE, federated_principal, federated_principal_set};
+pub use quota::Quota;
 
 use errors::ApiError;
 use people::{Ctx, Semantics};
@@ -71,33 +73,6 @@ pub const TEST_SERVICE_ACCOUNT_PRIVATE_KEY_PEM: &str =
 /// The PEM public key (SPKI) matching [`TEST_SERVICE_ACCOUNT_PRIVATE_KEY_PEM`].
 pub const TEST_SERVICE_ACCOUNT_PUBLIC_KEY_PEM: &str =
     include_str!("../testdata/test-service-account-pub.pem");
-
-/// Per-user quotas in fixed windows (one minute, as on the real server, unless a test shortens
-/// it). A batch mutation costs 6 read and 6 write units, a single mutation 1 and 1, a read 1 read
-/// unit.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Quota {
-    /// Critical read units per user per window.
-    pub reads_per_minute: u32,
-    /// Critical write units per user per window.
-    pub writes_per_minute: u32,
-    /// Send `Retry-After` and a `RetryInfo` detail with the 429 (the real server's habit is unknown).
-    pub retry_after: bool,
-    /// The window (one minute on the real server).
-    pub window: Duration,
-}
-
-impl Quota {
-    /// `reads` and `writes` units per user per minute, without `Retry-After`.
-    pub fn per_minute(reads: u32, writes: u32) -> Self {
-        Self {
-            reads_per_minute: reads,
-            writes_per_minute: writes,
-            retry_after: false,
-            window: Duration::from_secs(60),
-        }
-    }
-}
 
 /// Emulator settings. The defaults are what the research recommends where the real behaviour is
 /// unknown.
@@ -165,12 +140,6 @@ impl Default for Config {
     }
 }
 
-struct Window {
-    start: Instant,
-    reads: u32,
-    writes: u32,
-}
-
 struct State {
     config: Config,
     sem: Semantics,
@@ -178,7 +147,7 @@ struct State {
     auth: Mutex<auth::Auth>,
     faults: Mutex<Vec<Arc<FaultRule>>>,
     counts: Mutex<HashMap<(String, String), u64>>,
-    quota: Mutex<HashMap<String, Window>>,
+    quota: Mutex<HashMap<String, quota::Usage>>,
     in_flight: Mutex<HashMap<String, u32>>,
     directory: Mutex<HashMap<String, directory::Directory>>,
 }
@@ -774,8 +743,21 @@ async fn serve(state: Arc<State>, req: Request<Incoming>) -> Result<Resp, Droppe
         _ => {}
     }
 
+    let first_page_of_full_sync = matches!(op, people::Op::Connections(_))
+        && query
+            .iter()
+            .any(|(k, v)| k == "requestSyncToken" && v == "true")
+        && !query
+            .iter()
+            .any(|(k, v)| (k == "syncToken" || k == "pageToken") && !v.is_empty());
     if let Some(q) = &state.config.quota
-        && let Some((e, wait)) = charge_quota(&state, q, &user, op.quota_cost())
+        && let Some((e, wait)) = quota::charge(
+            &mut lock(&state.quota),
+            q,
+            &user,
+            &op,
+            first_page_of_full_sync,
+        )
     {
         let extra = if q.retry_after {
             vec![("retry-after", wait.to_string())]
@@ -866,37 +848,4 @@ impl Drop for InFlight {
             *n -= 1;
         }
     }
-}
-
-/// Charge a request's units to the user's window; the 429 and the seconds to wait when over.
-fn charge_quota(
-    state: &State,
-    q: &Quota,
-    user: &str,
-    (reads, writes): (u32, u32),
-) -> Option<(ApiError, u64)> {
-    let mut windows = lock(&state.quota);
-    let w = windows.entry(user.to_string()).or_insert(Window {
-        start: Instant::now(),
-        reads: 0,
-        writes: 0,
-    });
-    if w.start.elapsed() >= q.window {
-        *w = Window {
-            start: Instant::now(),
-            reads: 0,
-            writes: 0,
-        };
-    }
-    let wait = q.window.saturating_sub(w.start.elapsed()).as_secs().max(1);
-    let retry = q.retry_after.then_some(wait);
-    if w.writes + writes > q.writes_per_minute {
-        return Some((ApiError::rate_limited("write", retry), wait));
-    }
-    if w.reads + reads > q.reads_per_minute {
-        return Some((ApiError::rate_limited("read", retry), wait));
-    }
-    w.reads += reads;
-    w.writes += writes;
-    None
 }

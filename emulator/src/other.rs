@@ -102,7 +102,7 @@ pub(crate) fn list(store: &UserStore, cx: &Ctx<'_>) -> Result<Value, ApiError> {
         .iter()
         .skip(offset)
         .take(size)
-        .map(|id| render(*id, &store.other[id].0, &mask))
+        .map(|id| crate::people::truncated_for_list(render(*id, &store.other[id].0, &mask)))
         .collect();
     let mut out = json!({"totalSize": total});
     if !page.is_empty() {

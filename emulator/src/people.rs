@@ -90,15 +90,6 @@ impl Op {
                 | Op::DirectorySearch
         )
     }
-
-    /// Quota units: (critical reads, critical writes).
-    pub fn quota_cost(&self) -> (u32, u32) {
-        match self {
-            Op::BatchCreate | Op::BatchUpdate | Op::BatchDelete => (6, 6),
-            o if o.is_mutation() => (1, 1),
-            _ => (1, 0),
-        }
-    }
 }
 
 /// Map an HTTP method and path to an operation.
@@ -728,7 +719,7 @@ fn connections(rn: &str, store: &UserStore, cx: &Ctx<'_>) -> Result<Value, ApiEr
                 .values()
                 .skip(offset)
                 .take(page_size)
-                .map(|c| c.visible(cx.sem.read_lag).to_json(&mask))
+                .map(|c| truncated_for_list(c.visible(cx.sem.read_lag).to_json(&mask)))
                 .collect(),
             store.seq,
         ),
@@ -776,7 +767,7 @@ fn connections(rn: &str, store: &UserStore, cx: &Ctx<'_>) -> Result<Value, ApiEr
                 .skip(offset)
                 .take(page_size)
                 .map(|(id, deleted)| match store.contacts.get(&id) {
-                    Some(c) if !deleted => c.to_json(&mask),
+                    Some(c) if !deleted => truncated_for_list(c.to_json(&mask)),
                     _ => json!({"resourceName": format!("people/c{id}"), "etag": "%deleted", "metadata": {"deleted": true, "objectType": "PERSON"}}),
                 })
                 .collect();
@@ -812,6 +803,22 @@ fn request_binding(cx: &Ctx<'_>) -> String {
     let mut sources = cx.params("sources");
     sources.sort_unstable();
     format!("{}/{}", fields.join(","), sources.join(","))
+}
+
+/// "`connections.list` and `otherContacts.list` return a limited number of items per person:
+/// up to 100 email addresses and 100 phone numbers" (the discovery document). `get` and
+/// `batchGet` return them all.
+pub(crate) const LIST_ITEM_LIMIT: usize = 100;
+
+/// A person as a list response carries it: at most [`LIST_ITEM_LIMIT`] email addresses and
+/// phone numbers.
+pub(crate) fn truncated_for_list(mut person: Value) -> Value {
+    for field in ["emailAddresses", "phoneNumbers"] {
+        if let Some(items) = person.get_mut(field).and_then(Value::as_array_mut) {
+            items.truncate(LIST_ITEM_LIMIT);
+        }
+    }
+    person
 }
 
 pub(crate) fn encode_token(s: &str) -> String {

@@ -730,6 +730,110 @@ async fn quotas_answer_the_real_429() {
     );
 }
 
+/// Each metric has its own per-user bucket, with Google's quota ErrorInfo when it is spent; a
+/// "minute" can be shortened so that tests meet it, and it starts afresh after.
+#[tokio::test]
+async fn every_quota_metric_has_its_own_bucket() {
+    let mut c = Config::default();
+    let mut q = Quota::google().time_scale(Duration::from_secs(3));
+    q.daily_writes = 400;
+    q.day = Duration::from_secs(3600);
+    c.quota = Some(q);
+    let t = T::with(c).await;
+    let limit_of = |v: &Value| {
+        v["error"]["details"][0]["metadata"]["quota_limit"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    // Contact group reads: 90 a "minute"; contact reads are another bucket.
+    for _ in 0..90 {
+        t.ok("GET", "v1/contactGroups", None).await;
+    }
+    let (s, v) = t.err("GET", "v1/contactGroups", None).await;
+    assert_eq!(
+        (s, limit_of(&v)),
+        (429, "ContactGroupReadsPerMinutePerProjectPerUser".into())
+    );
+    t.ok("GET", "v1/people/me/connections?personFields=names", None)
+        .await;
+    // The first page of a full sync has a fixed quota of its own.
+    let full = "v1/people/me/connections?personFields=names&requestSyncToken=true";
+    let mut refused = None;
+    for i in 0..40 {
+        let (s, v) = t.call("GET", full, None).await.unwrap();
+        if s == 429 {
+            refused = Some((i, limit_of(&v)));
+            break;
+        }
+    }
+    assert_eq!(
+        refused,
+        Some((30, "FullSyncRequestsPerMinutePerProjectPerUser".into()))
+    );
+    // A minute later (here 3 s), the buckets are full again.
+    tokio::time::sleep(Duration::from_millis(3100)).await;
+    t.ok("GET", "v1/contactGroups", None).await;
+    t.ok("GET", full, None).await;
+    // Daily contact writes: a batch costs 200, whatever its size.
+    let create = || Some(json!({"contacts": [{"contactPerson": {"names": [{"givenName": "D"}]}}]}));
+    t.ok("POST", "v1/people:batchCreateContacts", create())
+        .await;
+    t.ok("POST", "v1/people:batchCreateContacts", create())
+        .await;
+    let (s, v) = t
+        .err("POST", "v1/people:batchCreateContacts", create())
+        .await;
+    assert_eq!(
+        (s, limit_of(&v)),
+        (429, "DailyContactWritesPerProjectPerUser".into())
+    );
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("per day per user"),
+        "{v}"
+    );
+    assert_eq!(
+        t.emu.contacts(ALICE).len(),
+        2,
+        "nothing written past the cap"
+    );
+}
+
+/// List responses carry at most 100 email addresses and 100 phone numbers per person; `get`
+/// returns them all.
+#[tokio::test]
+async fn list_responses_carry_at_most_100_emails_and_phones() {
+    let t = T::new().await;
+    let emails: Vec<Value> = (0..150)
+        .map(|i| json!({"value": format!("a{i}@example.com")}))
+        .collect();
+    let rn = t.emu.insert_contact(
+        ALICE,
+        &json!({"names": [{"givenName": "Many"}], "emailAddresses": emails}),
+    );
+    let listed = t
+        .ok(
+            "GET",
+            "v1/people/me/connections?personFields=emailAddresses",
+            None,
+        )
+        .await;
+    assert_eq!(
+        listed["connections"][0]["emailAddresses"]
+            .as_array()
+            .unwrap()
+            .len(),
+        100
+    );
+    let got = t
+        .ok("GET", &format!("v1/{rn}?personFields=emailAddresses"), None)
+        .await;
+    assert_eq!(got["emailAddresses"].as_array().unwrap().len(), 150);
+}
+
 async fn post_form(t: &T, form: &[(&str, &str)]) -> (u16, Value) {
     let body = url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(form)
