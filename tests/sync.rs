@@ -653,6 +653,55 @@ async fn derived_fields_are_not_edits_and_real_edits_are_found() {
     assert_eq!((report.summary.requests, report.summary.writes), (1, 0));
 }
 
+/// A list entry carries at most 100 emails: a contact with more is read in full before it is
+/// compared, so it is neither taken for an edit nor rewritten with what the listing cut.
+#[tokio::test]
+async fn a_contact_cut_short_in_a_listing_is_read_in_full() {
+    let emu = Emulator::start().await.unwrap();
+    let store = MemoryStore::new();
+    let mut want = records(3);
+    want[0].person.email_addresses = Some(
+        (0..150)
+            .map(|k| EmailAddress::new().set_value(format!("emp0-{k}@corp.example")))
+            .collect(),
+    );
+    job(&emu, &store).run(want.clone()).await.unwrap();
+    // A first run of a new job lists everything: 100 of the 150 emails are listed.
+    let other = MemoryStore::new();
+    let report = job(&emu, &other)
+        .conflict_policy(ConflictPolicy::Keep)
+        .run(want.clone())
+        .await
+        .unwrap();
+    let s = &report.summary;
+    assert_eq!((s.unchanged, s.skipped, s.writes), (3, 0, 0), "{s:?}");
+    assert_eq!(emu.request_count("people.getBatchGet", Some(USER)), 1);
+    // An unmanaged edit in Google shows it in the incremental listing, cut again: still nothing.
+    let rn = emu
+        .contacts(USER)
+        .iter()
+        .find(|c| {
+            c["emailAddresses"]
+                .as_array()
+                .is_some_and(|a| a.len() == 150)
+        })
+        .unwrap()["resourceName"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    emu.edit_contact(USER, &rn, "nicknames", json!([{"value": "Many"}]));
+    emu.let_writes_propagate();
+    let report = job(&emu, &store).run(want.clone()).await.unwrap();
+    assert_eq!((report.summary.updated, report.summary.writes), (0, 0));
+    assert_eq!(
+        emu.contact(USER, &rn).unwrap()["emailAddresses"]
+            .as_array()
+            .unwrap()
+            .len(),
+        150
+    );
+}
+
 #[tokio::test]
 async fn bad_input_is_refused_whole_and_nothing_is_sent() {
     let emu = Emulator::start().await.unwrap();

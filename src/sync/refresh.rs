@@ -134,6 +134,8 @@ impl SyncJob {
         let mut deleted: HashSet<String> = HashSet::new();
         let mut unkeyed: HashSet<String> = HashSet::new();
         let mut next_token = None;
+        // (id, resource name) of entries whose listing may have been truncated.
+        let mut read_in_full: Vec<(String, String)> = Vec::new();
         let mut pages = call.by_page();
         loop {
             if let Some(limit) = &self.limit {
@@ -181,7 +183,14 @@ impl SyncJob {
                 } else {
                     (&mut state.contacts, baseline, None)
                 };
-                let fingerprint = (!unchanged).then(|| fingerprint(&person, self.fields.fields()));
+                // A list entry carries at most 100 emails and 100 phones: one that may have been
+                // cut is fingerprinted from a full read, below, never from what was listed.
+                let cut = !unchanged && may_be_truncated(&person);
+                if cut {
+                    read_in_full.push((id.clone(), rn.clone()));
+                }
+                let fingerprint =
+                    (!unchanged && !cut).then(|| fingerprint(&person, self.fields.fields()));
                 let seen = Seen {
                     resource_name: rn,
                     etag,
@@ -287,9 +296,75 @@ impl SyncJob {
                 state.contacts.insert(id, e);
             }
         }
+        if !read_in_full.is_empty() {
+            self.fingerprint_in_full(state, &read_in_full, listing)
+                .await?;
+        }
         state.sync_token = next_token;
         Ok(())
     }
+
+    /// Fingerprint the entries `names` from `people:batchGet` (200 a request), which returns
+    /// every email and phone, where a listing returns 100 of each.
+    async fn fingerprint_in_full(
+        &self,
+        state: &mut UserState,
+        names: &[(String, String)],
+        listing: &mut Listing,
+    ) -> Result<(), Error> {
+        let id_of: std::collections::HashMap<&str, &str> = names
+            .iter()
+            .map(|(id, rn)| (rn.as_str(), id.as_str()))
+            .collect();
+        for chunk in names.chunks(200) {
+            if let Some(limit) = &self.limit {
+                limit.acquire(1, 0).await;
+            }
+            listing.requests += 1;
+            let resp = self
+                .client
+                .people()
+                .get_batch_get()
+                .resource_names(chunk.iter().map(|(_, rn)| rn.clone()))
+                .person_fields(self.listing_mask())
+                .send()
+                .await?;
+            for r in resp.responses.unwrap_or_default() {
+                let Some(person) = r.person else { continue };
+                let Some(rn) = person.resource_name.as_deref() else {
+                    continue;
+                };
+                let Some(id) = id_of.get(rn) else { continue };
+                let Some(mut e) = state.contacts.get(id) else {
+                    continue;
+                };
+                if e.resource_name != rn {
+                    continue;
+                }
+                let fp = fingerprint(&person, self.fields.fields());
+                if e.google.is_some_and(|g| g != fp) {
+                    e.edited = true;
+                }
+                e.google = Some(fp);
+                state.contacts.insert(id.to_string(), e);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether a listed person may have been cut to the 100 email addresses or 100 phone numbers
+/// a list response carries.
+fn may_be_truncated(person: &Person) -> bool {
+    const LIMIT: usize = 100;
+    person
+        .email_addresses
+        .as_ref()
+        .is_some_and(|v| v.len() >= LIMIT)
+        || person
+            .phone_numbers
+            .as_ref()
+            .is_some_and(|v| v.len() >= LIMIT)
 }
 
 /// Fold one listed copy into its entry.
