@@ -85,10 +85,15 @@ fn unknown_fields_and_enum_values_survive_read_modify_write() {
     v["metadata"]["objectType"] = json!("ROBOT");
     v["metadata"]["sources"][0]["type"] = json!("FUTURE_SOURCE");
     let mut p: Person = serde_json::from_value(v.clone()).unwrap();
-    assert_eq!(p.unknown_fields["futureField"]["flag"], json!(true));
     assert_eq!(
-        p.names.as_ref().unwrap()[0].unknown_fields["pronunciation"],
-        json!("kon-kwee")
+        p.unknown_fields.value("futureField").unwrap()["flag"],
+        json!(true)
+    );
+    assert_eq!(
+        p.names.as_ref().unwrap()[0]
+            .unknown_fields
+            .value("pronunciation"),
+        Some(json!("kon-kwee"))
     );
     let meta = p.metadata.as_ref().unwrap();
     assert_eq!(
@@ -106,6 +111,31 @@ fn unknown_fields_and_enum_values_survive_read_modify_write() {
     let mut expected = v.clone();
     expected["names"][0]["givenName"] = json!("Konqi");
     assert_eq!(serde_json::to_value(&p).unwrap(), expected);
+}
+
+/// Unknown members are kept as the server wrote them: numbers a `serde_json::Value` would rewrite
+/// (`-0`, `1E2`, a 20-digit integer) or refuse (`1e400`) go back byte for byte, through the
+/// request-body writer and through `Serialize` alike; and one named like a known field is never
+/// written twice.
+#[test]
+fn unknown_members_go_back_byte_for_byte() {
+    let body = r#"{"resourceName":"people/c1","etag":"%e","names":[{"givenName":"Ada","future":-0,"big":18446744073709551616}],"odd":1E2,"huge":{"x":[1e400,-0.0,1.000000000000000000001]},"text":"\u00e9\n"}"#;
+    let p = Person::decode_response(body.as_bytes()).unwrap();
+    // Known fields first (in the schema's order), then the unknown ones by name: every value's
+    // text unchanged.
+    let expected = r#"{"etag":"%e","names":[{"givenName":"Ada","big":18446744073709551616,"future":-0}],"resourceName":"people/c1","huge":{"x":[1e400,-0.0,1.000000000000000000001]},"odd":1E2,"text":"\u00e9\n"}"#;
+    let ours = String::from_utf8(google_people::runtime::json::to_vec(&p)).unwrap();
+    assert_eq!(ours, expected, "the body writer");
+    assert_eq!(serde_json::to_string(&p).unwrap(), expected, "Serialize");
+    assert_eq!(p.unknown_fields.get("odd").map(|r| r.get()), Some("1E2"));
+
+    // A member that shares a name with a known field is left out.
+    let mut q = Person::new().set_etag("%e");
+    q.unknown_fields.insert_value("etag", &json!("other"));
+    q.unknown_fields.insert_value("later", &json!(1));
+    let written = String::from_utf8(google_people::runtime::json::to_vec(&q)).unwrap();
+    assert_eq!(written, r#"{"etag":"%e","later":1}"#);
+    assert_eq!(serde_json::to_string(&q).unwrap(), written);
 }
 
 #[test]

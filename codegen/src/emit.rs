@@ -321,7 +321,9 @@ impl Emitter<'_> {
             }
         };
         let validate = self.emit_validate(s);
-        let unknown_doc = " JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.";
+        let unknown_doc = " JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.";
+        // An unknown member named like a known field is never written: the field counts.
+        let known: Vec<&str> = s.fields.iter().map(|f| f.json.as_str()).collect();
         quote! {
             #docs
             #[derive(Clone, Debug, Default, PartialEq)]
@@ -351,7 +353,7 @@ impl Emitter<'_> {
                     use #rt::serde::ser::SerializeMap as _;
                     let mut map = serializer.serialize_map(None)?;
                     #(#ser)*
-                    for (k, v) in &self.#unknown {
+                    for (k, v) in self.#unknown.except(&[#(#known),*]) {
                         map.serialize_entry(k, v)?;
                     }
                     map.end()
@@ -363,7 +365,7 @@ impl Emitter<'_> {
                 fn write_json(&self, out: &mut Vec<u8>) {
                     out.push(b'{');
                     #(#to_json)*
-                    #rt::json::unknown(out, &self.#unknown);
+                    #rt::json::unknown(out, &self.#unknown, &[#(#known),*]);
                     out.push(b'}');
                 }
             }

@@ -51,11 +51,12 @@ pub fn member(out: &mut Vec<u8>, key: &str) {
     out.push(b':');
 }
 
-/// The unknown fields of a struct, after its known ones, in order.
-pub fn unknown(out: &mut Vec<u8>, fields: &UnknownFields) {
-    for (k, v) in fields.iter() {
+/// The unknown fields of a struct, after its `known` ones, in order, each as the server wrote
+/// it; one named like a known field is left out.
+pub fn unknown(out: &mut Vec<u8>, fields: &UnknownFields, known: &[&str]) {
+    for (k, v) in fields.except(known) {
         member(out, k);
-        v.write_json(out);
+        out.extend_from_slice(v.get().as_bytes());
     }
 }
 

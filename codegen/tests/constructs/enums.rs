@@ -15,7 +15,7 @@ pub struct Thing {
     pub source: Option<ReadSourceType>,
     pub sources: Option<Vec<ReadSourceType>>,
     pub state: Option<ThingOtherState>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: ::google_people::runtime::UnknownFields,
 }
 impl Thing {
@@ -83,7 +83,10 @@ impl ::google_people::runtime::serde::Serialize for Thing {
         if let Some(v) = &self.state {
             map.serialize_entry("state", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self
+            .unknown_fields
+            .except(&["color", "otherState", "source", "sources", "state"])
+        {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -112,7 +115,11 @@ impl ::google_people::runtime::json::ToJson for Thing {
             ::google_people::runtime::json::key(out, "\"state\":");
             ::google_people::runtime::json::ToJson::write_json(v, out);
         }
-        ::google_people::runtime::json::unknown(out, &self.unknown_fields);
+        ::google_people::runtime::json::unknown(
+            out,
+            &self.unknown_fields,
+            &["color", "otherState", "source", "sources", "state"],
+        );
         out.push(b'}');
     }
 }

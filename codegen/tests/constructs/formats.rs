@@ -11,7 +11,7 @@ pub const BASE_URL: &str = "https://formats.example.com/api/";
 #[non_exhaustive]
 pub struct Child {
     pub name: Option<String>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: ::google_people::runtime::UnknownFields,
 }
 impl Child {
@@ -35,7 +35,7 @@ impl ::google_people::runtime::serde::Serialize for Child {
         if let Some(v) = &self.name {
             map.serialize_entry("name", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self.unknown_fields.except(&["name"]) {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -48,7 +48,7 @@ impl ::google_people::runtime::json::ToJson for Child {
             ::google_people::runtime::json::key(out, "\"name\":");
             ::google_people::runtime::json::ToJson::write_json(v, out);
         }
-        ::google_people::runtime::json::unknown(out, &self.unknown_fields);
+        ::google_people::runtime::json::unknown(out, &self.unknown_fields, &["name"]);
         out.push(b'}');
     }
 }
@@ -85,7 +85,7 @@ impl ::google_people::runtime::fill::Fill for Child {
 #[derive(Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 pub struct Empty {
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: ::google_people::runtime::UnknownFields,
 }
 impl Empty {
@@ -101,7 +101,7 @@ impl ::google_people::runtime::serde::Serialize for Empty {
     ) -> Result<S::Ok, S::Error> {
         use ::google_people::runtime::serde::ser::SerializeMap as _;
         let mut map = serializer.serialize_map(None)?;
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self.unknown_fields.except(&[]) {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -110,7 +110,7 @@ impl ::google_people::runtime::serde::Serialize for Empty {
 impl ::google_people::runtime::json::ToJson for Empty {
     fn write_json(&self, out: &mut Vec<u8>) {
         out.push(b'{');
-        ::google_people::runtime::json::unknown(out, &self.unknown_fields);
+        ::google_people::runtime::json::unknown(out, &self.unknown_fields, &[]);
         out.push(b'}');
     }
 }
@@ -138,7 +138,7 @@ impl ::google_people::runtime::fill::Fill for Empty {
 #[non_exhaustive]
 pub struct EverythingInlineNested {
     pub y: Option<bool>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: ::google_people::runtime::UnknownFields,
 }
 impl EverythingInlineNested {
@@ -162,7 +162,7 @@ impl ::google_people::runtime::serde::Serialize for EverythingInlineNested {
         if let Some(v) = &self.y {
             map.serialize_entry("y", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self.unknown_fields.except(&["y"]) {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -175,7 +175,7 @@ impl ::google_people::runtime::json::ToJson for EverythingInlineNested {
             ::google_people::runtime::json::key(out, "\"y\":");
             ::google_people::runtime::json::ToJson::write_json(v, out);
         }
-        ::google_people::runtime::json::unknown(out, &self.unknown_fields);
+        ::google_people::runtime::json::unknown(out, &self.unknown_fields, &["y"]);
         out.push(b'}');
     }
 }
@@ -214,7 +214,7 @@ impl ::google_people::runtime::fill::Fill for EverythingInlineNested {
 pub struct EverythingInline {
     pub nested: Option<EverythingInlineNested>,
     pub x: Option<i32>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: ::google_people::runtime::UnknownFields,
 }
 impl EverythingInline {
@@ -246,7 +246,7 @@ impl ::google_people::runtime::serde::Serialize for EverythingInline {
         if let Some(v) = &self.x {
             map.serialize_entry("x", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self.unknown_fields.except(&["nested", "x"]) {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -263,7 +263,11 @@ impl ::google_people::runtime::json::ToJson for EverythingInline {
             ::google_people::runtime::json::key(out, "\"x\":");
             ::google_people::runtime::json::ToJson::write_json(v, out);
         }
-        ::google_people::runtime::json::unknown(out, &self.unknown_fields);
+        ::google_people::runtime::json::unknown(
+            out,
+            &self.unknown_fields,
+            &["nested", "x"],
+        );
         out.push(b'}');
     }
 }
@@ -301,7 +305,7 @@ impl ::google_people::runtime::fill::Fill for EverythingInline {
 #[non_exhaustive]
 pub struct EverythingInlineListItem {
     pub z: Option<String>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: ::google_people::runtime::UnknownFields,
 }
 impl EverythingInlineListItem {
@@ -325,7 +329,7 @@ impl ::google_people::runtime::serde::Serialize for EverythingInlineListItem {
         if let Some(v) = &self.z {
             map.serialize_entry("z", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self.unknown_fields.except(&["z"]) {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -338,7 +342,7 @@ impl ::google_people::runtime::json::ToJson for EverythingInlineListItem {
             ::google_people::runtime::json::key(out, "\"z\":");
             ::google_people::runtime::json::ToJson::write_json(v, out);
         }
-        ::google_people::runtime::json::unknown(out, &self.unknown_fields);
+        ::google_people::runtime::json::unknown(out, &self.unknown_fields, &["z"]);
         out.push(b'}');
     }
 }
@@ -408,7 +412,7 @@ pub struct Everything {
     pub u64: Option<u64>,
     pub wait: Option<String>,
     pub when: Option<String>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: ::google_people::runtime::UnknownFields,
 }
 #[allow(deprecated)]
@@ -693,7 +697,37 @@ impl ::google_people::runtime::serde::Serialize for Everything {
         if let Some(v) = &self.when {
             map.serialize_entry("when", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self
+            .unknown_fields
+            .except(
+                &[
+                    "anything",
+                    "bigList",
+                    "bigMap",
+                    "blob",
+                    "blobs",
+                    "children",
+                    "day",
+                    "f32",
+                    "f64",
+                    "flag",
+                    "i32",
+                    "i64",
+                    "inline",
+                    "inlineList",
+                    "mask",
+                    "matrix",
+                    "old",
+                    "readOnlyField",
+                    "stamp",
+                    "str",
+                    "u32",
+                    "u64",
+                    "wait",
+                    "when",
+                ],
+            )
+        {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -811,7 +845,36 @@ impl ::google_people::runtime::json::ToJson for Everything {
             ::google_people::runtime::json::key(out, "\"when\":");
             ::google_people::runtime::json::ToJson::write_json(v, out);
         }
-        ::google_people::runtime::json::unknown(out, &self.unknown_fields);
+        ::google_people::runtime::json::unknown(
+            out,
+            &self.unknown_fields,
+            &[
+                "anything",
+                "bigList",
+                "bigMap",
+                "blob",
+                "blobs",
+                "children",
+                "day",
+                "f32",
+                "f64",
+                "flag",
+                "i32",
+                "i64",
+                "inline",
+                "inlineList",
+                "mask",
+                "matrix",
+                "old",
+                "readOnlyField",
+                "stamp",
+                "str",
+                "u32",
+                "u64",
+                "wait",
+                "when",
+            ],
+        );
         out.push(b'}');
     }
 }

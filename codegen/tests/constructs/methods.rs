@@ -14,7 +14,7 @@ pub struct BatchRequest {
     pub items: Option<Vec<Item>>,
     /// Fields of each item to update.
     pub update_mask: Option<::google_people::runtime::FieldMask<ItemField>>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: ::google_people::runtime::UnknownFields,
 }
 impl BatchRequest {
@@ -62,7 +62,7 @@ impl ::google_people::runtime::serde::Serialize for BatchRequest {
         if let Some(v) = &self.update_mask {
             map.serialize_entry("updateMask", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self.unknown_fields.except(&["items", "updateMask"]) {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -79,7 +79,11 @@ impl ::google_people::runtime::json::ToJson for BatchRequest {
             ::google_people::runtime::json::key(out, "\"updateMask\":");
             ::google_people::runtime::json::ToJson::write_json(v, out);
         }
-        ::google_people::runtime::json::unknown(out, &self.unknown_fields);
+        ::google_people::runtime::json::unknown(
+            out,
+            &self.unknown_fields,
+            &["items", "updateMask"],
+        );
         out.push(b'}');
     }
 }
@@ -121,7 +125,7 @@ pub struct Item {
     pub etag: Option<String>,
     pub name: Option<String>,
     pub size: Option<i64>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: ::google_people::runtime::UnknownFields,
 }
 impl Item {
@@ -175,7 +179,7 @@ impl ::google_people::runtime::serde::Serialize for Item {
                 >::new(v),
             )?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self.unknown_fields.except(&["etag", "name", "size"]) {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -198,7 +202,11 @@ impl ::google_people::runtime::json::ToJson for Item {
                 _,
             >>::write_json(v, out);
         }
-        ::google_people::runtime::json::unknown(out, &self.unknown_fields);
+        ::google_people::runtime::json::unknown(
+            out,
+            &self.unknown_fields,
+            &["etag", "name", "size"],
+        );
         out.push(b'}');
     }
 }
@@ -253,7 +261,7 @@ impl ::google_people::runtime::fill::Fill for Item {
 pub struct ItemList {
     pub items: Option<Vec<Item>>,
     pub next_page_token: Option<String>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: ::google_people::runtime::UnknownFields,
 }
 impl ItemList {
@@ -297,7 +305,7 @@ impl ::google_people::runtime::serde::Serialize for ItemList {
         if let Some(v) = &self.next_page_token {
             map.serialize_entry("nextPageToken", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self.unknown_fields.except(&["items", "nextPageToken"]) {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -314,7 +322,11 @@ impl ::google_people::runtime::json::ToJson for ItemList {
             ::google_people::runtime::json::key(out, "\"nextPageToken\":");
             ::google_people::runtime::json::ToJson::write_json(v, out);
         }
-        ::google_people::runtime::json::unknown(out, &self.unknown_fields);
+        ::google_people::runtime::json::unknown(
+            out,
+            &self.unknown_fields,
+            &["items", "nextPageToken"],
+        );
         out.push(b'}');
     }
 }

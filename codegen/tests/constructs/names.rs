@@ -28,7 +28,7 @@ pub struct Keywords {
     /// Clashes with the generated field.
     pub unknown_fields_2: Option<String>,
     pub x_y: Option<String>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: ::google_people::runtime::UnknownFields,
 }
 impl Keywords {
@@ -180,7 +180,29 @@ impl ::google_people::runtime::serde::Serialize for Keywords {
         if let Some(v) = &self.x_y {
             map.serialize_entry("x-y", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self
+            .unknown_fields
+            .except(
+                &[
+                    "$count",
+                    "3d",
+                    "@type",
+                    "HTTPServer",
+                    "a.b",
+                    "async",
+                    "fooBar",
+                    "foo_bar",
+                    "gen",
+                    "match",
+                    "move",
+                    "option",
+                    "self_ref",
+                    "type",
+                    "unknownFields",
+                    "x-y",
+                ],
+            )
+        {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -253,7 +275,28 @@ impl ::google_people::runtime::json::ToJson for Keywords {
             ::google_people::runtime::json::key(out, "\"x-y\":");
             ::google_people::runtime::json::ToJson::write_json(v, out);
         }
-        ::google_people::runtime::json::unknown(out, &self.unknown_fields);
+        ::google_people::runtime::json::unknown(
+            out,
+            &self.unknown_fields,
+            &[
+                "$count",
+                "3d",
+                "@type",
+                "HTTPServer",
+                "a.b",
+                "async",
+                "fooBar",
+                "foo_bar",
+                "gen",
+                "match",
+                "move",
+                "option",
+                "self_ref",
+                "type",
+                "unknownFields",
+                "x-y",
+            ],
+        );
         out.push(b'}');
     }
 }
@@ -363,7 +406,7 @@ impl ::google_people::runtime::fill::Fill for Keywords {
 #[non_exhaustive]
 pub struct OddValues {
     pub kind: Option<OddValuesKind>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: ::google_people::runtime::UnknownFields,
 }
 impl OddValues {
@@ -387,7 +430,7 @@ impl ::google_people::runtime::serde::Serialize for OddValues {
         if let Some(v) = &self.kind {
             map.serialize_entry("kind", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self.unknown_fields.except(&["kind"]) {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -400,7 +443,7 @@ impl ::google_people::runtime::json::ToJson for OddValues {
             ::google_people::runtime::json::key(out, "\"kind\":");
             ::google_people::runtime::json::ToJson::write_json(v, out);
         }
-        ::google_people::runtime::json::unknown(out, &self.unknown_fields);
+        ::google_people::runtime::json::unknown(out, &self.unknown_fields, &["kind"]);
         out.push(b'}');
     }
 }
@@ -438,7 +481,7 @@ impl ::google_people::runtime::fill::Fill for OddValues {
 #[non_exhaustive]
 pub struct Option2 {
     pub some: Option<String>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: ::google_people::runtime::UnknownFields,
 }
 impl Option2 {
@@ -462,7 +505,7 @@ impl ::google_people::runtime::serde::Serialize for Option2 {
         if let Some(v) = &self.some {
             map.serialize_entry("some", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self.unknown_fields.except(&["some"]) {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -475,7 +518,7 @@ impl ::google_people::runtime::json::ToJson for Option2 {
             ::google_people::runtime::json::key(out, "\"some\":");
             ::google_people::runtime::json::ToJson::write_json(v, out);
         }
-        ::google_people::runtime::json::unknown(out, &self.unknown_fields);
+        ::google_people::runtime::json::unknown(out, &self.unknown_fields, &["some"]);
         out.push(b'}');
     }
 }
@@ -514,7 +557,7 @@ pub struct Self_ {
     pub crate_: Option<String>,
     pub self_: Option<String>,
     pub super_: Option<String>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: ::google_people::runtime::UnknownFields,
 }
 impl Self_ {
@@ -554,7 +597,7 @@ impl ::google_people::runtime::serde::Serialize for Self_ {
         if let Some(v) = &self.super_ {
             map.serialize_entry("super", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self.unknown_fields.except(&["crate", "self", "super"]) {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -575,7 +618,11 @@ impl ::google_people::runtime::json::ToJson for Self_ {
             ::google_people::runtime::json::key(out, "\"super\":");
             ::google_people::runtime::json::ToJson::write_json(v, out);
         }
-        ::google_people::runtime::json::unknown(out, &self.unknown_fields);
+        ::google_people::runtime::json::unknown(
+            out,
+            &self.unknown_fields,
+            &["crate", "self", "super"],
+        );
         out.push(b'}');
     }
 }
@@ -622,7 +669,7 @@ impl ::google_people::runtime::fill::Fill for Self_ {
 #[non_exhaustive]
 pub struct OddNameSchema {
     pub v: Option<String>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: ::google_people::runtime::UnknownFields,
 }
 impl OddNameSchema {
@@ -646,7 +693,7 @@ impl ::google_people::runtime::serde::Serialize for OddNameSchema {
         if let Some(v) = &self.v {
             map.serialize_entry("v", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self.unknown_fields.except(&["v"]) {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -659,7 +706,7 @@ impl ::google_people::runtime::json::ToJson for OddNameSchema {
             ::google_people::runtime::json::key(out, "\"v\":");
             ::google_people::runtime::json::ToJson::write_json(v, out);
         }
-        ::google_people::runtime::json::unknown(out, &self.unknown_fields);
+        ::google_people::runtime::json::unknown(out, &self.unknown_fields, &["v"]);
         out.push(b'}');
     }
 }

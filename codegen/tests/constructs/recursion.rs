@@ -11,7 +11,7 @@ pub const BASE_URL: &str = "https://recursion.example.com/";
 #[non_exhaustive]
 pub struct Leaf {
     pub node: Option<Node>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: ::google_people::runtime::UnknownFields,
 }
 impl Leaf {
@@ -35,7 +35,7 @@ impl ::google_people::runtime::serde::Serialize for Leaf {
         if let Some(v) = &self.node {
             map.serialize_entry("node", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self.unknown_fields.except(&["node"]) {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -48,7 +48,7 @@ impl ::google_people::runtime::json::ToJson for Leaf {
             ::google_people::runtime::json::key(out, "\"node\":");
             ::google_people::runtime::json::ToJson::write_json(v, out);
         }
-        ::google_people::runtime::json::unknown(out, &self.unknown_fields);
+        ::google_people::runtime::json::unknown(out, &self.unknown_fields, &["node"]);
         out.push(b'}');
     }
 }
@@ -88,7 +88,7 @@ pub struct Node {
     pub children: Option<Vec<Node>>,
     pub next: Option<Box<Node>>,
     pub value: Option<String>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: ::google_people::runtime::UnknownFields,
 }
 impl Node {
@@ -132,7 +132,7 @@ impl ::google_people::runtime::serde::Serialize for Node {
         if let Some(v) = &self.value {
             map.serialize_entry("value", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self.unknown_fields.except(&["children", "next", "value"]) {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -153,7 +153,11 @@ impl ::google_people::runtime::json::ToJson for Node {
             ::google_people::runtime::json::key(out, "\"value\":");
             ::google_people::runtime::json::ToJson::write_json(v, out);
         }
-        ::google_people::runtime::json::unknown(out, &self.unknown_fields);
+        ::google_people::runtime::json::unknown(
+            out,
+            &self.unknown_fields,
+            &["children", "next", "value"],
+        );
         out.push(b'}');
     }
 }
@@ -196,7 +200,7 @@ impl ::google_people::runtime::fill::Fill for Node {
 #[non_exhaustive]
 pub struct Ping {
     pub pong: Option<Box<Pong>>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: ::google_people::runtime::UnknownFields,
 }
 impl Ping {
@@ -220,7 +224,7 @@ impl ::google_people::runtime::serde::Serialize for Ping {
         if let Some(v) = &self.pong {
             map.serialize_entry("pong", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self.unknown_fields.except(&["pong"]) {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -233,7 +237,7 @@ impl ::google_people::runtime::json::ToJson for Ping {
             ::google_people::runtime::json::key(out, "\"pong\":");
             ::google_people::runtime::json::ToJson::write_json(v, out);
         }
-        ::google_people::runtime::json::unknown(out, &self.unknown_fields);
+        ::google_people::runtime::json::unknown(out, &self.unknown_fields, &["pong"]);
         out.push(b'}');
     }
 }
@@ -267,7 +271,7 @@ impl ::google_people::runtime::fill::Fill for Ping {
 pub struct Pong {
     pub by_name: Option<::std::collections::BTreeMap<String, Ping>>,
     pub ping: Option<Box<Ping>>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: ::google_people::runtime::UnknownFields,
 }
 impl Pong {
@@ -304,7 +308,7 @@ impl ::google_people::runtime::serde::Serialize for Pong {
         if let Some(v) = &self.ping {
             map.serialize_entry("ping", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self.unknown_fields.except(&["byName", "ping"]) {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -321,7 +325,11 @@ impl ::google_people::runtime::json::ToJson for Pong {
             ::google_people::runtime::json::key(out, "\"ping\":");
             ::google_people::runtime::json::ToJson::write_json(v, out);
         }
-        ::google_people::runtime::json::unknown(out, &self.unknown_fields);
+        ::google_people::runtime::json::unknown(
+            out,
+            &self.unknown_fields,
+            &["byName", "ping"],
+        );
         out.push(b'}');
     }
 }

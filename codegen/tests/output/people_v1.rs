@@ -39,7 +39,7 @@ pub struct Address {
     /// * `work`
     /// * `other`
     pub r#type: Option<String>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 impl Address {
@@ -151,7 +151,25 @@ impl crate::runtime::serde::Serialize for Address {
         if let Some(v) = &self.r#type {
             map.serialize_entry("type", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self
+            .unknown_fields
+            .except(
+                &[
+                    "city",
+                    "country",
+                    "countryCode",
+                    "extendedAddress",
+                    "formattedType",
+                    "formattedValue",
+                    "metadata",
+                    "poBox",
+                    "postalCode",
+                    "region",
+                    "streetAddress",
+                    "type",
+                ],
+            )
+        {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -208,7 +226,24 @@ impl crate::runtime::json::ToJson for Address {
             crate::runtime::json::key(out, "\"type\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(
+            out,
+            &self.unknown_fields,
+            &[
+                "city",
+                "country",
+                "countryCode",
+                "extendedAddress",
+                "formattedType",
+                "formattedValue",
+                "metadata",
+                "poBox",
+                "postalCode",
+                "region",
+                "streetAddress",
+                "type",
+            ],
+        );
         out.push(b'}');
     }
 }
@@ -299,7 +334,7 @@ pub struct AgeRangeType {
     pub age_range: Option<AgeRangeTypeAgeRange>,
     /// Metadata about the age range.
     pub metadata: Option<FieldMetadata>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 impl AgeRangeType {
@@ -331,7 +366,7 @@ impl crate::runtime::serde::Serialize for AgeRangeType {
         if let Some(v) = &self.metadata {
             map.serialize_entry("metadata", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self.unknown_fields.except(&["ageRange", "metadata"]) {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -348,7 +383,11 @@ impl crate::runtime::json::ToJson for AgeRangeType {
             crate::runtime::json::key(out, "\"metadata\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(
+            out,
+            &self.unknown_fields,
+            &["ageRange", "metadata"],
+        );
         out.push(b'}');
     }
 }
@@ -423,7 +462,7 @@ pub struct BatchCreateContactsRequest {
     pub read_mask: Option<crate::runtime::FieldMask<PersonField>>,
     /// Optional. A mask of what source types to return in the post mutate read. Defaults to READ_SOURCE_TYPE_CONTACT and READ_SOURCE_TYPE_PROFILE if not set.
     pub sources: Option<Vec<ReadSourceType>>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 impl BatchCreateContactsRequest {
@@ -483,7 +522,7 @@ impl crate::runtime::serde::Serialize for BatchCreateContactsRequest {
         if let Some(v) = &self.sources {
             map.serialize_entry("sources", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self.unknown_fields.except(&["contacts", "readMask", "sources"]) {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -504,7 +543,11 @@ impl crate::runtime::json::ToJson for BatchCreateContactsRequest {
             crate::runtime::json::key(out, "\"sources\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(
+            out,
+            &self.unknown_fields,
+            &["contacts", "readMask", "sources"],
+        );
         out.push(b'}');
     }
 }
@@ -544,7 +587,7 @@ impl crate::runtime::fill::Fill for BatchCreateContactsRequest {
 pub struct BatchCreateContactsResponse {
     /// The contacts that were created, unless the request `read_mask` is empty.
     pub created_people: Option<Vec<PersonResponse>>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 impl BatchCreateContactsResponse {
@@ -578,7 +621,7 @@ impl crate::runtime::serde::Serialize for BatchCreateContactsResponse {
         if let Some(v) = &self.created_people {
             map.serialize_entry("createdPeople", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self.unknown_fields.except(&["createdPeople"]) {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -591,7 +634,7 @@ impl crate::runtime::json::ToJson for BatchCreateContactsResponse {
             crate::runtime::json::key(out, "\"createdPeople\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(out, &self.unknown_fields, &["createdPeople"]);
         out.push(b'}');
     }
 }
@@ -629,7 +672,7 @@ impl crate::runtime::fill::Fill for BatchCreateContactsResponse {
 pub struct BatchDeleteContactsRequest {
     /// Required. The resource names of the contact to delete. It's repeatable. Allows up to 500 resource names in a single request.
     pub resource_names: Option<Vec<String>>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 impl BatchDeleteContactsRequest {
@@ -666,7 +709,7 @@ impl crate::runtime::serde::Serialize for BatchDeleteContactsRequest {
         if let Some(v) = &self.resource_names {
             map.serialize_entry("resourceNames", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self.unknown_fields.except(&["resourceNames"]) {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -679,7 +722,7 @@ impl crate::runtime::json::ToJson for BatchDeleteContactsRequest {
             crate::runtime::json::key(out, "\"resourceNames\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(out, &self.unknown_fields, &["resourceNames"]);
         out.push(b'}');
     }
 }
@@ -713,7 +756,7 @@ impl crate::runtime::fill::Fill for BatchDeleteContactsRequest {
 pub struct BatchGetContactGroupsResponse {
     /// The list of responses for each requested contact group resource.
     pub responses: Option<Vec<ContactGroupResponse>>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 impl BatchGetContactGroupsResponse {
@@ -747,7 +790,7 @@ impl crate::runtime::serde::Serialize for BatchGetContactGroupsResponse {
         if let Some(v) = &self.responses {
             map.serialize_entry("responses", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self.unknown_fields.except(&["responses"]) {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -760,7 +803,7 @@ impl crate::runtime::json::ToJson for BatchGetContactGroupsResponse {
             crate::runtime::json::key(out, "\"responses\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(out, &self.unknown_fields, &["responses"]);
         out.push(b'}');
     }
 }
@@ -859,7 +902,7 @@ pub struct BatchUpdateContactsRequest {
     /// * urls
     /// * userDefined
     pub update_mask: Option<crate::runtime::FieldMask<PersonField>>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 impl BatchUpdateContactsRequest {
@@ -931,7 +974,10 @@ impl crate::runtime::serde::Serialize for BatchUpdateContactsRequest {
         if let Some(v) = &self.update_mask {
             map.serialize_entry("updateMask", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self
+            .unknown_fields
+            .except(&["contacts", "readMask", "sources", "updateMask"])
+        {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -956,7 +1002,11 @@ impl crate::runtime::json::ToJson for BatchUpdateContactsRequest {
             crate::runtime::json::key(out, "\"updateMask\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(
+            out,
+            &self.unknown_fields,
+            &["contacts", "readMask", "sources", "updateMask"],
+        );
         out.push(b'}');
     }
 }
@@ -997,7 +1047,7 @@ impl crate::runtime::fill::Fill for BatchUpdateContactsRequest {
 pub struct BatchUpdateContactsResponse {
     /// A map of resource names to the contacts that were updated, unless the request `read_mask` is empty.
     pub update_result: Option<::std::collections::BTreeMap<String, PersonResponse>>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 impl BatchUpdateContactsResponse {
@@ -1034,7 +1084,7 @@ impl crate::runtime::serde::Serialize for BatchUpdateContactsResponse {
         if let Some(v) = &self.update_result {
             map.serialize_entry("updateResult", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self.unknown_fields.except(&["updateResult"]) {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -1047,7 +1097,7 @@ impl crate::runtime::json::ToJson for BatchUpdateContactsResponse {
             crate::runtime::json::key(out, "\"updateResult\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(out, &self.unknown_fields, &["updateResult"]);
         out.push(b'}');
     }
 }
@@ -1089,7 +1139,7 @@ pub struct Biography {
     pub metadata: Option<FieldMetadata>,
     /// The short biography.
     pub value: Option<String>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 impl Biography {
@@ -1129,7 +1179,7 @@ impl crate::runtime::serde::Serialize for Biography {
         if let Some(v) = &self.value {
             map.serialize_entry("value", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self.unknown_fields.except(&["contentType", "metadata", "value"]) {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -1150,7 +1200,11 @@ impl crate::runtime::json::ToJson for Biography {
             crate::runtime::json::key(out, "\"value\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(
+            out,
+            &self.unknown_fields,
+            &["contentType", "metadata", "value"],
+        );
         out.push(b'}');
     }
 }
@@ -1202,7 +1256,7 @@ pub struct Birthday {
     /// Prefer to use the `date` field if set. A free-form string representing the user's birthday. This value is not validated.
     #[deprecated]
     pub text: Option<String>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 #[allow(deprecated)]
@@ -1245,7 +1299,7 @@ impl crate::runtime::serde::Serialize for Birthday {
         if let Some(v) = &self.text {
             map.serialize_entry("text", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self.unknown_fields.except(&["date", "metadata", "text"]) {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -1267,7 +1321,11 @@ impl crate::runtime::json::ToJson for Birthday {
             crate::runtime::json::key(out, "\"text\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(
+            out,
+            &self.unknown_fields,
+            &["date", "metadata", "text"],
+        );
         out.push(b'}');
     }
 }
@@ -1315,7 +1373,7 @@ pub struct BraggingRights {
     pub metadata: Option<FieldMetadata>,
     /// The bragging rights; for example, `climbed mount everest`.
     pub value: Option<String>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 #[allow(deprecated)]
@@ -1349,7 +1407,7 @@ impl crate::runtime::serde::Serialize for BraggingRights {
         if let Some(v) = &self.value {
             map.serialize_entry("value", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self.unknown_fields.except(&["metadata", "value"]) {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -1367,7 +1425,7 @@ impl crate::runtime::json::ToJson for BraggingRights {
             crate::runtime::json::key(out, "\"value\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(out, &self.unknown_fields, &["metadata", "value"]);
         out.push(b'}');
     }
 }
@@ -1420,7 +1478,7 @@ pub struct CalendarUrl {
     pub r#type: Option<String>,
     /// The calendar URL.
     pub url: Option<String>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 impl CalendarUrl {
@@ -1468,7 +1526,10 @@ impl crate::runtime::serde::Serialize for CalendarUrl {
         if let Some(v) = &self.url {
             map.serialize_entry("url", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self
+            .unknown_fields
+            .except(&["formattedType", "metadata", "type", "url"])
+        {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -1493,7 +1554,11 @@ impl crate::runtime::json::ToJson for CalendarUrl {
             crate::runtime::json::key(out, "\"url\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(
+            out,
+            &self.unknown_fields,
+            &["formattedType", "metadata", "type", "url"],
+        );
         out.push(b'}');
     }
 }
@@ -1546,7 +1611,7 @@ pub struct ClientData {
     pub metadata: Option<FieldMetadata>,
     /// The client specified value of the client data.
     pub value: Option<String>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 impl ClientData {
@@ -1586,7 +1651,7 @@ impl crate::runtime::serde::Serialize for ClientData {
         if let Some(v) = &self.value {
             map.serialize_entry("value", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self.unknown_fields.except(&["key", "metadata", "value"]) {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -1607,7 +1672,11 @@ impl crate::runtime::json::ToJson for ClientData {
             crate::runtime::json::key(out, "\"value\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(
+            out,
+            &self.unknown_fields,
+            &["key", "metadata", "value"],
+        );
         out.push(b'}');
     }
 }
@@ -1667,7 +1736,7 @@ pub struct ContactGroup {
     pub name: Option<String>,
     /// The resource name for the contact group, assigned by the server. An ASCII string, in the form of `contactGroups/{contact_group_id}`.
     pub resource_name: Option<String>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 impl ContactGroup {
@@ -1769,7 +1838,22 @@ impl crate::runtime::serde::Serialize for ContactGroup {
         if let Some(v) = &self.resource_name {
             map.serialize_entry("resourceName", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self
+            .unknown_fields
+            .except(
+                &[
+                    "clientData",
+                    "etag",
+                    "formattedName",
+                    "groupType",
+                    "memberCount",
+                    "memberResourceNames",
+                    "metadata",
+                    "name",
+                    "resourceName",
+                ],
+            )
+        {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -1814,7 +1898,21 @@ impl crate::runtime::json::ToJson for ContactGroup {
             crate::runtime::json::key(out, "\"resourceName\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(
+            out,
+            &self.unknown_fields,
+            &[
+                "clientData",
+                "etag",
+                "formattedName",
+                "groupType",
+                "memberCount",
+                "memberResourceNames",
+                "metadata",
+                "name",
+                "resourceName",
+            ],
+        );
         out.push(b'}');
     }
 }
@@ -1882,7 +1980,7 @@ pub struct ContactGroupMembership {
     pub contact_group_id: Option<String>,
     /// The resource name for the contact group, assigned by the server. An ASCII string, in the form of `contactGroups/{contact_group_id}`. Only contact_group_resource_name can be used for modifying memberships. Any contact group membership can be removed, but only user group or "myContacts" or "starred" system groups memberships can be added. A contact must always have at least one contact group membership.
     pub contact_group_resource_name: Option<String>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 #[allow(deprecated)]
@@ -1917,7 +2015,10 @@ impl crate::runtime::serde::Serialize for ContactGroupMembership {
         if let Some(v) = &self.contact_group_resource_name {
             map.serialize_entry("contactGroupResourceName", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self
+            .unknown_fields
+            .except(&["contactGroupId", "contactGroupResourceName"])
+        {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -1935,7 +2036,11 @@ impl crate::runtime::json::ToJson for ContactGroupMembership {
             crate::runtime::json::key(out, "\"contactGroupResourceName\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(
+            out,
+            &self.unknown_fields,
+            &["contactGroupId", "contactGroupResourceName"],
+        );
         out.push(b'}');
     }
 }
@@ -1984,7 +2089,7 @@ pub struct ContactGroupMetadata {
     pub deleted: Option<bool>,
     /// Output only. The time the group was last updated.
     pub update_time: Option<String>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 impl ContactGroupMetadata {
@@ -2016,7 +2121,7 @@ impl crate::runtime::serde::Serialize for ContactGroupMetadata {
         if let Some(v) = &self.update_time {
             map.serialize_entry("updateTime", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self.unknown_fields.except(&["deleted", "updateTime"]) {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -2033,7 +2138,11 @@ impl crate::runtime::json::ToJson for ContactGroupMetadata {
             crate::runtime::json::key(out, "\"updateTime\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(
+            out,
+            &self.unknown_fields,
+            &["deleted", "updateTime"],
+        );
         out.push(b'}');
     }
 }
@@ -2080,7 +2189,7 @@ pub struct ContactGroupResponse {
     pub requested_resource_name: Option<String>,
     /// The status of the response.
     pub status: Option<Status>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 impl ContactGroupResponse {
@@ -2120,7 +2229,10 @@ impl crate::runtime::serde::Serialize for ContactGroupResponse {
         if let Some(v) = &self.status {
             map.serialize_entry("status", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self
+            .unknown_fields
+            .except(&["contactGroup", "requestedResourceName", "status"])
+        {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -2141,7 +2253,11 @@ impl crate::runtime::json::ToJson for ContactGroupResponse {
             crate::runtime::json::key(out, "\"status\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(
+            out,
+            &self.unknown_fields,
+            &["contactGroup", "requestedResourceName", "status"],
+        );
         out.push(b'}');
     }
 }
@@ -2189,7 +2305,7 @@ impl crate::runtime::fill::Fill for ContactGroupResponse {
 pub struct ContactToCreate {
     /// Required. The person data to populate a newly created source.
     pub contact_person: Option<Person>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 impl ContactToCreate {
@@ -2213,7 +2329,7 @@ impl crate::runtime::serde::Serialize for ContactToCreate {
         if let Some(v) = &self.contact_person {
             map.serialize_entry("contactPerson", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self.unknown_fields.except(&["contactPerson"]) {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -2226,7 +2342,7 @@ impl crate::runtime::json::ToJson for ContactToCreate {
             crate::runtime::json::key(out, "\"contactPerson\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(out, &self.unknown_fields, &["contactPerson"]);
         out.push(b'}');
     }
 }
@@ -2302,7 +2418,7 @@ pub struct CopyOtherContactToMyContactsGroupRequest {
     pub read_mask: Option<crate::runtime::FieldMask<PersonField>>,
     /// Optional. A mask of what source types to return. Defaults to READ_SOURCE_TYPE_CONTACT and READ_SOURCE_TYPE_PROFILE if not set.
     pub sources: Option<Vec<ReadSourceType>>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 impl CopyOtherContactToMyContactsGroupRequest {
@@ -2352,7 +2468,7 @@ impl crate::runtime::serde::Serialize for CopyOtherContactToMyContactsGroupReque
         if let Some(v) = &self.sources {
             map.serialize_entry("sources", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self.unknown_fields.except(&["copyMask", "readMask", "sources"]) {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -2373,7 +2489,11 @@ impl crate::runtime::json::ToJson for CopyOtherContactToMyContactsGroupRequest {
             crate::runtime::json::key(out, "\"sources\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(
+            out,
+            &self.unknown_fields,
+            &["copyMask", "readMask", "sources"],
+        );
         out.push(b'}');
     }
 }
@@ -2414,7 +2534,7 @@ pub struct CoverPhoto {
     pub metadata: Option<FieldMetadata>,
     /// The URL of the cover photo.
     pub url: Option<String>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 impl CoverPhoto {
@@ -2454,7 +2574,7 @@ impl crate::runtime::serde::Serialize for CoverPhoto {
         if let Some(v) = &self.url {
             map.serialize_entry("url", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self.unknown_fields.except(&["default", "metadata", "url"]) {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -2475,7 +2595,11 @@ impl crate::runtime::json::ToJson for CoverPhoto {
             crate::runtime::json::key(out, "\"url\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(
+            out,
+            &self.unknown_fields,
+            &["default", "metadata", "url"],
+        );
         out.push(b'}');
     }
 }
@@ -2526,7 +2650,7 @@ pub struct CreateContactGroupRequest {
     /// * metadata
     /// * name
     pub read_group_fields: Option<crate::runtime::FieldMask<ContactGroupField>>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 impl CreateContactGroupRequest {
@@ -2561,7 +2685,7 @@ impl crate::runtime::serde::Serialize for CreateContactGroupRequest {
         if let Some(v) = &self.read_group_fields {
             map.serialize_entry("readGroupFields", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self.unknown_fields.except(&["contactGroup", "readGroupFields"]) {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -2578,7 +2702,11 @@ impl crate::runtime::json::ToJson for CreateContactGroupRequest {
             crate::runtime::json::key(out, "\"readGroupFields\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(
+            out,
+            &self.unknown_fields,
+            &["contactGroup", "readGroupFields"],
+        );
         out.push(b'}');
     }
 }
@@ -2629,7 +2757,7 @@ pub struct Date {
     pub month: Option<i32>,
     /// Year of the date. Must be from 1 to 9999, or 0 to specify a date without a year.
     pub year: Option<i32>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 impl Date {
@@ -2669,7 +2797,7 @@ impl crate::runtime::serde::Serialize for Date {
         if let Some(v) = &self.year {
             map.serialize_entry("year", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self.unknown_fields.except(&["day", "month", "year"]) {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -2690,7 +2818,11 @@ impl crate::runtime::json::ToJson for Date {
             crate::runtime::json::key(out, "\"year\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(
+            out,
+            &self.unknown_fields,
+            &["day", "month", "year"],
+        );
         out.push(b'}');
     }
 }
@@ -2726,7 +2858,7 @@ impl crate::runtime::fill::Fill for Date {
 pub struct DeleteContactPhotoResponse {
     /// The updated person, if person_fields is set in the DeleteContactPhotoRequest; otherwise this will be unset.
     pub person: Option<Person>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 impl DeleteContactPhotoResponse {
@@ -2756,7 +2888,7 @@ impl crate::runtime::serde::Serialize for DeleteContactPhotoResponse {
         if let Some(v) = &self.person {
             map.serialize_entry("person", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self.unknown_fields.except(&["person"]) {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -2769,7 +2901,7 @@ impl crate::runtime::json::ToJson for DeleteContactPhotoResponse {
             crate::runtime::json::key(out, "\"person\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(out, &self.unknown_fields, &["person"]);
         out.push(b'}');
     }
 }
@@ -2805,7 +2937,7 @@ impl crate::runtime::fill::Fill for DeleteContactPhotoResponse {
 pub struct DomainMembership {
     /// True if the person is in the viewer's Google Workspace domain.
     pub in_viewer_domain: Option<bool>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 impl DomainMembership {
@@ -2829,7 +2961,7 @@ impl crate::runtime::serde::Serialize for DomainMembership {
         if let Some(v) = &self.in_viewer_domain {
             map.serialize_entry("inViewerDomain", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self.unknown_fields.except(&["inViewerDomain"]) {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -2842,7 +2974,7 @@ impl crate::runtime::json::ToJson for DomainMembership {
             crate::runtime::json::key(out, "\"inViewerDomain\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(out, &self.unknown_fields, &["inViewerDomain"]);
         out.push(b'}');
     }
 }
@@ -2892,7 +3024,7 @@ pub struct EmailAddress {
     pub r#type: Option<String>,
     /// The email address.
     pub value: Option<String>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 impl EmailAddress {
@@ -2948,7 +3080,10 @@ impl crate::runtime::serde::Serialize for EmailAddress {
         if let Some(v) = &self.value {
             map.serialize_entry("value", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self
+            .unknown_fields
+            .except(&["displayName", "formattedType", "metadata", "type", "value"])
+        {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -2977,7 +3112,11 @@ impl crate::runtime::json::ToJson for EmailAddress {
             crate::runtime::json::key(out, "\"value\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(
+            out,
+            &self.unknown_fields,
+            &["displayName", "formattedType", "metadata", "type", "value"],
+        );
         out.push(b'}');
     }
 }
@@ -3031,7 +3170,7 @@ impl crate::runtime::fill::Fill for EmailAddress {
 #[derive(Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 pub struct Empty {
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 impl Empty {
@@ -3053,7 +3192,7 @@ impl crate::runtime::serde::Serialize for Empty {
     ) -> Result<S::Ok, S::Error> {
         use crate::runtime::serde::ser::SerializeMap as _;
         let mut map = serializer.serialize_map(None)?;
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self.unknown_fields.except(&[]) {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -3062,7 +3201,7 @@ impl crate::runtime::serde::Serialize for Empty {
 impl crate::runtime::json::ToJson for Empty {
     fn write_json(&self, out: &mut Vec<u8>) {
         out.push(b'{');
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(out, &self.unknown_fields, &[]);
         out.push(b'}');
     }
 }
@@ -3100,7 +3239,7 @@ pub struct Event {
     /// * `anniversary`
     /// * `other`
     pub r#type: Option<String>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 impl Event {
@@ -3148,7 +3287,10 @@ impl crate::runtime::serde::Serialize for Event {
         if let Some(v) = &self.r#type {
             map.serialize_entry("type", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self
+            .unknown_fields
+            .except(&["date", "formattedType", "metadata", "type"])
+        {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -3173,7 +3315,11 @@ impl crate::runtime::json::ToJson for Event {
             crate::runtime::json::key(out, "\"type\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(
+            out,
+            &self.unknown_fields,
+            &["date", "formattedType", "metadata", "type"],
+        );
         out.push(b'}');
     }
 }
@@ -3234,7 +3380,7 @@ pub struct ExternalId {
     pub r#type: Option<String>,
     /// The value of the external ID.
     pub value: Option<String>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 impl ExternalId {
@@ -3282,7 +3428,10 @@ impl crate::runtime::serde::Serialize for ExternalId {
         if let Some(v) = &self.value {
             map.serialize_entry("value", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self
+            .unknown_fields
+            .except(&["formattedType", "metadata", "type", "value"])
+        {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -3307,7 +3456,11 @@ impl crate::runtime::json::ToJson for ExternalId {
             crate::runtime::json::key(out, "\"value\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(
+            out,
+            &self.unknown_fields,
+            &["formattedType", "metadata", "type", "value"],
+        );
         out.push(b'}');
     }
 }
@@ -3364,7 +3517,7 @@ pub struct FieldMetadata {
     pub source_primary: Option<bool>,
     /// Output only. True if the field is verified; false if the field is unverified. A verified field is typically a name, email address, phone number, or website that has been confirmed to be owned by the person.
     pub verified: Option<bool>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 impl FieldMetadata {
@@ -3412,7 +3565,10 @@ impl crate::runtime::serde::Serialize for FieldMetadata {
         if let Some(v) = &self.verified {
             map.serialize_entry("verified", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self
+            .unknown_fields
+            .except(&["primary", "source", "sourcePrimary", "verified"])
+        {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -3437,7 +3593,11 @@ impl crate::runtime::json::ToJson for FieldMetadata {
             crate::runtime::json::key(out, "\"verified\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(
+            out,
+            &self.unknown_fields,
+            &["primary", "source", "sourcePrimary", "verified"],
+        );
         out.push(b'}');
     }
 }
@@ -3490,7 +3650,7 @@ pub struct FileAs {
     pub metadata: Option<FieldMetadata>,
     /// The file-as value
     pub value: Option<String>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 impl FileAs {
@@ -3522,7 +3682,7 @@ impl crate::runtime::serde::Serialize for FileAs {
         if let Some(v) = &self.value {
             map.serialize_entry("value", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self.unknown_fields.except(&["metadata", "value"]) {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -3539,7 +3699,7 @@ impl crate::runtime::json::ToJson for FileAs {
             crate::runtime::json::key(out, "\"value\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(out, &self.unknown_fields, &["metadata", "value"]);
         out.push(b'}');
     }
 }
@@ -3594,7 +3754,7 @@ pub struct Gender {
     /// * `female`
     /// * `unspecified`
     pub value: Option<String>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 impl Gender {
@@ -3642,7 +3802,10 @@ impl crate::runtime::serde::Serialize for Gender {
         if let Some(v) = &self.value {
             map.serialize_entry("value", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self
+            .unknown_fields
+            .except(&["addressMeAs", "formattedValue", "metadata", "value"])
+        {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -3667,7 +3830,11 @@ impl crate::runtime::json::ToJson for Gender {
             crate::runtime::json::key(out, "\"value\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(
+            out,
+            &self.unknown_fields,
+            &["addressMeAs", "formattedValue", "metadata", "value"],
+        );
         out.push(b'}');
     }
 }
@@ -3718,7 +3885,7 @@ impl crate::runtime::fill::Fill for Gender {
 pub struct GetPeopleResponse {
     /// The response for each requested resource name.
     pub responses: Option<Vec<PersonResponse>>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 impl GetPeopleResponse {
@@ -3752,7 +3919,7 @@ impl crate::runtime::serde::Serialize for GetPeopleResponse {
         if let Some(v) = &self.responses {
             map.serialize_entry("responses", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self.unknown_fields.except(&["responses"]) {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -3765,7 +3932,7 @@ impl crate::runtime::json::ToJson for GetPeopleResponse {
             crate::runtime::json::key(out, "\"responses\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(out, &self.unknown_fields, &["responses"]);
         out.push(b'}');
     }
 }
@@ -3805,7 +3972,7 @@ pub struct GroupClientData {
     pub key: Option<String>,
     /// The client specified value of the client data.
     pub value: Option<String>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 impl GroupClientData {
@@ -3837,7 +4004,7 @@ impl crate::runtime::serde::Serialize for GroupClientData {
         if let Some(v) = &self.value {
             map.serialize_entry("value", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self.unknown_fields.except(&["key", "value"]) {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -3854,7 +4021,7 @@ impl crate::runtime::json::ToJson for GroupClientData {
             crate::runtime::json::key(out, "\"value\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(out, &self.unknown_fields, &["key", "value"]);
         out.push(b'}');
     }
 }
@@ -3919,7 +4086,7 @@ pub struct ImClient {
     pub r#type: Option<String>,
     /// The user name used in the IM client.
     pub username: Option<String>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 impl ImClient {
@@ -3983,7 +4150,19 @@ impl crate::runtime::serde::Serialize for ImClient {
         if let Some(v) = &self.username {
             map.serialize_entry("username", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self
+            .unknown_fields
+            .except(
+                &[
+                    "formattedProtocol",
+                    "formattedType",
+                    "metadata",
+                    "protocol",
+                    "type",
+                    "username",
+                ],
+            )
+        {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -4016,7 +4195,18 @@ impl crate::runtime::json::ToJson for ImClient {
             crate::runtime::json::key(out, "\"username\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(
+            out,
+            &self.unknown_fields,
+            &[
+                "formattedProtocol",
+                "formattedType",
+                "metadata",
+                "protocol",
+                "type",
+                "username",
+            ],
+        );
         out.push(b'}');
     }
 }
@@ -4079,7 +4269,7 @@ pub struct Interest {
     pub metadata: Option<FieldMetadata>,
     /// The interest; for example, `stargazing`.
     pub value: Option<String>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 impl Interest {
@@ -4111,7 +4301,7 @@ impl crate::runtime::serde::Serialize for Interest {
         if let Some(v) = &self.value {
             map.serialize_entry("value", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self.unknown_fields.except(&["metadata", "value"]) {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -4128,7 +4318,7 @@ impl crate::runtime::json::ToJson for Interest {
             crate::runtime::json::key(out, "\"value\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(out, &self.unknown_fields, &["metadata", "value"]);
         out.push(b'}');
     }
 }
@@ -4179,7 +4369,7 @@ pub struct ListConnectionsResponse {
     /// **DEPRECATED** (Please use totalItems) The total number of people in the list without pagination.
     #[deprecated]
     pub total_people: Option<i32>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 #[allow(deprecated)]
@@ -4248,7 +4438,18 @@ impl crate::runtime::serde::Serialize for ListConnectionsResponse {
         if let Some(v) = &self.total_people {
             map.serialize_entry("totalPeople", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self
+            .unknown_fields
+            .except(
+                &[
+                    "connections",
+                    "nextPageToken",
+                    "nextSyncToken",
+                    "totalItems",
+                    "totalPeople",
+                ],
+            )
+        {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -4278,7 +4479,17 @@ impl crate::runtime::json::ToJson for ListConnectionsResponse {
             crate::runtime::json::key(out, "\"totalPeople\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(
+            out,
+            &self.unknown_fields,
+            &[
+                "connections",
+                "nextPageToken",
+                "nextSyncToken",
+                "totalItems",
+                "totalPeople",
+            ],
+        );
         out.push(b'}');
     }
 }
@@ -4336,7 +4547,7 @@ pub struct ListContactGroupsResponse {
     pub next_sync_token: Option<String>,
     /// The total number of items in the list without pagination.
     pub total_items: Option<i32>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 impl ListContactGroupsResponse {
@@ -4394,7 +4605,10 @@ impl crate::runtime::serde::Serialize for ListContactGroupsResponse {
         if let Some(v) = &self.total_items {
             map.serialize_entry("totalItems", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self
+            .unknown_fields
+            .except(&["contactGroups", "nextPageToken", "nextSyncToken", "totalItems"])
+        {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -4419,7 +4633,11 @@ impl crate::runtime::json::ToJson for ListContactGroupsResponse {
             crate::runtime::json::key(out, "\"totalItems\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(
+            out,
+            &self.unknown_fields,
+            &["contactGroups", "nextPageToken", "nextSyncToken", "totalItems"],
+        );
         out.push(b'}');
     }
 }
@@ -4472,7 +4690,7 @@ pub struct ListDirectoryPeopleResponse {
     pub next_sync_token: Option<String>,
     /// The list of people in the domain directory.
     pub people: Option<Vec<Person>>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 impl ListDirectoryPeopleResponse {
@@ -4522,7 +4740,10 @@ impl crate::runtime::serde::Serialize for ListDirectoryPeopleResponse {
         if let Some(v) = &self.people {
             map.serialize_entry("people", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self
+            .unknown_fields
+            .except(&["nextPageToken", "nextSyncToken", "people"])
+        {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -4543,7 +4764,11 @@ impl crate::runtime::json::ToJson for ListDirectoryPeopleResponse {
             crate::runtime::json::key(out, "\"people\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(
+            out,
+            &self.unknown_fields,
+            &["nextPageToken", "nextSyncToken", "people"],
+        );
         out.push(b'}');
     }
 }
@@ -4597,7 +4822,7 @@ pub struct ListOtherContactsResponse {
     pub other_contacts: Option<Vec<Person>>,
     /// The total number of other contacts in the list without pagination.
     pub total_size: Option<i32>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 impl ListOtherContactsResponse {
@@ -4655,7 +4880,10 @@ impl crate::runtime::serde::Serialize for ListOtherContactsResponse {
         if let Some(v) = &self.total_size {
             map.serialize_entry("totalSize", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self
+            .unknown_fields
+            .except(&["nextPageToken", "nextSyncToken", "otherContacts", "totalSize"])
+        {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -4680,7 +4908,11 @@ impl crate::runtime::json::ToJson for ListOtherContactsResponse {
             crate::runtime::json::key(out, "\"totalSize\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(
+            out,
+            &self.unknown_fields,
+            &["nextPageToken", "nextSyncToken", "otherContacts", "totalSize"],
+        );
         out.push(b'}');
     }
 }
@@ -4731,7 +4963,7 @@ pub struct Locale {
     pub metadata: Option<FieldMetadata>,
     /// The well-formed [IETF BCP 47](https://tools.ietf.org/html/bcp47) language tag representing the locale.
     pub value: Option<String>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 impl Locale {
@@ -4763,7 +4995,7 @@ impl crate::runtime::serde::Serialize for Locale {
         if let Some(v) = &self.value {
             map.serialize_entry("value", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self.unknown_fields.except(&["metadata", "value"]) {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -4780,7 +5012,7 @@ impl crate::runtime::json::ToJson for Locale {
             crate::runtime::json::key(out, "\"value\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(out, &self.unknown_fields, &["metadata", "value"]);
         out.push(b'}');
     }
 }
@@ -4838,7 +5070,7 @@ pub struct Location {
     pub r#type: Option<String>,
     /// The free-form value of the location.
     pub value: Option<String>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 impl Location {
@@ -4918,7 +5150,21 @@ impl crate::runtime::serde::Serialize for Location {
         if let Some(v) = &self.value {
             map.serialize_entry("value", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self
+            .unknown_fields
+            .except(
+                &[
+                    "buildingId",
+                    "current",
+                    "deskCode",
+                    "floor",
+                    "floorSection",
+                    "metadata",
+                    "type",
+                    "value",
+                ],
+            )
+        {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -4959,7 +5205,20 @@ impl crate::runtime::json::ToJson for Location {
             crate::runtime::json::key(out, "\"value\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(
+            out,
+            &self.unknown_fields,
+            &[
+                "buildingId",
+                "current",
+                "deskCode",
+                "floor",
+                "floorSection",
+                "metadata",
+                "type",
+                "value",
+            ],
+        );
         out.push(b'}');
     }
 }
@@ -5034,7 +5293,7 @@ pub struct Membership {
     pub domain_membership: Option<DomainMembership>,
     /// Metadata about the membership.
     pub metadata: Option<FieldMetadata>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 impl Membership {
@@ -5077,7 +5336,10 @@ impl crate::runtime::serde::Serialize for Membership {
         if let Some(v) = &self.metadata {
             map.serialize_entry("metadata", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self
+            .unknown_fields
+            .except(&["contactGroupMembership", "domainMembership", "metadata"])
+        {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -5098,7 +5360,11 @@ impl crate::runtime::json::ToJson for Membership {
             crate::runtime::json::key(out, "\"metadata\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(
+            out,
+            &self.unknown_fields,
+            &["contactGroupMembership", "domainMembership", "metadata"],
+        );
         out.push(b'}');
     }
 }
@@ -5150,7 +5416,7 @@ pub struct MiscKeyword {
     pub r#type: Option<MiscKeywordType>,
     /// The value of the miscellaneous keyword.
     pub value: Option<String>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 impl MiscKeyword {
@@ -5198,7 +5464,10 @@ impl crate::runtime::serde::Serialize for MiscKeyword {
         if let Some(v) = &self.value {
             map.serialize_entry("value", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self
+            .unknown_fields
+            .except(&["formattedType", "metadata", "type", "value"])
+        {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -5223,7 +5492,11 @@ impl crate::runtime::json::ToJson for MiscKeyword {
             crate::runtime::json::key(out, "\"value\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(
+            out,
+            &self.unknown_fields,
+            &["formattedType", "metadata", "type", "value"],
+        );
         out.push(b'}');
     }
 }
@@ -5276,7 +5549,7 @@ pub struct ModifyContactGroupMembersRequest {
     pub resource_names_to_add: Option<Vec<String>>,
     /// Optional. The resource names of the contact people to remove in the form of `people/{person_id}`. The total number of resource names in `resource_names_to_add` and `resource_names_to_remove` must be less than or equal to 1000.
     pub resource_names_to_remove: Option<Vec<String>>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 impl ModifyContactGroupMembersRequest {
@@ -5316,7 +5589,10 @@ impl crate::runtime::serde::Serialize for ModifyContactGroupMembersRequest {
         if let Some(v) = &self.resource_names_to_remove {
             map.serialize_entry("resourceNamesToRemove", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self
+            .unknown_fields
+            .except(&["resourceNamesToAdd", "resourceNamesToRemove"])
+        {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -5333,7 +5609,11 @@ impl crate::runtime::json::ToJson for ModifyContactGroupMembersRequest {
             crate::runtime::json::key(out, "\"resourceNamesToRemove\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(
+            out,
+            &self.unknown_fields,
+            &["resourceNamesToAdd", "resourceNamesToRemove"],
+        );
         out.push(b'}');
     }
 }
@@ -5372,7 +5652,7 @@ pub struct ModifyContactGroupMembersResponse {
     pub can_not_remove_last_contact_group_resource_names: Option<Vec<String>>,
     /// The contact people resource names that were not found.
     pub not_found_resource_names: Option<Vec<String>>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 impl ModifyContactGroupMembersResponse {
@@ -5423,7 +5703,12 @@ impl crate::runtime::serde::Serialize for ModifyContactGroupMembersResponse {
         if let Some(v) = &self.not_found_resource_names {
             map.serialize_entry("notFoundResourceNames", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self
+            .unknown_fields
+            .except(
+                &["canNotRemoveLastContactGroupResourceNames", "notFoundResourceNames"],
+            )
+        {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -5443,7 +5728,11 @@ impl crate::runtime::json::ToJson for ModifyContactGroupMembersResponse {
             crate::runtime::json::key(out, "\"notFoundResourceNames\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(
+            out,
+            &self.unknown_fields,
+            &["canNotRemoveLastContactGroupResourceNames", "notFoundResourceNames"],
+        );
         out.push(b'}');
     }
 }
@@ -5511,7 +5800,7 @@ pub struct Name {
     pub phonetic_middle_name: Option<String>,
     /// The free form name value.
     pub unstructured_name: Option<String>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 impl Name {
@@ -5647,7 +5936,28 @@ impl crate::runtime::serde::Serialize for Name {
         if let Some(v) = &self.unstructured_name {
             map.serialize_entry("unstructuredName", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self
+            .unknown_fields
+            .except(
+                &[
+                    "displayName",
+                    "displayNameLastFirst",
+                    "familyName",
+                    "givenName",
+                    "honorificPrefix",
+                    "honorificSuffix",
+                    "metadata",
+                    "middleName",
+                    "phoneticFamilyName",
+                    "phoneticFullName",
+                    "phoneticGivenName",
+                    "phoneticHonorificPrefix",
+                    "phoneticHonorificSuffix",
+                    "phoneticMiddleName",
+                    "unstructuredName",
+                ],
+            )
+        {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -5716,7 +6026,27 @@ impl crate::runtime::json::ToJson for Name {
             crate::runtime::json::key(out, "\"unstructuredName\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(
+            out,
+            &self.unknown_fields,
+            &[
+                "displayName",
+                "displayNameLastFirst",
+                "familyName",
+                "givenName",
+                "honorificPrefix",
+                "honorificSuffix",
+                "metadata",
+                "middleName",
+                "phoneticFamilyName",
+                "phoneticFullName",
+                "phoneticGivenName",
+                "phoneticHonorificPrefix",
+                "phoneticHonorificSuffix",
+                "phoneticMiddleName",
+                "unstructuredName",
+            ],
+        );
         out.push(b'}');
     }
 }
@@ -5832,7 +6162,7 @@ pub struct Nickname {
     pub r#type: Option<NicknameType>,
     /// The nickname.
     pub value: Option<String>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 impl Nickname {
@@ -5872,7 +6202,7 @@ impl crate::runtime::serde::Serialize for Nickname {
         if let Some(v) = &self.value {
             map.serialize_entry("value", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self.unknown_fields.except(&["metadata", "type", "value"]) {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -5893,7 +6223,11 @@ impl crate::runtime::json::ToJson for Nickname {
             crate::runtime::json::key(out, "\"value\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(
+            out,
+            &self.unknown_fields,
+            &["metadata", "type", "value"],
+        );
         out.push(b'}');
     }
 }
@@ -5941,7 +6275,7 @@ pub struct Occupation {
     pub metadata: Option<FieldMetadata>,
     /// The occupation; for example, `carpenter`.
     pub value: Option<String>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 impl Occupation {
@@ -5973,7 +6307,7 @@ impl crate::runtime::serde::Serialize for Occupation {
         if let Some(v) = &self.value {
             map.serialize_entry("value", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self.unknown_fields.except(&["metadata", "value"]) {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -5990,7 +6324,7 @@ impl crate::runtime::json::ToJson for Occupation {
             crate::runtime::json::key(out, "\"value\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(out, &self.unknown_fields, &["metadata", "value"]);
         out.push(b'}');
     }
 }
@@ -6064,7 +6398,7 @@ pub struct Organization {
     /// * `work`
     /// * `school`
     pub r#type: Option<String>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 impl Organization {
@@ -6208,7 +6542,29 @@ impl crate::runtime::serde::Serialize for Organization {
         if let Some(v) = &self.r#type {
             map.serialize_entry("type", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self
+            .unknown_fields
+            .except(
+                &[
+                    "costCenter",
+                    "current",
+                    "department",
+                    "domain",
+                    "endDate",
+                    "formattedType",
+                    "fullTimeEquivalentMillipercent",
+                    "jobDescription",
+                    "location",
+                    "metadata",
+                    "name",
+                    "phoneticName",
+                    "startDate",
+                    "symbol",
+                    "title",
+                    "type",
+                ],
+            )
+        {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -6281,7 +6637,28 @@ impl crate::runtime::json::ToJson for Organization {
             crate::runtime::json::key(out, "\"type\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(
+            out,
+            &self.unknown_fields,
+            &[
+                "costCenter",
+                "current",
+                "department",
+                "domain",
+                "endDate",
+                "formattedType",
+                "fullTimeEquivalentMillipercent",
+                "jobDescription",
+                "location",
+                "metadata",
+                "name",
+                "phoneticName",
+                "startDate",
+                "symbol",
+                "title",
+                "type",
+            ],
+        );
         out.push(b'}');
     }
 }
@@ -6467,7 +6844,7 @@ pub struct Person {
     pub urls: Option<Vec<Url>>,
     /// The person's user defined data.
     pub user_defined: Option<Vec<UserDefined>>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 #[allow(deprecated)]
@@ -6937,7 +7314,51 @@ impl crate::runtime::serde::Serialize for Person {
         if let Some(v) = &self.user_defined {
             map.serialize_entry("userDefined", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self
+            .unknown_fields
+            .except(
+                &[
+                    "addresses",
+                    "ageRange",
+                    "ageRanges",
+                    "biographies",
+                    "birthdays",
+                    "braggingRights",
+                    "calendarUrls",
+                    "clientData",
+                    "coverPhotos",
+                    "emailAddresses",
+                    "etag",
+                    "events",
+                    "externalIds",
+                    "fileAses",
+                    "genders",
+                    "imClients",
+                    "interests",
+                    "locales",
+                    "locations",
+                    "memberships",
+                    "metadata",
+                    "miscKeywords",
+                    "names",
+                    "nicknames",
+                    "occupations",
+                    "organizations",
+                    "phoneNumbers",
+                    "photos",
+                    "relations",
+                    "relationshipInterests",
+                    "relationshipStatuses",
+                    "residences",
+                    "resourceName",
+                    "sipAddresses",
+                    "skills",
+                    "taglines",
+                    "urls",
+                    "userDefined",
+                ],
+            )
+        {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -7099,7 +7520,50 @@ impl crate::runtime::json::ToJson for Person {
             crate::runtime::json::key(out, "\"userDefined\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(
+            out,
+            &self.unknown_fields,
+            &[
+                "addresses",
+                "ageRange",
+                "ageRanges",
+                "biographies",
+                "birthdays",
+                "braggingRights",
+                "calendarUrls",
+                "clientData",
+                "coverPhotos",
+                "emailAddresses",
+                "etag",
+                "events",
+                "externalIds",
+                "fileAses",
+                "genders",
+                "imClients",
+                "interests",
+                "locales",
+                "locations",
+                "memberships",
+                "metadata",
+                "miscKeywords",
+                "names",
+                "nicknames",
+                "occupations",
+                "organizations",
+                "phoneNumbers",
+                "photos",
+                "relations",
+                "relationshipInterests",
+                "relationshipStatuses",
+                "residences",
+                "resourceName",
+                "sipAddresses",
+                "skills",
+                "taglines",
+                "urls",
+                "userDefined",
+            ],
+        );
         out.push(b'}');
     }
 }
@@ -7328,7 +7792,7 @@ pub struct PersonMetadata {
     pub previous_resource_names: Option<Vec<String>>,
     /// The sources of data for the person.
     pub sources: Option<Vec<Source>>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 #[allow(deprecated)]
@@ -7401,7 +7865,18 @@ impl crate::runtime::serde::Serialize for PersonMetadata {
         if let Some(v) = &self.sources {
             map.serialize_entry("sources", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self
+            .unknown_fields
+            .except(
+                &[
+                    "deleted",
+                    "linkedPeopleResourceNames",
+                    "objectType",
+                    "previousResourceNames",
+                    "sources",
+                ],
+            )
+        {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -7431,7 +7906,17 @@ impl crate::runtime::json::ToJson for PersonMetadata {
             crate::runtime::json::key(out, "\"sources\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(
+            out,
+            &self.unknown_fields,
+            &[
+                "deleted",
+                "linkedPeopleResourceNames",
+                "objectType",
+                "previousResourceNames",
+                "sources",
+            ],
+        );
         out.push(b'}');
     }
 }
@@ -7495,7 +7980,7 @@ pub struct PersonResponse {
     pub requested_resource_name: Option<String>,
     /// The status of the response.
     pub status: Option<Status>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 #[allow(deprecated)]
@@ -7546,7 +8031,10 @@ impl crate::runtime::serde::Serialize for PersonResponse {
         if let Some(v) = &self.status {
             map.serialize_entry("status", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self
+            .unknown_fields
+            .except(&["httpStatusCode", "person", "requestedResourceName", "status"])
+        {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -7572,7 +8060,11 @@ impl crate::runtime::json::ToJson for PersonResponse {
             crate::runtime::json::key(out, "\"status\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(
+            out,
+            &self.unknown_fields,
+            &["httpStatusCode", "person", "requestedResourceName", "status"],
+        );
         out.push(b'}');
     }
 }
@@ -7642,7 +8134,7 @@ pub struct PhoneNumber {
     pub r#type: Option<String>,
     /// The phone number.
     pub value: Option<String>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 impl PhoneNumber {
@@ -7698,7 +8190,10 @@ impl crate::runtime::serde::Serialize for PhoneNumber {
         if let Some(v) = &self.value {
             map.serialize_entry("value", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self
+            .unknown_fields
+            .except(&["canonicalForm", "formattedType", "metadata", "type", "value"])
+        {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -7727,7 +8222,11 @@ impl crate::runtime::json::ToJson for PhoneNumber {
             crate::runtime::json::key(out, "\"value\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(
+            out,
+            &self.unknown_fields,
+            &["canonicalForm", "formattedType", "metadata", "type", "value"],
+        );
         out.push(b'}');
     }
 }
@@ -7787,7 +8286,7 @@ pub struct Photo {
     pub metadata: Option<FieldMetadata>,
     /// The URL of the photo. You can change the desired size by appending a query parameter `sz={size}` at the end of the url, where {size} is the size in pixels. Example: <https://lh3.googleusercontent.com/-T_wVWLlmg7w/AAAAAAAAAAI/AAAAAAAABa8/00gzXvDBYqw/s100/photo.jpg?sz=50>
     pub url: Option<String>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 impl Photo {
@@ -7827,7 +8326,7 @@ impl crate::runtime::serde::Serialize for Photo {
         if let Some(v) = &self.url {
             map.serialize_entry("url", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self.unknown_fields.except(&["default", "metadata", "url"]) {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -7848,7 +8347,11 @@ impl crate::runtime::json::ToJson for Photo {
             crate::runtime::json::key(out, "\"url\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(
+            out,
+            &self.unknown_fields,
+            &["default", "metadata", "url"],
+        );
         out.push(b'}');
     }
 }
@@ -7894,7 +8397,7 @@ pub struct ProfileMetadata {
     pub object_type: Option<PersonMetadataObjectType>,
     /// Output only. The user types.
     pub user_types: Option<Vec<ProfileMetadataUserTypes>>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 impl ProfileMetadata {
@@ -7930,7 +8433,7 @@ impl crate::runtime::serde::Serialize for ProfileMetadata {
         if let Some(v) = &self.user_types {
             map.serialize_entry("userTypes", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self.unknown_fields.except(&["objectType", "userTypes"]) {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -7947,7 +8450,11 @@ impl crate::runtime::json::ToJson for ProfileMetadata {
             crate::runtime::json::key(out, "\"userTypes\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(
+            out,
+            &self.unknown_fields,
+            &["objectType", "userTypes"],
+        );
         out.push(b'}');
     }
 }
@@ -8007,7 +8514,7 @@ pub struct Relation {
     /// * `referredBy`
     /// * `partner`
     pub r#type: Option<String>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 impl Relation {
@@ -8055,7 +8562,10 @@ impl crate::runtime::serde::Serialize for Relation {
         if let Some(v) = &self.r#type {
             map.serialize_entry("type", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self
+            .unknown_fields
+            .except(&["formattedType", "metadata", "person", "type"])
+        {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -8080,7 +8590,11 @@ impl crate::runtime::json::ToJson for Relation {
             crate::runtime::json::key(out, "\"type\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(
+            out,
+            &self.unknown_fields,
+            &["formattedType", "metadata", "person", "type"],
+        );
         out.push(b'}');
     }
 }
@@ -8142,7 +8656,7 @@ pub struct RelationshipInterest {
     /// * `relationship`
     /// * `networking`
     pub value: Option<String>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 #[allow(deprecated)]
@@ -8184,7 +8698,10 @@ impl crate::runtime::serde::Serialize for RelationshipInterest {
         if let Some(v) = &self.value {
             map.serialize_entry("value", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self
+            .unknown_fields
+            .except(&["formattedValue", "metadata", "value"])
+        {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -8206,7 +8723,11 @@ impl crate::runtime::json::ToJson for RelationshipInterest {
             crate::runtime::json::key(out, "\"value\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(
+            out,
+            &self.unknown_fields,
+            &["formattedValue", "metadata", "value"],
+        );
         out.push(b'}');
     }
 }
@@ -8270,7 +8791,7 @@ pub struct RelationshipStatus {
     /// * `inDomesticPartnership`
     /// * `inCivilUnion`
     pub value: Option<String>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 #[allow(deprecated)]
@@ -8312,7 +8833,10 @@ impl crate::runtime::serde::Serialize for RelationshipStatus {
         if let Some(v) = &self.value {
             map.serialize_entry("value", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self
+            .unknown_fields
+            .except(&["formattedValue", "metadata", "value"])
+        {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -8334,7 +8858,11 @@ impl crate::runtime::json::ToJson for RelationshipStatus {
             crate::runtime::json::key(out, "\"value\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(
+            out,
+            &self.unknown_fields,
+            &["formattedValue", "metadata", "value"],
+        );
         out.push(b'}');
     }
 }
@@ -8388,7 +8916,7 @@ pub struct Residence {
     pub metadata: Option<FieldMetadata>,
     /// The address of the residence.
     pub value: Option<String>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 #[allow(deprecated)]
@@ -8430,7 +8958,7 @@ impl crate::runtime::serde::Serialize for Residence {
         if let Some(v) = &self.value {
             map.serialize_entry("value", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self.unknown_fields.except(&["current", "metadata", "value"]) {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -8452,7 +8980,11 @@ impl crate::runtime::json::ToJson for Residence {
             crate::runtime::json::key(out, "\"value\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(
+            out,
+            &self.unknown_fields,
+            &["current", "metadata", "value"],
+        );
         out.push(b'}');
     }
 }
@@ -8504,7 +9036,7 @@ pub struct SearchDirectoryPeopleResponse {
     pub people: Option<Vec<Person>>,
     /// The total number of items in the list without pagination.
     pub total_size: Option<i32>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 impl SearchDirectoryPeopleResponse {
@@ -8554,7 +9086,10 @@ impl crate::runtime::serde::Serialize for SearchDirectoryPeopleResponse {
         if let Some(v) = &self.total_size {
             map.serialize_entry("totalSize", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self
+            .unknown_fields
+            .except(&["nextPageToken", "people", "totalSize"])
+        {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -8575,7 +9110,11 @@ impl crate::runtime::json::ToJson for SearchDirectoryPeopleResponse {
             crate::runtime::json::key(out, "\"totalSize\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(
+            out,
+            &self.unknown_fields,
+            &["nextPageToken", "people", "totalSize"],
+        );
         out.push(b'}');
     }
 }
@@ -8619,7 +9158,7 @@ impl crate::runtime::fill::Fill for SearchDirectoryPeopleResponse {
 pub struct SearchResponse {
     /// The results of the request.
     pub results: Option<Vec<SearchResult>>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 impl SearchResponse {
@@ -8653,7 +9192,7 @@ impl crate::runtime::serde::Serialize for SearchResponse {
         if let Some(v) = &self.results {
             map.serialize_entry("results", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self.unknown_fields.except(&["results"]) {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -8666,7 +9205,7 @@ impl crate::runtime::json::ToJson for SearchResponse {
             crate::runtime::json::key(out, "\"results\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(out, &self.unknown_fields, &["results"]);
         out.push(b'}');
     }
 }
@@ -8704,7 +9243,7 @@ impl crate::runtime::fill::Fill for SearchResponse {
 pub struct SearchResult {
     /// The matched Person.
     pub person: Option<Person>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 impl SearchResult {
@@ -8728,7 +9267,7 @@ impl crate::runtime::serde::Serialize for SearchResult {
         if let Some(v) = &self.person {
             map.serialize_entry("person", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self.unknown_fields.except(&["person"]) {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -8741,7 +9280,7 @@ impl crate::runtime::json::ToJson for SearchResult {
             crate::runtime::json::key(out, "\"person\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(out, &self.unknown_fields, &["person"]);
         out.push(b'}');
     }
 }
@@ -8788,7 +9327,7 @@ pub struct SipAddress {
     pub r#type: Option<String>,
     /// The SIP address in the [RFC 3261 19.1](https://tools.ietf.org/html/rfc3261#section-19.1) SIP URI format.
     pub value: Option<String>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 impl SipAddress {
@@ -8836,7 +9375,10 @@ impl crate::runtime::serde::Serialize for SipAddress {
         if let Some(v) = &self.value {
             map.serialize_entry("value", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self
+            .unknown_fields
+            .except(&["formattedType", "metadata", "type", "value"])
+        {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -8861,7 +9403,11 @@ impl crate::runtime::json::ToJson for SipAddress {
             crate::runtime::json::key(out, "\"value\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(
+            out,
+            &self.unknown_fields,
+            &["formattedType", "metadata", "type", "value"],
+        );
         out.push(b'}');
     }
 }
@@ -8914,7 +9460,7 @@ pub struct Skill {
     pub metadata: Option<FieldMetadata>,
     /// The skill; for example, `underwater basket weaving`.
     pub value: Option<String>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 impl Skill {
@@ -8946,7 +9492,7 @@ impl crate::runtime::serde::Serialize for Skill {
         if let Some(v) = &self.value {
             map.serialize_entry("value", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self.unknown_fields.except(&["metadata", "value"]) {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -8963,7 +9509,7 @@ impl crate::runtime::json::ToJson for Skill {
             crate::runtime::json::key(out, "\"value\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(out, &self.unknown_fields, &["metadata", "value"]);
         out.push(b'}');
     }
 }
@@ -9012,7 +9558,7 @@ pub struct Source {
     pub r#type: Option<SourceType>,
     /// Output only. **Only populated in `person.metadata.sources`.** Last update timestamp of this source.
     pub update_time: Option<String>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 impl Source {
@@ -9068,7 +9614,10 @@ impl crate::runtime::serde::Serialize for Source {
         if let Some(v) = &self.update_time {
             map.serialize_entry("updateTime", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self
+            .unknown_fields
+            .except(&["etag", "id", "profileMetadata", "type", "updateTime"])
+        {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -9097,7 +9646,11 @@ impl crate::runtime::json::ToJson for Source {
             crate::runtime::json::key(out, "\"updateTime\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(
+            out,
+            &self.unknown_fields,
+            &["etag", "id", "profileMetadata", "type", "updateTime"],
+        );
         out.push(b'}');
     }
 }
@@ -9157,7 +9710,7 @@ pub struct Status {
     >,
     /// A developer-facing error message, which should be in English. Any user-facing error message should be localized and sent in the google.rpc.Status.details field, or localized by the client.
     pub message: Option<String>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 impl Status {
@@ -9203,7 +9756,7 @@ impl crate::runtime::serde::Serialize for Status {
         if let Some(v) = &self.message {
             map.serialize_entry("message", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self.unknown_fields.except(&["code", "details", "message"]) {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -9224,7 +9777,11 @@ impl crate::runtime::json::ToJson for Status {
             crate::runtime::json::key(out, "\"message\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(
+            out,
+            &self.unknown_fields,
+            &["code", "details", "message"],
+        );
         out.push(b'}');
     }
 }
@@ -9268,7 +9825,7 @@ pub struct Tagline {
     pub metadata: Option<FieldMetadata>,
     /// The tagline.
     pub value: Option<String>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 #[allow(deprecated)]
@@ -9302,7 +9859,7 @@ impl crate::runtime::serde::Serialize for Tagline {
         if let Some(v) = &self.value {
             map.serialize_entry("value", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self.unknown_fields.except(&["metadata", "value"]) {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -9320,7 +9877,7 @@ impl crate::runtime::json::ToJson for Tagline {
             crate::runtime::json::key(out, "\"value\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(out, &self.unknown_fields, &["metadata", "value"]);
         out.push(b'}');
     }
 }
@@ -9376,7 +9933,7 @@ pub struct UpdateContactGroupRequest {
     /// * clientData
     /// * name
     pub update_group_fields: Option<crate::runtime::FieldMask<ContactGroupField>>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 impl UpdateContactGroupRequest {
@@ -9422,7 +9979,10 @@ impl crate::runtime::serde::Serialize for UpdateContactGroupRequest {
         if let Some(v) = &self.update_group_fields {
             map.serialize_entry("updateGroupFields", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self
+            .unknown_fields
+            .except(&["contactGroup", "readGroupFields", "updateGroupFields"])
+        {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -9443,7 +10003,11 @@ impl crate::runtime::json::ToJson for UpdateContactGroupRequest {
             crate::runtime::json::key(out, "\"updateGroupFields\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(
+            out,
+            &self.unknown_fields,
+            &["contactGroup", "readGroupFields", "updateGroupFields"],
+        );
         out.push(b'}');
     }
 }
@@ -9517,7 +10081,7 @@ pub struct UpdateContactPhotoRequest {
     pub photo_bytes: Option<Vec<u8>>,
     /// Optional. A mask of what source types to return. Defaults to READ_SOURCE_TYPE_CONTACT and READ_SOURCE_TYPE_PROFILE if not set.
     pub sources: Option<Vec<ReadSourceType>>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 impl UpdateContactPhotoRequest {
@@ -9567,7 +10131,10 @@ impl crate::runtime::serde::Serialize for UpdateContactPhotoRequest {
         if let Some(v) = &self.sources {
             map.serialize_entry("sources", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self
+            .unknown_fields
+            .except(&["personFields", "photoBytes", "sources"])
+        {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -9590,7 +10157,11 @@ impl crate::runtime::json::ToJson for UpdateContactPhotoRequest {
             crate::runtime::json::key(out, "\"sources\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(
+            out,
+            &self.unknown_fields,
+            &["personFields", "photoBytes", "sources"],
+        );
         out.push(b'}');
     }
 }
@@ -9637,7 +10208,7 @@ impl crate::runtime::fill::Fill for UpdateContactPhotoRequest {
 pub struct UpdateContactPhotoResponse {
     /// The updated person, if person_fields is set in the UpdateContactPhotoRequest; otherwise this will be unset.
     pub person: Option<Person>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 impl UpdateContactPhotoResponse {
@@ -9667,7 +10238,7 @@ impl crate::runtime::serde::Serialize for UpdateContactPhotoResponse {
         if let Some(v) = &self.person {
             map.serialize_entry("person", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self.unknown_fields.except(&["person"]) {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -9680,7 +10251,7 @@ impl crate::runtime::json::ToJson for UpdateContactPhotoResponse {
             crate::runtime::json::key(out, "\"person\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(out, &self.unknown_fields, &["person"]);
         out.push(b'}');
     }
 }
@@ -9732,7 +10303,7 @@ pub struct Url {
     pub r#type: Option<String>,
     /// The URL.
     pub value: Option<String>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 impl Url {
@@ -9780,7 +10351,10 @@ impl crate::runtime::serde::Serialize for Url {
         if let Some(v) = &self.value {
             map.serialize_entry("value", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self
+            .unknown_fields
+            .except(&["formattedType", "metadata", "type", "value"])
+        {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -9805,7 +10379,11 @@ impl crate::runtime::json::ToJson for Url {
             crate::runtime::json::key(out, "\"value\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(
+            out,
+            &self.unknown_fields,
+            &["formattedType", "metadata", "type", "value"],
+        );
         out.push(b'}');
     }
 }
@@ -9860,7 +10438,7 @@ pub struct UserDefined {
     pub metadata: Option<FieldMetadata>,
     /// The end user specified value of the user defined data.
     pub value: Option<String>,
-    /// JSON fields this version of the client does not know, kept so that a read-modify-write sends them back unchanged.
+    /// JSON fields this version of the client does not know, kept as the server wrote them so that a read-modify-write sends them back unchanged.
     pub unknown_fields: crate::runtime::UnknownFields,
 }
 impl UserDefined {
@@ -9900,7 +10478,7 @@ impl crate::runtime::serde::Serialize for UserDefined {
         if let Some(v) = &self.value {
             map.serialize_entry("value", v)?;
         }
-        for (k, v) in &self.unknown_fields {
+        for (k, v) in self.unknown_fields.except(&["key", "metadata", "value"]) {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -9921,7 +10499,11 @@ impl crate::runtime::json::ToJson for UserDefined {
             crate::runtime::json::key(out, "\"value\":");
             crate::runtime::json::ToJson::write_json(v, out);
         }
-        crate::runtime::json::unknown(out, &self.unknown_fields);
+        crate::runtime::json::unknown(
+            out,
+            &self.unknown_fields,
+            &["key", "metadata", "value"],
+        );
         out.push(b'}');
     }
 }
