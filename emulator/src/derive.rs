@@ -19,12 +19,24 @@ use serde_json::{Map, Value};
 const OUTPUT_ONLY: &[&str] = &[
     "formattedType",
     "formattedProtocol",
-    "formattedValue",
     "canonicalForm",
     "displayName",
     "displayNameLastFirst",
     "metadata",
 ];
+
+thread_local! {
+    /// The calling code of the account whose request is being handled ([`in_region`]).
+    static REGION: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Run `f` with `code` as the accounts' calling code, for phone numbers written without one.
+pub fn in_region<R>(code: Option<&str>, f: impl FnOnce() -> R) -> R {
+    let before = REGION.with(|r| r.replace(code.map(str::to_owned)));
+    let out = f();
+    REGION.with(|r| *r.borrow_mut() = before);
+    out
+}
 
 /// Strip what a client may not set from one item of person field `field`, and derive what Google
 /// derives.
@@ -50,6 +62,8 @@ pub fn item(field: &str, item: &mut Map<String, Value>) {
             }
         }
         "genders" => {
+            // Output only on a gender (on an address it is the client's, or derived below).
+            item.remove("formattedValue");
             if let Some(v) = item.get("value").and_then(Value::as_str)
                 && !v.is_empty()
             {
@@ -67,7 +81,38 @@ pub fn item(field: &str, item: &mut Map<String, Value>) {
             }
         }
         "names" => name(item),
+        "addresses" => address(item),
         _ => {}
+    }
+}
+
+/// An address's `formattedValue`, when the client sent none: its parts, a line each.
+fn address(item: &mut Map<String, Value>) {
+    let has = |k: &str| {
+        item.get(k)
+            .and_then(Value::as_str)
+            .is_some_and(|s| !s.trim().is_empty())
+    };
+    if has("formattedValue") {
+        return;
+    }
+    let lines: Vec<&str> = [
+        "streetAddress",
+        "extendedAddress",
+        "poBox",
+        "city",
+        "region",
+        "postalCode",
+        "country",
+    ]
+    .iter()
+    .filter_map(|k| item.get(*k).and_then(Value::as_str))
+    .map(str::trim)
+    .filter(|s| !s.is_empty())
+    .collect();
+    if !lines.is_empty() {
+        let formatted = lines.join("\n");
+        item.insert("formattedValue".into(), Value::String(formatted));
     }
 }
 
@@ -107,18 +152,26 @@ fn protocol(p: &str) -> String {
     }
 }
 
-/// E.164 for a number written internationally (`+34 666 12 34 90`, `0034 ...`); `None` for a
-/// local number (Google would need the user's region) or one that does not parse.
+/// E.164 for a number written internationally (`+34 666 12 34 90`, `0034 ...`), or nationally
+/// when the account's region is known ([`in_region`]; a leading trunk `0` dropped); `None` for
+/// one that does not parse.
 pub fn canonical_phone(v: &str) -> Option<String> {
     let v = v.trim();
-    let rest = v
-        .strip_prefix('+')
-        .or_else(|| v.strip_prefix("00"))
-        .filter(|_| {
-            v.bytes()
-                .all(|b| b.is_ascii_digit() || b" +-().".contains(&b))
-        })?;
-    let digits: String = rest.chars().filter(char::is_ascii_digit).collect();
+    if !v
+        .bytes()
+        .all(|b| b.is_ascii_digit() || b" +-().".contains(&b))
+    {
+        return None;
+    }
+    let international = v.strip_prefix('+').or_else(|| v.strip_prefix("00"));
+    let digits: String = match international {
+        Some(rest) => rest.chars().filter(char::is_ascii_digit).collect(),
+        None => {
+            let code = REGION.with(|r| r.borrow().clone())?;
+            let national: String = v.chars().filter(char::is_ascii_digit).collect();
+            format!("{code}{}", national.trim_start_matches('0'))
+        }
+    };
     ((8..=15).contains(&digits.len()) && !digits.starts_with('0')).then(|| format!("+{digits}"))
 }
 
@@ -213,6 +266,10 @@ mod tests {
         assert_eq!(p["canonicalForm"], "+34666123490");
         assert_eq!(p["formattedType"], "Mobile");
         assert_eq!(canonical_phone("555 0101"), None);
+        assert_eq!(
+            in_region(Some("34"), || canonical_phone("600 00 00 01")),
+            Some("+34600000001".into())
+        );
         assert_eq!(canonical_phone("+1 555 0101 ext"), None);
         let im = derived(
             "imClients",

@@ -115,6 +115,11 @@ pub struct Config {
     /// the real method documents ("clients should send a warmup request with an empty query to
     /// update the cache"). `false` makes every write visible to search at once.
     pub search_needs_warmup: bool,
+    /// The calling code (digits, no `+`) of the accounts' region: Google writes a phone number's
+    /// `canonicalForm` (E.164) from the account's region when the number has no country code
+    /// (`600 00 00 01` → `+34600000001` for Spain). `None` (the default): only numbers written
+    /// with their country code (`+34 ...`, `0034 ...`) get one.
+    pub phone_region_code: Option<String>,
     /// Answer a mutation that arrives while another mutation of the same user is in flight with
     /// this HTTP status (409 `ABORTED`, 429 or 503 bodies). `None` (default) serializes them;
     /// what the real server does is unknown.
@@ -136,6 +141,7 @@ impl Default for Config {
             read_after_write_lag: Duration::ZERO,
             profile_link_domain: None,
             search_needs_warmup: true,
+            phone_region_code: None,
         }
     }
 }
@@ -416,10 +422,10 @@ impl Emulator {
     pub fn insert_contact(&self, user: &str, person: &Value) -> String {
         let empty = Map::new();
         let mut users = lock(&self.state.users);
-        let id = users
-            .entry(user.to_string())
-            .or_default()
-            .create(person.as_object().unwrap_or(&empty));
+        let store = users.entry(user.to_string()).or_default();
+        let id = derive::in_region(self.state.config.phone_region_code.as_deref(), || {
+            store.create(person.as_object().unwrap_or(&empty))
+        });
         format!("people/c{id}")
     }
 
@@ -504,7 +510,9 @@ impl Emulator {
         };
         let mut person = Map::new();
         person.insert(field.to_string(), value);
-        c.apply(&person, &[field.to_string()]);
+        derive::in_region(self.state.config.phone_region_code.as_deref(), || {
+            c.apply(&person, &[field.to_string()]);
+        });
         store.log(id, false);
         true
     }
@@ -790,7 +798,9 @@ async fn serve(state: Arc<State>, req: Request<Incoming>) -> Result<Resp, Droppe
             body: &body,
             sem: &state.sem,
         };
-        people::handle(&op, store, &cx)
+        derive::in_region(state.config.phone_region_code.as_deref(), || {
+            people::handle(&op, store, &cx)
+        })
     };
     let (status, value) = match result {
         Ok(v) => (200, v),
