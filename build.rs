@@ -4,7 +4,7 @@
 
 use std::{env, fs, path::PathBuf, process::exit};
 
-use google_people_codegen::{Options, render_compact, render_path_probes_compact};
+use google_people_codegen::{Options, render, render_path_probes};
 
 fn main() {
     println!("cargo::rerun-if-env-changed=GOOGLE_PEOPLE_DISCOVERY");
@@ -12,11 +12,9 @@ fn main() {
         env::var("GOOGLE_PEOPLE_DISCOVERY").unwrap_or_else(|_| "discovery/people.v1.json".into());
     println!("cargo::rerun-if-changed={doc}");
     let json = fs::read_to_string(&doc).unwrap_or_else(|e| fail(&format!("{doc}: {e}")));
-    let opts = Options {
-        runtime_path: "crate::runtime".into(),
-        crate_path: Some("google_people".into()),
-    };
-    let code = render_compact(&json, &opts)
+    // Formatted, as the checked-in snapshot (`codegen/tests/output/people_v1.rs`) is: the same
+    // bytes, which a test checks.
+    let code = render(&json, &Options::google_people())
         .unwrap_or_else(|e| fail(&format!("{doc}: invalid discovery document {e}")));
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     write(&out_dir.join("people_v1.rs"), &code);
@@ -24,7 +22,7 @@ fn main() {
         runtime_path: "::google_people::runtime".into(),
         crate_path: Some("google_people".into()),
     };
-    let probes = render_path_probes_compact(&json, &probe_opts)
+    let probes = render_path_probes(&json, &probe_opts)
         .unwrap_or_else(|e| fail(&format!("{doc}: invalid discovery document {e}")));
     write(&out_dir.join("path_probes.rs"), &probes);
 }

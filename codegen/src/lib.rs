@@ -2,10 +2,9 @@
 //!
 //! The pipeline is typed end to end: discovery JSON → [`model`] → naming and lowering
 //! ([`ir`]) → tokens ([`quote`]) → text. [`generate`] is pure (document in, tokens out);
-//! [`render_compact`] writes the tokens one item a line, with no formatter to compile, and is what
-//! `google-people`'s `build.rs` calls; `render` (feature `pretty`, on by default) formats the same
-//! tokens with prettyplease for the checked-in snapshots and this crate's binary, so a snapshot
-//! shows exactly the code the build compiles.
+//! [`render`] formats the tokens with syn and prettyplease. `google-people`'s `build.rs` calls
+//! it, so the file an editor opens on "go to definition" reads like hand-written code, and the
+//! checked-in snapshot is that very file, byte for byte.
 //!
 //! Generation is deterministic (same input, same bytes) and returns [`Error`]s naming the JSON path
 //! at fault instead of panicking.
@@ -157,67 +156,10 @@ fn runtime_path(path: &str) -> Result<TokenStream, Error> {
 
 /// Parse, generate and format: the Rust source of the client module, opening with a `DO NOT EDIT`
 /// banner, formatted by prettyplease.
-#[cfg(feature = "pretty")]
 pub fn render(json: &str, opts: &Options) -> Result<String, Error> {
     let doc = parse(json)?;
     let tokens = generate(&doc, opts)?;
     format_file(&doc, tokens)
-}
-
-/// [`render`] without the formatter: the same tokens, one top-level item a line. What the build
-/// script compiles (nothing to format it with is compiled).
-pub fn render_compact(json: &str, opts: &Options) -> Result<String, Error> {
-    let doc = parse(json)?;
-    let tokens = generate(&doc, opts)?;
-    Ok(banner(&doc) + &compact(tokens))
-}
-
-/// [`render_path_probes`] without the formatter.
-pub fn render_path_probes_compact(json: &str, opts: &Options) -> Result<String, Error> {
-    let doc = parse(json)?;
-    let api = ir::lower(&doc)?;
-    let tokens = emitter(&doc, &api, opts)?.emit_path_probes();
-    Ok(banner(&doc) + &compact(tokens))
-}
-
-/// Tokens as text, a line after each `;`, `{` and `}` (so compiler messages and "go to
-/// definition" land on a statement, not on one line of megabytes, and no `} if` reads like a
-/// missing `else`).
-fn compact(tokens: TokenStream) -> String {
-    let mut out = String::new();
-    write_compact(tokens, &mut out);
-    out
-}
-
-fn write_compact(tokens: TokenStream, out: &mut String) {
-    use proc_macro2::{Delimiter, Spacing, TokenTree};
-    for tt in tokens {
-        match tt {
-            TokenTree::Group(g) => {
-                let (open, close) = match g.delimiter() {
-                    Delimiter::Brace => ("{\n", "}\n"),
-                    Delimiter::Parenthesis => ("(", ") "),
-                    Delimiter::Bracket => ("[", "] "),
-                    Delimiter::None => ("", " "),
-                };
-                out.push_str(open);
-                write_compact(g.stream(), out);
-                out.push_str(close);
-            }
-            TokenTree::Punct(p) => {
-                out.push(p.as_char());
-                match (p.as_char(), p.spacing()) {
-                    (';', _) => out.push('\n'),
-                    (_, Spacing::Alone) => out.push(' '),
-                    (_, Spacing::Joint) => {}
-                }
-            }
-            other => {
-                out.push_str(&other.to_string());
-                out.push(' ');
-            }
-        }
-    }
 }
 
 fn banner(doc: &Document) -> String {
@@ -234,7 +176,6 @@ fn banner(doc: &Document) -> String {
 /// every method with path parameters, its id and the request its call builder makes with each
 /// path parameter set to `value`. The file expects the generated client's names in scope (`use
 /// my_crate::*;` before `include!`) and `opts.runtime_path` naming the runtime from there.
-#[cfg(feature = "pretty")]
 pub fn render_path_probes(json: &str, opts: &Options) -> Result<String, Error> {
     let doc = parse(json)?;
     let api = ir::lower(&doc)?;
@@ -242,16 +183,6 @@ pub fn render_path_probes(json: &str, opts: &Options) -> Result<String, Error> {
     format_file(&doc, tokens)
 }
 
-/// Format Rust source with prettyplease (what [`render`] does to the generated tokens): for
-/// comparing [`render_compact`]'s output with a snapshot.
-#[cfg(feature = "pretty")]
-pub fn format_source(code: &str) -> Result<String, Error> {
-    let file = syn::parse_file(code)
-        .map_err(|e| Error::at(String::new(), format!("not Rust source: {e}")))?;
-    Ok(prettyplease::unparse(&file))
-}
-
-#[cfg(feature = "pretty")]
 fn format_file(doc: &Document, tokens: TokenStream) -> Result<String, Error> {
     let file: syn::File = syn::parse2(tokens).map_err(|e| {
         Error::at(

@@ -343,39 +343,3 @@ fn cli_generate_and_diff() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("usage"));
 }
-
-#[test]
-fn the_build_scripts_compact_output_is_the_snapshots_code() {
-    // build.rs compiles `render_compact` (no formatter); snapshots show `render`: formatted, the
-    // two are the same text, for People and for every other document and construct.
-    let same = |json: &str, opts: &Options, what: &str| {
-        let compact = google_people_codegen::render_compact(json, opts).unwrap();
-        let (banner, body) = compact.split_at(compact.find("\n\n").unwrap() + 2);
-        let formatted = format!(
-            "{banner}{}",
-            google_people_codegen::format_source(body).unwrap()
-        );
-        let pretty = render(json, opts).unwrap();
-        if formatted != pretty {
-            let line = formatted
-                .lines()
-                .zip(pretty.lines())
-                .position(|(a, b)| a != b);
-            panic!("{what}: compact and pretty outputs differ at line {line:?}");
-        }
-        compact
-    };
-    let json = fs::read_to_string(root().join("../discovery/people.v1.json")).unwrap();
-    let compact = same(&json, &Options::google_people(), "people");
-    assert!(compact.lines().count() > 300, "one statement a line");
-    let mut docs = documents("tests/discovery/other-apis");
-    docs.extend(documents("tests/constructs"));
-    assert!(docs.len() > 10);
-    for doc in docs {
-        same(
-            &fs::read_to_string(&doc).unwrap(),
-            &foreign(),
-            &doc.display().to_string(),
-        );
-    }
-}

@@ -16,8 +16,8 @@ use std::collections::btree_map::Entry;
 use std::fmt;
 use std::marker::PhantomData;
 
-use serde_core::Deserializer;
-use serde_core::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde::Deserializer;
+use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
 /// A generated struct that reads a JSON object's members into itself.
 pub trait Fill: Default {
@@ -71,11 +71,11 @@ impl<'de, T: Fill> Visitor<'de> for Field<'_, T> {
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(T::EXPECTING)
     }
-    fn visit_none<E: serde_core::de::Error>(self) -> Result<(), E> {
+    fn visit_none<E: serde::de::Error>(self) -> Result<(), E> {
         *self.0 = None;
         Ok(())
     }
-    fn visit_unit<E: serde_core::de::Error>(self) -> Result<(), E> {
+    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
         self.visit_none()
     }
     fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
@@ -99,11 +99,11 @@ impl<'de, T: Fill> Visitor<'de> for MapField<'_, T> {
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         collection(f, "a map of", T::EXPECTING)
     }
-    fn visit_none<E: serde_core::de::Error>(self) -> Result<(), E> {
+    fn visit_none<E: serde::de::Error>(self) -> Result<(), E> {
         *self.0 = None;
         Ok(())
     }
-    fn visit_unit<E: serde_core::de::Error>(self) -> Result<(), E> {
+    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
         self.visit_none()
     }
     fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
@@ -169,7 +169,7 @@ pub fn text<'de, T: Text, D: Deserializer<'de>>(d: D) -> Result<T, D::Error> {
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             f.write_str(T::EXPECTING)
         }
-        fn visit_str<E: serde_core::de::Error>(self, v: &str) -> Result<T, E> {
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<T, E> {
             Ok(T::from_json_str(v))
         }
     }
@@ -192,15 +192,15 @@ impl<'de, T: Text> Visitor<'de> for TextField<'_, T> {
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(T::EXPECTING)
     }
-    fn visit_str<E: serde_core::de::Error>(self, v: &str) -> Result<(), E> {
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<(), E> {
         *self.0 = Some(T::from_json_str(v));
         Ok(())
     }
-    fn visit_none<E: serde_core::de::Error>(self) -> Result<(), E> {
+    fn visit_none<E: serde::de::Error>(self) -> Result<(), E> {
         *self.0 = None;
         Ok(())
     }
-    fn visit_unit<E: serde_core::de::Error>(self) -> Result<(), E> {
+    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
         self.visit_none()
     }
     fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
@@ -224,19 +224,19 @@ impl<'de> Visitor<'de> for BoolField<'_> {
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a boolean")
     }
-    fn visit_bool<E: serde_core::de::Error>(self, v: bool) -> Result<(), E> {
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<(), E> {
         *self.0 = Some(v);
         Ok(())
     }
-    fn visit_none<E: serde_core::de::Error>(self) -> Result<(), E> {
+    fn visit_none<E: serde::de::Error>(self) -> Result<(), E> {
         *self.0 = None;
         Ok(())
     }
-    fn visit_unit<E: serde_core::de::Error>(self) -> Result<(), E> {
+    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
         self.visit_none()
     }
     fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        *self.0 = Some(serde_core::Deserialize::deserialize(d)?);
+        *self.0 = Some(serde::Deserialize::deserialize(d)?);
         Ok(())
     }
 }
@@ -257,11 +257,11 @@ impl<'de, T: Fill> Visitor<'de> for ListField<'_, T> {
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         collection(f, "a list of", T::EXPECTING)
     }
-    fn visit_none<E: serde_core::de::Error>(self) -> Result<(), E> {
+    fn visit_none<E: serde::de::Error>(self) -> Result<(), E> {
         *self.0 = None;
         Ok(())
     }
-    fn visit_unit<E: serde_core::de::Error>(self) -> Result<(), E> {
+    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
         self.visit_none()
     }
     fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
@@ -318,7 +318,7 @@ mod tests {
                 match k.as_str() {
                     "a" => self.a = map.next_value()?,
                     _ => {
-                        map.next_value::<serde_core::de::IgnoredAny>()?;
+                        map.next_value::<serde::de::IgnoredAny>()?;
                         self.extra += 1;
                     }
                 }
@@ -340,7 +340,7 @@ mod tests {
                 match k.as_str() {
                     "one" => map.next_value_seed(Field(&mut self.one))?,
                     "many" => map.next_value_seed(ListField(&mut self.many))?,
-                    _ => map.next_value::<serde_core::de::IgnoredAny>().map(drop)?,
+                    _ => map.next_value::<serde::de::IgnoredAny>().map(drop)?,
                 }
             }
             Ok(())

@@ -46,6 +46,6 @@ pub use urls::check_base_url;
 pub use futures_util::Stream;
 
 #[doc(hidden)]
-pub use serde_core as serde;
+pub use serde;
 #[doc(hidden)]
 pub use serde_json;
