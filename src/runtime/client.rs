@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use http::header::{HeaderValue, RETRY_AFTER};
-use serde_core::de::DeserializeOwned;
+use serde::de::DeserializeOwned;
 
 use super::transport::{Call, Proxies, Transport};
 use super::urls::{check_base_url, join};
@@ -328,9 +328,8 @@ fn decode_failure(text: &str, e: serde_json::Error) -> Error {
 fn invalid_utf8(body: &[u8], valid: usize) -> Error {
     let prefix = std::str::from_utf8(&body[..valid]).unwrap_or_default();
     let path = super::jsonpath::path_at(prefix, prefix.len());
-    let e = <serde_json::Error as serde_core::de::Error>::custom(format!(
-        "invalid UTF-8 at byte {valid}"
-    ));
+    let e =
+        <serde_json::Error as serde::de::Error>::custom(format!("invalid UTF-8 at byte {valid}"));
     Error::decode(e, Some(path), body)
 }
 

@@ -224,7 +224,7 @@ impl<F: MaskField> ToJson for FieldMask<F> {
 mod tests {
     use super::*;
 
-    fn same_as_serde<T: ToJson + serde_core::Serialize + ?Sized>(v: &T) {
+    fn same_as_serde<T: ToJson + serde::Serialize + ?Sized>(v: &T) {
         let ours = to_vec(v);
         let serde = serde_json::to_vec(v).unwrap();
         assert_eq!(

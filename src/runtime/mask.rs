@@ -145,21 +145,21 @@ impl<F: MaskField + Copy> From<F> for FieldMask<F> {
     }
 }
 
-impl<F: MaskField> serde_core::Serialize for FieldMask<F> {
-    fn serialize<S: serde_core::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+impl<F: MaskField> serde::Serialize for FieldMask<F> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
     }
 }
 
-impl<'de, F: MaskField> serde_core::Deserialize<'de> for FieldMask<F> {
-    fn deserialize<D: serde_core::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+impl<'de, F: MaskField> serde::Deserialize<'de> for FieldMask<F> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V<F>(PhantomData<F>);
-        impl<F: MaskField> serde_core::de::Visitor<'_> for V<F> {
+        impl<F: MaskField> serde::de::Visitor<'_> for V<F> {
             type Value = FieldMask<F>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a comma-separated field mask")
             }
-            fn visit_str<E: serde_core::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
                 FieldMask::parse(v).map_err(E::custom)
             }
         }

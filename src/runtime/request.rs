@@ -96,7 +96,7 @@ impl Request {
     }
 
     /// Serialize `body` as the JSON body, straight to bytes.
-    pub fn json_body<T: serde_core::Serialize + ?Sized>(&mut self, body: &T) -> Result<(), Error> {
+    pub fn json_body<T: serde::Serialize + ?Sized>(&mut self, body: &T) -> Result<(), Error> {
         let mut bytes = serde_json::to_vec(body).map_err(|e| {
             Error::invalid_request(format!("the request body does not serialize: {e}"))
         })?;

@@ -12,9 +12,9 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use base64::Engine as _;
-use serde_core::de::{Deserializer, Error as _, MapAccess, SeqAccess, Visitor};
-use serde_core::ser::{SerializeMap, SerializeSeq, Serializer};
-use serde_core::{Deserialize, Serialize};
+use serde::de::{Deserializer, Error as _, MapAccess, SeqAccess, Visitor};
+use serde::ser::{SerializeMap, SerializeSeq, Serializer};
+use serde::{Deserialize, Serialize};
 
 /// An object key, borrowed from the input when possible.
 pub struct Key<'de>(Cow<'de, str>);
@@ -38,16 +38,13 @@ impl<'de> Deserialize<'de> for Key<'de> {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("an object key")
             }
-            fn visit_borrowed_str<E: serde_core::de::Error>(
-                self,
-                v: &'de str,
-            ) -> Result<Key<'de>, E> {
+            fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
                 Ok(Key(Cow::Borrowed(v)))
             }
-            fn visit_str<E: serde_core::de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Key<'de>, E> {
                 Ok(Key(Cow::Owned(v.to_owned())))
             }
-            fn visit_string<E: serde_core::de::Error>(self, v: String) -> Result<Key<'de>, E> {
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Key<'de>, E> {
                 Ok(Key(Cow::Owned(v)))
             }
         }
@@ -118,15 +115,15 @@ macro_rules! int_string {
                     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                         f.write_str($what)
                     }
-                    fn visit_str<E: serde_core::de::Error>(self, v: &str) -> Result<$t, E> {
+                    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<$t, E> {
                         v.parse()
                             .map_err(|_| E::custom(format_args!("invalid {}: {v:?}", $what)))
                     }
-                    fn visit_u64<E: serde_core::de::Error>(self, v: u64) -> Result<$t, E> {
+                    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<$t, E> {
                         <$t>::try_from(v)
                             .map_err(|_| E::custom(format_args!("{} out of range: {v}", $what)))
                     }
-                    fn visit_i64<E: serde_core::de::Error>(self, v: i64) -> Result<$t, E> {
+                    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<$t, E> {
                         <$t>::try_from(v)
                             .map_err(|_| E::custom(format_args!("{} out of range: {v}", $what)))
                     }

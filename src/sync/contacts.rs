@@ -6,9 +6,9 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use serde_core::de::{MapAccess, Visitor};
-use serde_core::ser::SerializeMap as _;
-use serde_core::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::de::{MapAccess, Visitor};
+use serde::ser::SerializeMap as _;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::log::Log;
 use super::state::Entry;

@@ -5,9 +5,9 @@ use std::collections::{HashMap, HashSet};
 
 use std::fmt;
 
-use serde_core::de::{Error as _, IgnoredAny, MapAccess, Visitor};
-use serde_core::ser::SerializeStruct as _;
-use serde_core::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::de::{Error as _, IgnoredAny, MapAccess, Visitor};
+use serde::ser::SerializeStruct as _;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 pub use super::contacts::Contacts;
