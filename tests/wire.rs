@@ -58,6 +58,43 @@ async fn get_sends_method_path_query_and_headers() {
     assert!(r.body.is_empty());
 }
 
+/// An application's own `reqwest::Client` carries the calls: its default headers go out, and so
+/// do this library's headers, token and per-request settings.
+#[tokio::test]
+async fn an_applications_own_reqwest_client_carries_the_calls() {
+    let server = TestServer::start().await;
+    server.json(200, r#"{"resourceName": "people/c1"}"#);
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("x-app", reqwest::header::HeaderValue::from_static("mine"));
+    let http = reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap();
+    let client = Client::builder()
+        .base_url(&server.base_url)
+        .access_token("app-token")
+        .http_client(http)
+        .build()
+        .unwrap();
+    let p = client
+        .people()
+        .get("people/c1")
+        .person_fields([PersonField::Names])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(p.resource_name.as_deref(), Some("people/c1"));
+    let r = &server.requests()[0];
+    assert_eq!(r.header("x-app"), Some("mine"));
+    assert_eq!(r.header("authorization"), Some("Bearer app-token"));
+    assert!(r.header("x-goog-api-client").unwrap().contains("gdcl/"));
+    assert!(
+        r.header("user-agent")
+            .unwrap()
+            .starts_with("google-people-rust/")
+    );
+}
+
 #[tokio::test]
 async fn reserved_expansion_keeps_slashes_and_escapes_the_rest() {
     let server = TestServer::start().await;

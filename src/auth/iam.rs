@@ -206,7 +206,7 @@ pub(crate) async fn generate_access_token(
     let expires = v
         .get("expireTime")
         .and_then(Value::as_str)
-        .and_then(crate::runtime::httpdate::parse_rfc3339)
+        .and_then(crate::runtime::rfc3339)
         .ok_or_else(|| Error::auth("the answer has no RFC 3339 expireTime", None).at_step(step))?;
     let expires_in = expires
         .duration_since(SystemTime::now())

@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use ring::rand::SecureRandom as _;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpListener;
@@ -80,9 +79,7 @@ impl Authorized {
 
 fn random_b64(n: usize) -> Result<String, Error> {
     let mut buf = vec![0u8; n];
-    ring::rand::SystemRandom::new()
-        .fill(&mut buf)
-        .map_err(|_| Error::auth("no randomness available", None))?;
+    crate::runtime::crypto::random(&mut buf)?;
     Ok(URL_SAFE_NO_PAD.encode(buf))
 }
 
@@ -129,8 +126,7 @@ impl InstalledApp {
             .port();
         let redirect_uri = format!("http://127.0.0.1:{port}/");
         let verifier = random_b64(48)?;
-        let challenge = URL_SAFE_NO_PAD
-            .encode(ring::digest::digest(&ring::digest::SHA256, verifier.as_bytes()).as_ref());
+        let challenge = URL_SAFE_NO_PAD.encode(crate::runtime::crypto::sha256(verifier.as_bytes()));
         let state = random_b64(16)?;
         urls::Url::parse(&self.auth_uri)
             .map_err(|e| Error::config(format!("invalid auth URI: {e}")))?;

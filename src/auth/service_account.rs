@@ -1,5 +1,6 @@
-//! Service accounts: a key file, the JWT-bearer grant signed with RS256 (ring, the same crypto
-//! library as TLS), scopes, and an optional subject for domain-wide delegation.
+//! Service accounts: a key file, the JWT-bearer grant signed with RS256 (by the rustls crypto
+//! provider TLS uses: one crypto library), scopes, and an optional subject for domain-wide
+//! delegation.
 
 use std::fmt;
 use std::sync::Arc;
@@ -9,13 +10,13 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use futures_util::FutureExt as _;
 use futures_util::future::BoxFuture;
-use ring::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
 use serde_json::{Value, json};
 
 use super::authorized_user::GOOGLE_TOKEN_URI;
 use super::cache::{DEFAULT_MARGIN, Fetch, Fetched, TokenCache};
 use super::http;
 use super::iam::IamSigner;
+use crate::runtime::crypto::RsaKey;
 use crate::runtime::{AccessToken, AuthStep, Error, TokenSource};
 
 /// The contacts scope (read and write).
@@ -27,7 +28,7 @@ pub struct ServiceAccountKey {
     client_email: String,
     private_key_id: Option<String>,
     token_uri: String,
-    key: Arc<RsaKeyPair>,
+    key: RsaKey,
 }
 
 impl fmt::Debug for ServiceAccountKey {
@@ -71,7 +72,7 @@ impl ServiceAccountKey {
         let der = STANDARD
             .decode(b64)
             .map_err(|_| Error::config("the service account's private_key is not a PEM block"))?;
-        let key = RsaKeyPair::from_pkcs8(&der).map_err(|_| {
+        let key = RsaKey::from_pkcs8(der).ok_or_else(|| {
             Error::config("the service account's private_key does not parse as an RSA PKCS#8 key")
         })?;
         let token_uri = http::check_endpoint(field("token_uri").unwrap_or(GOOGLE_TOKEN_URI))?;
@@ -79,7 +80,7 @@ impl ServiceAccountKey {
             client_email,
             private_key_id: field("private_key_id").map(str::to_owned),
             token_uri,
-            key: Arc::new(key),
+            key,
         })
     }
 
@@ -118,15 +119,7 @@ impl ServiceAccountKey {
             URL_SAFE_NO_PAD.encode(header.to_string()),
             URL_SAFE_NO_PAD.encode(claims.to_string())
         );
-        let mut sig = vec![0; self.key.public().modulus_len()];
-        self.key
-            .sign(
-                &RSA_PKCS1_SHA256,
-                &ring::rand::SystemRandom::new(),
-                input.as_bytes(),
-                &mut sig,
-            )
-            .map_err(|_| Error::auth("signing the JWT assertion failed", None))?;
+        let sig = self.key.sign_rs256(input.as_bytes())?;
         Ok(format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig)))
     }
 }

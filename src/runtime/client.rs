@@ -63,6 +63,7 @@ pub struct ClientBuilder {
     connect_timeout: Duration,
     user_agent: Option<String>,
     proxies: Proxies,
+    http_client: Option<reqwest::Client>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -86,6 +87,7 @@ impl Client {
             connect_timeout: Duration::from_secs(10),
             user_agent: None,
             proxies: Proxies::FromEnv,
+            http_client: None,
         }
     }
 
@@ -353,7 +355,8 @@ pub(crate) fn parse_retry_after(v: &HeaderValue) -> Option<Duration> {
         // Longer than u64: as long as it gets.
         return Some(Duration::from_secs(text.parse::<u64>().unwrap_or(u64::MAX)));
     }
-    let at = super::httpdate::parse(text)?;
+    // IMF-fixdate and the two obsolete forms recipients must accept (RFC 9110 §5.6.7).
+    let at = httpdate::parse_http_date(text).ok()?;
     Some(
         at.duration_since(std::time::SystemTime::now())
             .unwrap_or(Duration::ZERO),
@@ -410,9 +413,20 @@ impl ClientBuilder {
         self
     }
 
+    /// Send requests with the application's own `reqwest::Client` (its connection pool, proxies,
+    /// TLS settings and timeouts). The requests still carry this library's `User-Agent` and
+    /// `x-goog-api-client` headers (unless the client sets its own), its per-request timeout and
+    /// retry policy; [`proxy`](Self::proxy), [`no_proxy`](Self::no_proxy) and
+    /// [`connect_timeout`](Self::connect_timeout) are the client's business then.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http_client = Some(client);
+        self
+    }
+
     /// Send HTTPS requests through this proxy (`http://[user:password@]host:port`, in a CONNECT
-    /// tunnel), whatever the environment says. By default `HTTPS_PROXY` (or `https_proxy`, then
-    /// `ALL_PROXY`) and `NO_PROXY` decide, as curl and Google's other clients read them.
+    /// tunnel), whatever the environment says. By default reqwest reads the environment:
+    /// `HTTPS_PROXY` (or `https_proxy`, then `ALL_PROXY`) and `NO_PROXY`, as curl and Google's
+    /// other clients do.
     pub fn proxy(mut self, url: impl Into<String>) -> Self {
         self.proxies = Proxies::Url(url.into());
         self
@@ -431,15 +445,14 @@ impl ClientBuilder {
             Some(u) => format!("{u} google-people-rust/{VERSION}"),
             None => format!("google-people-rust/{VERSION}"),
         };
-        let http = Transport::new(
-            &ua,
-            &[(
-                "x-goog-api-client",
-                format!("gdcl/{VERSION} gl-rust/unknown"),
-            )],
-            self.connect_timeout,
-            self.proxies,
-        )?;
+        let headers = [(
+            "x-goog-api-client",
+            format!("gdcl/{VERSION} gl-rust/unknown"),
+        )];
+        let http = match self.http_client {
+            Some(client) => Transport::with_client(client, &ua, &headers)?,
+            None => Transport::new(&ua, &headers, self.connect_timeout, self.proxies)?,
+        };
         let tokens = self.tokens.unwrap_or_else(|| Arc::new(NoAuth));
         Ok(Client {
             inner: Arc::new(Inner {
@@ -451,16 +464,6 @@ impl ClientBuilder {
                 retries: AtomicU64::new(0),
             }),
         })
-    }
-}
-
-/// Install ring as the process's rustls crypto provider unless one is installed already (the
-/// application's choice wins). rustls is built without a default provider of its own so that only
-/// one crypto library is compiled.
-pub fn install_crypto_provider() {
-    if rustls::crypto::CryptoProvider::get_default().is_none() {
-        // An error means another thread installed one first, which is just as good.
-        let _ = rustls::crypto::ring::default_provider().install_default();
     }
 }
 

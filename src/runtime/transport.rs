@@ -1,48 +1,34 @@
-//! The HTTP transport under the [`Client`](super::Client) and the token providers: hyper's
-//! pooled client over rustls (certificates checked by the platform's verifier), HTTPS through a
-//! proxy when the environment (`HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`) or the builder names one.
+//! The HTTP transport under the [`Client`](super::Client) and the token providers: reqwest, over
+//! rustls with the crate's (or the application's) crypto provider, proxies from the environment
+//! (`HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`, ...) or the builder, as reqwest reads them. An
+//! application can hand in its own `reqwest::Client` (pool, proxies, timeouts).
 //!
-//! reqwest wraps this same client. Using it directly keeps reqwest's own layers and the `url`
-//! crate's Unicode (IDNA) tables out of every user's build: they were a fifth of the CPU time of
-//! a clean debug build of a one-call binary.
+//! What the retry logic rests on is kept: a failure to connect (refused, a failed TLS handshake,
+//! a refused proxy tunnel) is `Transport` with `is_connect()`: nothing was sent. Any later
+//! failure may have reached the server.
 
-use std::error::Error as StdError;
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
+use http::Method;
 use http::header::{
     AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, USER_AGENT,
 };
-use http::{Method, Uri};
-use http_body_util::{BodyExt as _, Full};
-use hyper::body::{Body as _, Incoming};
-use hyper_util::client::legacy::Client as Pool;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::connect::proxy::Tunnel;
-use hyper_util::client::proxy::matcher::Matcher;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use tokio::net::TcpStream;
-use tower_service::Service;
 
 use super::{Error, install_crypto_provider};
-
-type BoxError = Box<dyn StdError + Send + Sync>;
 
 /// Most a `Content-Length` may make us reserve up front; a larger body grows as it arrives.
 const MAX_PREALLOCATION: u64 = 32 << 20;
 
-/// How long an idle pooled connection is kept (as reqwest does).
+/// How long an idle pooled connection is kept (reqwest's default).
 const POOL_IDLE: Duration = Duration::from_secs(90);
 
 /// Where HTTPS requests go through a proxy.
 #[derive(Clone)]
 pub(crate) enum Proxies {
-    /// `HTTPS_PROXY`/`https_proxy`, `ALL_PROXY`, `NO_PROXY`, read when the transport is built.
+    /// What the environment says (`HTTPS_PROXY`/`https_proxy`, `ALL_PROXY`, `NO_PROXY`), as
+    /// reqwest reads it.
     FromEnv,
     /// This proxy for every HTTPS request.
     Url(String),
@@ -50,11 +36,10 @@ pub(crate) enum Proxies {
     Off,
 }
 
-/// A pooled HTTP/1.1 client (HTTP/2 too with the `http2` feature) with the headers every request
-/// of its owner carries.
+/// A pooled HTTP client with the headers every request of its owner carries.
 #[derive(Clone)]
 pub(crate) struct Transport {
-    pool: Pool<hyper_rustls::HttpsConnector<Connect>, Full<Bytes>>,
+    client: reqwest::Client,
     headers: HeaderMap,
 }
 
@@ -160,6 +145,27 @@ impl Call {
     }
 }
 
+/// The headers every request of a transport carries: the user agent, and `headers`.
+fn default_headers(
+    user_agent: &str,
+    headers: &[(&'static str, String)],
+) -> Result<HeaderMap, Error> {
+    let mut out = HeaderMap::new();
+    out.insert(
+        USER_AGENT,
+        HeaderValue::try_from(user_agent)
+            .map_err(|_| Error::config("the user agent is not a valid header value"))?,
+    );
+    for (name, value) in headers {
+        out.insert(
+            *name,
+            HeaderValue::try_from(value.as_str())
+                .map_err(|_| Error::config(format!("invalid {name} header")))?,
+        );
+    }
+    Ok(out)
+}
+
 impl Transport {
     /// A transport whose requests carry `user_agent` and `headers`; connecting gives up after
     /// `connect_timeout`.
@@ -170,117 +176,115 @@ impl Transport {
         proxies: Proxies,
     ) -> Result<Self, Error> {
         install_crypto_provider();
-        let mut default_headers = HeaderMap::new();
-        default_headers.insert(
-            USER_AGENT,
-            HeaderValue::try_from(user_agent)
-                .map_err(|_| Error::config("the user agent is not a valid header value"))?,
-        );
-        for (name, value) in headers {
-            default_headers.insert(
-                *name,
-                HeaderValue::try_from(value.as_str())
-                    .map_err(|_| Error::config(format!("invalid {name} header")))?,
-            );
-        }
-        let proxies = match proxies {
-            Proxies::FromEnv => Matcher::from_env(),
-            Proxies::Off => Matcher::builder().build(),
+        let mut builder = reqwest::Client::builder()
+            .connect_timeout(connect_timeout)
+            .pool_idle_timeout(POOL_IDLE)
+            .tcp_nodelay(true)
+            // Google's APIs do not redirect; following one could carry the token elsewhere.
+            .redirect(reqwest::redirect::Policy::none());
+        builder = match proxies {
+            Proxies::FromEnv => builder,
+            Proxies::Off => builder.no_proxy(),
             Proxies::Url(url) => {
-                let parsed = url
-                    .parse::<Uri>()
+                let parsed = url::Url::parse(&url)
                     .map_err(|_| Error::config("the proxy URL is not a URL"))?;
-                if parsed.scheme_str() != Some("http") || parsed.host().is_none() {
+                if parsed.scheme() != "http" || parsed.host().is_none() {
                     return Err(Error::config(
                         "the proxy URL must be http://host:port (HTTPS goes through it in a \
                          CONNECT tunnel)",
                     ));
                 }
-                Matcher::builder().https(url).build()
+                let proxy = reqwest::Proxy::https(parsed)
+                    .map_err(|_| Error::config("the proxy URL is not usable"))?;
+                builder.proxy(proxy)
             }
         };
-        let mut http = HttpConnector::new();
-        // The TLS layer hands https URLs down to this connector.
-        http.enforce_http(false);
-        http.set_nodelay(true);
-        http.set_connect_timeout(Some(connect_timeout));
-        let connect = Connect {
-            direct: http,
-            proxies: Arc::new(proxies),
-        };
-        let tls = hyper_rustls::HttpsConnectorBuilder::new()
-            .try_with_platform_verifier()
-            .map_err(|e| Error::config(format!("cannot set up TLS certificate checks: {e}")))?
-            .https_or_http();
-        #[cfg(feature = "http2")]
-        let connector = tls.enable_all_versions().wrap_connector(connect);
         #[cfg(not(feature = "http2"))]
-        let connector = tls.enable_http1().wrap_connector(connect);
-        let pool = Pool::builder(TokioExecutor::new())
-            .pool_idle_timeout(POOL_IDLE)
-            .pool_timer(TokioTimer::new())
-            .build(connector);
+        {
+            builder = builder.http1_only();
+        }
+        let client = builder
+            .build()
+            .map_err(|e| Error::config(format!("cannot set up HTTP: {}", e.without_url())))?;
+        Self::with_client(client, user_agent, headers)
+    }
+
+    /// A transport over an application's own client (its pool, proxies and timeouts); requests
+    /// still carry `user_agent` and `headers` unless the client sets them.
+    pub(crate) fn with_client(
+        client: reqwest::Client,
+        user_agent: &str,
+        headers: &[(&'static str, String)],
+    ) -> Result<Self, Error> {
         Ok(Transport {
-            pool,
-            headers: default_headers,
+            client,
+            headers: default_headers(user_agent, headers)?,
         })
     }
 
     /// Send `call` and read the whole answer, within its timeout.
     pub(crate) async fn call(&self, call: Call) -> Result<Reply, Error> {
-        let uri: Uri = call
-            .url
-            .parse()
+        let url = url::Url::parse(&call.url)
             .map_err(|e| Error::invalid_request(format!("cannot build the request URL: {e}")))?;
-        let mut request = http::Request::new(Full::new(call.body));
-        *request.method_mut() = call.method;
-        *request.uri_mut() = uri;
-        let headers = request.headers_mut();
-        *headers = call.headers;
+        let mut headers = call.headers;
         for (name, value) in &self.headers {
             if !headers.contains_key(name) {
                 headers.insert(name, value.clone());
             }
         }
-        if request.body().size_hint().exact() == Some(0)
-            && matches!(
-                *request.method(),
-                Method::POST | Method::PUT | Method::PATCH
-            )
+        if call.body.is_empty() && matches!(call.method, Method::POST | Method::PUT | Method::PATCH)
         {
-            request
-                .headers_mut()
-                .insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
+            headers.insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
         }
+        let request = self
+            .client
+            .request(call.method, url)
+            .headers(headers)
+            .body(call.body)
+            .timeout(call.timeout);
         let exchange = async {
-            let response = self.pool.request(request).await.map_err(|e| {
-                let connect = e.is_connect();
-                Error::transport(e, connect)
-            })?;
-            let (head, body) = response.into_parts();
-            let body = read_body(body).await?;
+            let response = request.send().await.map_err(classify)?;
+            let status = response.status().as_u16();
+            let headers = response.headers().clone();
+            let body = read_body(response).await?;
             Ok(Reply {
-                status: head.status.as_u16(),
-                headers: head.headers,
+                status,
+                headers,
                 body,
             })
         };
+        // reqwest's timeout covers the whole exchange; this one also covers an application's
+        // client built without one.
         tokio::time::timeout(call.timeout, exchange)
             .await
             .map_err(Error::timeout)?
     }
 }
 
+/// A reqwest error as this crate's: a timeout, a failure to connect (nothing was sent), or one
+/// after the request may have reached the server. The URL is left out (it may carry a query).
+fn classify(e: reqwest::Error) -> Error {
+    let e = e.without_url();
+    if e.is_timeout() {
+        Error::timeout(e)
+    } else {
+        let connect = e.is_connect();
+        Error::transport(e, connect)
+    }
+}
+
 /// A response body, whole. One chunk is returned as is; more are copied, as they arrive, into one
 /// buffer sized by `Content-Length`, so a large body is held about once rather than twice (all
 /// chunks, then their concatenation): the client's peak memory.
-async fn read_body(mut body: Incoming) -> Result<Bytes, Error> {
-    // The lower bound is the `Content-Length` when there is one, else 0.
-    let reserve = body.size_hint().lower().min(MAX_PREALLOCATION) as usize;
-    let Some(first) = next_chunk(&mut body).await? else {
+async fn read_body(mut response: reqwest::Response) -> Result<Bytes, Error> {
+    let reserve = response
+        .content_length()
+        .unwrap_or(0)
+        .min(MAX_PREALLOCATION) as usize;
+    let Some(first) = response.chunk().await.map_err(classify)? else {
         return Ok(Bytes::new());
     };
-    let Some(second) = next_chunk(&mut body).await? else {
+    let Some(second) = response.chunk().await.map_err(classify)? else {
         return Ok(first);
     };
     let mut buf = Vec::with_capacity(reserve.max(first.len() + second.len()));
@@ -288,65 +292,8 @@ async fn read_body(mut body: Incoming) -> Result<Bytes, Error> {
     drop(first);
     buf.extend_from_slice(&second);
     drop(second);
-    while let Some(chunk) = next_chunk(&mut body).await? {
+    while let Some(chunk) = response.chunk().await.map_err(classify)? {
         buf.extend_from_slice(&chunk);
     }
     Ok(Bytes::from(buf))
-}
-
-/// The next data chunk of a body (trailers are skipped), or `None` at its end.
-async fn next_chunk(body: &mut Incoming) -> Result<Option<Bytes>, Error> {
-    while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| Error::transport(e, false))?;
-        if let Ok(data) = frame.into_data() {
-            return Ok(Some(data));
-        }
-    }
-    Ok(None)
-}
-
-/// The connector under TLS: straight to the host, or, for HTTPS when a proxy applies, through a
-/// CONNECT tunnel (with the proxy's credentials when its URL has them). Plain http (loopback
-/// emulators, the metadata server) never goes through a proxy.
-#[derive(Clone)]
-pub(crate) struct Connect {
-    direct: HttpConnector,
-    proxies: Arc<Matcher>,
-}
-
-impl Service<Uri> for Connect {
-    type Response = TokioIo<TcpStream>;
-    type Error = BoxError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, BoxError>> + Send>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
-        self.direct.poll_ready(cx).map_err(Into::into)
-    }
-
-    fn call(&mut self, dst: Uri) -> Self::Future {
-        let proxy = if dst.scheme() == Some(&http::uri::Scheme::HTTPS) {
-            self.proxies.intercept(&dst)
-        } else {
-            None
-        };
-        let mut direct = self.direct.clone();
-        match proxy {
-            None => Box::pin(async move { direct.call(dst).await.map_err(Into::into) }),
-            Some(proxy) => Box::pin(async move {
-                if proxy.uri().scheme() != Some(&http::uri::Scheme::HTTP) {
-                    return Err(
-                        "only http:// proxies are supported (HTTPS goes through them in \
-                                a CONNECT tunnel)"
-                            .into(),
-                    );
-                }
-                let mut tunnel = Tunnel::new(proxy.uri().clone(), direct);
-                if let Some(auth) = proxy.basic_auth() {
-                    tunnel = tunnel.with_auth(auth.clone());
-                }
-                std::future::poll_fn(|cx| tunnel.poll_ready(cx)).await?;
-                Ok(tunnel.call(dst).await?)
-            }),
-        }
-    }
 }

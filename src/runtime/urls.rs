@@ -1,6 +1,7 @@
 //! URLs as this crate uses them: checking a configured base or endpoint URL (https, or plain http
-//! to a local host only) and joining a request's path and query onto a base. Parsing is `http`'s
-//! (the one the transport sends); no Unicode host names, so no IDNA tables in a user's build.
+//! to a local host only) and joining a request's path and query onto a base. Parsing is the `url`
+//! crate's (what reqwest sends): ports are range-checked, a base's path is normalized (`.` and
+//! `..` resolved) and percent-encoded, Unicode host names are IDNA-encoded.
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -53,42 +54,39 @@ impl Host {
 impl Url {
     /// Parse an absolute `http` or `https` URL. Refused: another scheme, a relative reference,
     /// user info (`user:password@`, which would put a secret where URLs get logged), a fragment,
-    /// and what `http` cannot send (spaces, non-ASCII host names).
+    /// a port out of range, and what `url` cannot parse.
     pub(crate) fn parse(text: &str) -> Result<Url, String> {
         if text.contains('#') {
             return Err("a fragment (`#…`) has no place in a request URL".into());
         }
-        let uri: http::Uri = text
-            .parse()
-            .map_err(|e: http::uri::InvalidUri| e.to_string())?;
-        let scheme = uri
-            .scheme_str()
-            .ok_or("not an absolute URL (no scheme)")?
-            .to_ascii_lowercase();
+        let url = url::Url::parse(text).map_err(|e| e.to_string())?;
+        let scheme = url.scheme().to_string();
         if scheme != "http" && scheme != "https" {
             return Err(format!("unsupported URL scheme {scheme:?}"));
         }
-        let authority = uri.authority().ok_or("no host")?;
-        if authority.as_str().contains('@') {
+        if !url.username().is_empty() || url.password().is_some() {
             return Err("user info (`user@`) is not accepted in a URL".into());
         }
-        let name = authority.host().to_ascii_lowercase();
-        if name.is_empty() {
-            return Err("no host".into());
-        }
-        let host = match name.strip_prefix('[').and_then(|n| n.strip_suffix(']')) {
-            Some(v6) => Host::V6(v6.parse().map_err(|_| format!("bad IPv6 host {name:?}"))?),
-            None => match name.parse::<Ipv4Addr>() {
-                Ok(ip) => Host::V4(ip),
-                Err(_) => Host::Domain(name),
-            },
+        let host = match url.host() {
+            Some(url::Host::Ipv4(ip)) => Host::V4(ip),
+            Some(url::Host::Ipv6(ip)) => Host::V6(ip),
+            Some(url::Host::Domain(d)) if !d.is_empty() => Host::Domain(d.to_ascii_lowercase()),
+            _ => return Err("no host".into()),
+        };
+        let name = match url.host_str() {
+            Some(h) => h.to_ascii_lowercase(),
+            None => return Err("no host".into()),
+        };
+        let authority = match url.port() {
+            Some(p) => format!("{name}:{p}"),
+            None => name,
         };
         Ok(Url {
             scheme,
-            authority: authority.as_str().to_ascii_lowercase(),
+            authority,
             host,
-            path: uri.path().to_string(),
-            query: uri.query().map(str::to_string),
+            path: url.path().to_string(),
+            query: url.query().map(str::to_string),
         })
     }
 }
@@ -208,13 +206,33 @@ mod tests {
             "https://a.example/#top",
             "https://user:secret@a.example/",
             "https://exa mple.com/",
-            "https://bücher.example/",
+            "http://127.0.0.1:65536/",
+            "http://127.0.0.1:65616/",
+            "http://127.0.0.1:99999999999/",
             "",
         ] {
             let e = check_base_url(bad).unwrap_err();
             assert_eq!(e.kind(), crate::ErrorKind::Config, "{bad}");
             assert!(!e.to_string().contains("secret"), "{e}");
         }
+    }
+
+    #[test]
+    fn a_base_path_is_sent_normalized_and_encoded() {
+        // What reaches the request line: no raw UTF-8, no unresolved dot segments.
+        assert_eq!(
+            check_base_url("http://127.0.0.1:1/ü/").unwrap(),
+            "http://127.0.0.1:1/%C3%BC/"
+        );
+        assert_eq!(
+            check_base_url("http://127.0.0.1:1/a/../../b/./").unwrap(),
+            "http://127.0.0.1:1/b/"
+        );
+        // A Unicode host name travels IDNA-encoded.
+        assert_eq!(
+            check_base_url("https://bücher.example/").unwrap(),
+            "https://xn--bcher-kva.example/"
+        );
     }
 
     #[test]

@@ -221,9 +221,9 @@ pub(crate) fn fingerprint_of(managed: &Map<String, Value>) -> Fingerprint {
         })
         .collect();
     let bytes = serde_json::to_vec(&Value::Object(normal)).unwrap_or_default();
-    let digest = ring::digest::digest(&ring::digest::SHA256, &bytes);
+    let digest = crate::runtime::crypto::sha256(&bytes);
     let mut first = [0u8; 16];
-    first.copy_from_slice(&digest.as_ref()[..16]);
+    first.copy_from_slice(&digest[..16]);
     u128::from_be_bytes(first)
 }
 
