@@ -47,8 +47,7 @@ pub use urls::check_base_url;
 /// `...T17:01:23+02:00`: any offset, any number of fraction digits, as RFC 3339 allows), as
 /// Google's APIs send `google.protobuf.Timestamp`; `None` for anything else.
 pub(crate) fn rfc3339(text: &str) -> Option<std::time::SystemTime> {
-    let t =
-        time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
+    let t = chrono::DateTime::parse_from_rfc3339(text).ok()?;
     Some(t.into())
 }
 
