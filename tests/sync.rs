@@ -702,6 +702,48 @@ async fn a_contact_cut_short_in_a_listing_is_read_in_full() {
     );
 }
 
+/// Before the first write for a user, the engine checks that the credentials act for that user:
+/// one account's token (or a service account without a subject) is refused for another user,
+/// and nothing is written anywhere. A run with nothing to write does not ask.
+#[tokio::test]
+async fn credentials_for_another_account_are_refused_before_any_write() {
+    let emu = Emulator::start().await.unwrap();
+    let store = MemoryStore::new();
+    // Alice's token, a job for Bob.
+    let job_for = |user: &str| {
+        SyncJob::new(&client(&emu, "alice@example.com"), JOB, fields())
+            .unwrap()
+            .store(store.clone())
+            .user(user)
+    };
+    let e = job_for("bob@example.com")
+        .run(records(5))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, SyncError::WrongAccount { user, acting_as }
+            if user == "bob@example.com" && acting_as == &["alice@example.com".to_string()]),
+        "{e}"
+    );
+    assert!(e.to_string().contains("nothing was written"), "{e}");
+    assert_eq!(mutations(&emu), 0);
+    assert!(emu.contacts("alice@example.com").is_empty());
+    // The right user (any case): written.
+    let report = job_for("Alice@Example.com").run(records(5)).await.unwrap();
+    assert_eq!(report.summary.created, 5);
+    assert_eq!(
+        emu.request_count("people.get", Some("alice@example.com")),
+        2
+    );
+    // Nothing to write: not asked again, one request.
+    let report = job_for("Alice@Example.com").run(records(5)).await.unwrap();
+    assert_eq!((report.summary.requests, report.summary.writes), (1, 0));
+    assert_eq!(
+        emu.request_count("people.get", Some("alice@example.com")),
+        2
+    );
+}
+
 #[tokio::test]
 async fn bad_input_is_refused_whole_and_nothing_is_sent() {
     let emu = Emulator::start().await.unwrap();

@@ -1079,3 +1079,29 @@ async fn token_uri_overrides_the_key_files_own() {
     assert!(stdout.contains("acting as"), "{stdout}");
     assert_eq!(d.emu.request_count("oauth2.token", None), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_for_another_account_write_nothing_for_that_user() {
+    let emu = Emulator::start().await.unwrap();
+    let dir = scratch("wrong-account");
+    let input = dir.join("directory.csv");
+    std::fs::write(&input, DIRECTORY).unwrap();
+    // Alice's token, told to sync into Bob's contacts.
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gpeople"));
+    cmd.args(["sync", "--input"])
+        .arg(&input)
+        .args(["--id-column", "employee_id", "--user", "bob@example.com"])
+        .env("GPEOPLE_ACCESS_TOKEN", emu.issue_token("alice@example.com"))
+        .env("GPEOPLE_BASE_URL", emu.base_url())
+        .env("GPEOPLE_STATE_DIR", dir.join("state"))
+        .env_remove("GPEOPLE_CREDENTIALS")
+        .current_dir(&dir);
+    let (out, stdout, stderr) = run(cmd).await;
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("bob@example.com FAILED: the credentials act for alice@example.com"),
+        "{stdout}"
+    );
+    assert!(emu.contacts("alice@example.com").is_empty());
+    assert!(emu.contacts("bob@example.com").is_empty());
+}

@@ -117,6 +117,18 @@ pub(super) async fn apply(job: &SyncJob, plan: Plan) -> Result<SyncReport, SyncE
     } else {
         0
     });
+    // Before the first write: the credentials must act for the job's user, or the contacts would
+    // land in another account (a service account used without a subject writes into its own,
+    // invisible one, and every call "succeeds").
+    let writes_planned = !creates.is_empty()
+        || !updates.is_empty()
+        || !deletes.is_empty()
+        || group
+            .as_ref()
+            .is_some_and(|g| !g.add.is_empty() || !g.remove.is_empty());
+    if writes_planned {
+        check_account(job, &mut summary).await?;
+    }
     // The first commit: the state brought up to date by the listing, and its sync token. Whatever
     // happens from here on, the next run lists the changes since then, this run's writes
     // included, and finds every contact it created by its key. Creates are marked unsettled
@@ -717,6 +729,37 @@ async fn members(
 /// Read the changes since the last commit into the state (this run's own writes, and anything
 /// done meanwhile), remove duplicate copies it shows, and commit the state with the new token. A
 /// failure leaves the state at its last commit, so the next run reads the same changes.
+/// Refuse to write unless the client acts for `job`'s user: one of `people/me`'s email addresses
+/// is the user's (any case). A job for `me` acts for whoever the credentials are.
+async fn check_account(job: &SyncJob, summary: &mut SyncSummary) -> Result<(), SyncError> {
+    if job.user == "me" || !job.user.contains('@') {
+        return Ok(());
+    }
+    summary.requests += 1;
+    let me = job
+        .client
+        .people()
+        .get("people/me")
+        .person_fields([PersonField::EmailAddresses])
+        .send()
+        .await
+        .map_err(SyncError::Api)?;
+    let emails: Vec<String> = me
+        .email_addresses
+        .iter()
+        .flatten()
+        .filter_map(|e| e.value.clone())
+        .collect();
+    if emails.iter().any(|e| e.eq_ignore_ascii_case(&job.user)) {
+        Ok(())
+    } else {
+        Err(SyncError::WrongAccount {
+            user: job.user.clone(),
+            acting_as: emails,
+        })
+    }
+}
+
 /// Lost creates against a complete, current listing: those it shows were created; those it does
 /// not were not, and are returned to be sent again (or, with `again` false, reported unknown).
 fn settle_lost(

@@ -278,6 +278,15 @@ pub enum SyncError {
     Api(Error),
     /// The state store failed.
     Store(Error),
+    /// The credentials act for another account than the job's user (`people/me` is not that
+    /// user): nothing was written. A service account without a subject acts as itself, an
+    /// `authorized_user` file only as its own account.
+    WrongAccount {
+        /// The user the job syncs into.
+        user: String,
+        /// Who the credentials act as (`people/me`'s email addresses).
+        acting_as: Vec<String>,
+    },
 }
 
 impl fmt::Display for SyncError {
@@ -306,6 +315,17 @@ impl fmt::Display for SyncError {
             ),
             SyncError::Api(e) => write!(f, "reading the user's contacts failed: {e}"),
             SyncError::Store(e) => write!(f, "the sync state store failed: {e}"),
+            SyncError::WrongAccount { user, acting_as } => write!(
+                f,
+                "the credentials act for {}, not for {user}: nothing was written (a service \
+                 account acts for a Workspace user only with domain-wide delegation and that \
+                 user as its subject; an authorized_user file acts only for its own account)",
+                if acting_as.is_empty() {
+                    "an account with no email address".to_string()
+                } else {
+                    acting_as.join(", ")
+                }
+            ),
         }
     }
 }
