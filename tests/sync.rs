@@ -744,6 +744,66 @@ async fn credentials_for_another_account_are_refused_before_any_write() {
     );
 }
 
+/// Google's limits are checked before anything is sent: a record with two names (a singleton)
+/// or a value longer than 1,024 characters fails with its reason and is not sent, the others
+/// go on; a run that would go past the contacts an account holds is refused whole.
+#[tokio::test]
+async fn records_past_googles_limits_fail_alone_and_nothing_is_sent_for_them() {
+    let emu = Emulator::start().await.unwrap();
+    let store = MemoryStore::new();
+    let mut want = records(5);
+    let mut two_names = want[1].person.names.clone().unwrap();
+    two_names.push(Name::new().set_given_name("Second"));
+    want[1].person.names = Some(two_names);
+    want[2].person.email_addresses = Some(vec![
+        EmailAddress::new().set_value(format!("{}@corp.example", "a".repeat(1_100))),
+    ]);
+    let report = job(&emu, &store).run(want.clone()).await.unwrap();
+    let s = &report.summary;
+    assert_eq!((s.created, s.failed), (3, 2), "{s:?}");
+    let reasons: Vec<String> = report
+        .outcomes
+        .iter()
+        .filter_map(|o| match o {
+            RecordOutcome::Failed { id, error } => Some(format!("{id}: {error}")),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.starts_with("emp-1") && r.contains("singleton")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.starts_with("emp-2") && r.contains("1024")),
+        "{reasons:?}"
+    );
+    assert_eq!(managed(&emu, USER).0.len(), 3);
+
+    // Past the account's contacts: refused whole, by how many, nothing written.
+    let writes = mutations(&emu);
+    let e = job(&emu, &store)
+        .max_contacts(6)
+        .run(records(10))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            SyncError::TooManyContacts {
+                would_have: 10,
+                limit: 6
+            }
+        ),
+        "{e}"
+    );
+    assert!(e.to_string().contains("4 too many"), "{e}");
+    assert_eq!(mutations(&emu), writes);
+}
+
 #[tokio::test]
 async fn bad_input_is_refused_whole_and_nothing_is_sent() {
     let emu = Emulator::start().await.unwrap();

@@ -472,7 +472,8 @@ async fn sync_one(
     }
     let c = plan.counts();
     let bar = bars.add(ProgressBar::new(
-        (c.create + c.update + c.delete + c.duplicates + c.unchanged + c.skipped) as u64,
+        (c.create + c.update + c.delete + c.duplicates + c.unchanged + c.skipped + c.over_limit)
+            as u64,
     ));
     bar.set_style(
         ProgressStyle::with_template("{prefix:>12} [{bar:30}] {pos}/{len} records {msg}")
@@ -512,13 +513,14 @@ fn print_plans(results: &[(String, UserResult)]) {
             UserResult::Planned(plan) => {
                 let c = plan.counts();
                 out!(
-                    "  {user}: create {}, update {}, delete {}, duplicates {}, unchanged {}, skipped {}, orphans {}{}",
+                    "  {user}: create {}, update {}, delete {}, duplicates {}, unchanged {}, skipped {}, over a limit {}, orphans {}{}",
                     c.create,
                     c.update,
                     c.delete,
                     c.duplicates,
                     c.unchanged,
                     c.skipped,
+                    c.over_limit,
                     c.orphans,
                     match &plan.group {
                         Some(g) => format!(
@@ -558,6 +560,9 @@ fn print_plans(results: &[(String, UserResult)]) {
                 }
                 if plan.deletes.len() > 5 {
                     out!("      - … {} more", plan.deletes.len() - 5);
+                }
+                for (id, why) in &plan.over_limit {
+                    out!("      ! {id}: {why}");
                 }
             }
             UserResult::Refused(why) => out!("  {user}: REFUSED: {why}"),

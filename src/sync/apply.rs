@@ -93,6 +93,7 @@ pub(super) async fn apply(job: &SyncJob, plan: Plan) -> Result<SyncReport, SyncE
         unchanged,
         unchanged_ids,
         skipped,
+        over_limit,
         orphans,
         group,
         full_listing,
@@ -240,6 +241,16 @@ pub(super) async fn apply(job: &SyncJob, plan: Plan) -> Result<SyncReport, SyncE
             RecordOutcome::Skipped {
                 id: s.id,
                 reason: s.reason,
+            },
+        );
+    }
+    for (id, why) in over_limit {
+        push(
+            &tally,
+            &mut outcomes,
+            RecordOutcome::Failed {
+                id,
+                error: crate::batch::ContactError::InvalidInput(why),
             },
         );
     }

@@ -138,6 +138,7 @@ pub struct SyncJob {
     delete_missing: bool,
     max_delete_share: f64,
     mass_delete_floor: usize,
+    max_contacts: usize,
     allow_mass_delete: bool,
     policy: ConflictPolicy,
     recreate_deleted: bool,
@@ -209,6 +210,7 @@ impl SyncJob {
             delete_missing: false,
             max_delete_share: 0.10,
             mass_delete_floor: 5,
+            max_contacts: plan::MAX_CONTACTS,
             allow_mass_delete: false,
             policy: ConflictPolicy::Overwrite,
             recreate_deleted: true,
@@ -269,6 +271,15 @@ impl SyncJob {
     #[must_use]
     pub fn mass_delete_floor(mut self, n: usize) -> Self {
         self.mass_delete_floor = n;
+        self
+    }
+
+    /// The most managed contacts a run may leave the user with (default 25,000, the number a
+    /// Google account holds): a plan that would create past it is refused with
+    /// [`SyncError::TooManyContacts`] before anything is written.
+    #[must_use]
+    pub fn max_contacts(mut self, n: usize) -> Self {
+        self.max_contacts = n;
         self
     }
 

@@ -147,6 +147,8 @@ pub struct PlanCounts {
     pub unchanged: usize,
     /// Records left alone by policy.
     pub skipped: usize,
+    /// Records past a limit of Google's (nothing is sent for them).
+    pub over_limit: usize,
     /// Managed contacts whose id left the input, kept because deletes are off.
     pub orphans: usize,
     /// Contacts to add to the job's group.
@@ -278,6 +280,13 @@ pub enum SyncError {
     Api(Error),
     /// The state store failed.
     Store(Error),
+    /// The plan would take the user past the number of contacts an account holds.
+    TooManyContacts {
+        /// Contacts the user would have (the managed ones and the creates).
+        would_have: usize,
+        /// The limit.
+        limit: usize,
+    },
     /// The credentials act for another account than the job's user (`people/me` is not that
     /// user): nothing was written. A service account without a subject acts as itself, an
     /// `authorized_user` file only as its own account.
@@ -315,6 +324,12 @@ impl fmt::Display for SyncError {
             ),
             SyncError::Api(e) => write!(f, "reading the user's contacts failed: {e}"),
             SyncError::Store(e) => write!(f, "the sync state store failed: {e}"),
+            SyncError::TooManyContacts { would_have, limit } => write!(
+                f,
+                "refusing to go past {limit} contacts: this run would leave {would_have} managed \
+                 contacts, {} too many; nothing was written",
+                would_have - limit
+            ),
             SyncError::WrongAccount { user, acting_as } => write!(
                 f,
                 "the credentials act for {}, not for {user}: nothing was written (a service \

@@ -147,6 +147,8 @@ pub struct Plan {
     pub unchanged: usize,
     /// Records left alone by policy.
     pub skipped: Vec<PlannedSkip>,
+    /// Records past a limit of Google's, with why: nothing is sent for them (each is `Failed`).
+    pub over_limit: Vec<(String, String)>,
     /// Managed contacts whose id left the input, kept because deletes are off: (id, resource
     /// name).
     pub orphans: Vec<(String, String)>,
@@ -173,11 +175,62 @@ impl Plan {
             duplicates,
             unchanged: self.unchanged,
             skipped: self.skipped.len(),
+            over_limit: self.over_limit.len(),
             orphans: self.orphans.len(),
             group_add: self.group.as_ref().map_or(0, |g| g.add.len()),
             group_remove: self.group.as_ref().map_or(0, |g| g.remove.len()),
         }
     }
+}
+
+/// The most contacts a Google account holds ("You can have up to 25,000 contacts", Google
+/// Contacts help).
+pub const MAX_CONTACTS: usize = 25_000;
+
+/// The longest value a field may hold, in characters. Assumed: Google documents no figure; 1,024
+/// is what third parties report for contact fields.
+pub const MAX_VALUE_CHARS: usize = 1_024;
+
+/// The largest contact, its managed fields as JSON. Assumed: Google documents no figure.
+pub const MAX_CONTACT_BYTES: usize = 128 * 1024;
+
+/// Fields a contact holds one of ("for contact sources, this field is a singleton": the
+/// discovery document's `names`, `biographies`, `birthdays`, `genders`).
+const SINGLETONS: &[&str] = &["names", "biographies", "birthdays", "genders"];
+
+/// Why a record's managed fields are past one of Google's limits, if they are.
+fn past_limits(managed: &serde_json::Map<String, Value>) -> Option<String> {
+    for field in SINGLETONS {
+        if let Some(n) = managed.get(*field).and_then(Value::as_array).map(Vec::len)
+            && n > 1
+        {
+            return Some(format!(
+                "{field} holds {n} values; a contact holds one (a singleton field)"
+            ));
+        }
+    }
+    fn longest(v: &Value) -> usize {
+        match v {
+            Value::String(s) => s.chars().count(),
+            Value::Array(a) => a.iter().map(longest).max().unwrap_or(0),
+            Value::Object(m) => m.values().map(longest).max().unwrap_or(0),
+            _ => 0,
+        }
+    }
+    for (field, v) in managed {
+        let n = longest(v);
+        if n > MAX_VALUE_CHARS {
+            return Some(format!(
+                "{field} has a value of {n} characters; at most {MAX_VALUE_CHARS} are accepted (assumed limit)"
+            ));
+        }
+    }
+    let size = serde_json::to_vec(managed).map_or(0, |b| b.len());
+    (size > MAX_CONTACT_BYTES).then(|| {
+        format!(
+            "the contact is {size} bytes; at most {MAX_CONTACT_BYTES} are accepted (assumed limit)"
+        )
+    })
 }
 
 /// Plan a sync: load the state, bring it up to date with a listing, and compare every record.
@@ -234,6 +287,7 @@ where
         unchanged: 0,
         unchanged_ids: Vec::new(),
         skipped: Vec::new(),
+        over_limit: Vec::new(),
         orphans: Vec::new(),
         group: job.group.as_ref().map(|name| GroupPlan {
             name: name.clone(),
@@ -285,6 +339,12 @@ where
             // Only validating now: the plan will not be used.
             continue;
         }
+        if let Some(why) = past_limits(&managed) {
+            // Google would refuse it (or keep part of it): nothing is sent for this record, and
+            // its contact, if it has one, is left as it is.
+            plan.over_limit.push((record.id, why));
+            continue;
+        }
         decide(
             job,
             &mut state,
@@ -298,6 +358,15 @@ where
     }
     if !errors.is_empty() {
         return Err(SyncError::InvalidRecords(errors));
+    }
+    // "You can have up to 25,000 contacts" (Google Contacts help): a plan that would cross it
+    // is refused whole, before anything is written.
+    let after = state.contacts.len() + plan.creates.len();
+    if !plan.creates.is_empty() && after > job.max_contacts {
+        return Err(SyncError::TooManyContacts {
+            would_have: after,
+            limit: job.max_contacts,
+        });
     }
 
     // Managed contacts whose id left the input.
