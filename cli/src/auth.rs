@@ -82,7 +82,7 @@ impl Credentials {
                 );
             }
             return Ok(Credentials::Single {
-                tokens: Arc::new(StaticToken::new(token.clone())),
+                tokens: Arc::new(StaticToken::new(token.0.clone())),
                 what: "an access token (--access-token)".into(),
             });
         }

@@ -82,7 +82,7 @@ pub struct Global {
         hide_env_values = true,
         value_name = "TOKEN"
     )]
-    pub access_token: Option<String>,
+    pub access_token: Option<AccessTokenArg>,
     /// Send API requests to this base URL instead of Google's, for example a
     /// `google-people-emulator` (https, or http on loopback).
     #[arg(long, global = true, env = "GPEOPLE_BASE_URL", value_name = "URL")]
@@ -94,6 +94,24 @@ pub struct Global {
     /// default: the key's own `token_uri`, else Google's.
     #[arg(long, global = true, env = "GPEOPLE_TOKEN_URI", value_name = "URL")]
     pub token_uri: Option<String>,
+}
+
+/// An access token given on the command line or in `GPEOPLE_ACCESS_TOKEN`: never shown by
+/// `Debug`.
+#[derive(Clone)]
+pub struct AccessTokenArg(pub String);
+
+impl std::str::FromStr for AccessTokenArg {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(s.to_string()))
+    }
+}
+
+impl std::fmt::Debug for AccessTokenArg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AccessTokenArg(<redacted>)")
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -201,4 +219,20 @@ fn main() -> ExitCode {
         output::exit_closed();
     }
     ExitCode::from(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_access_token_never_shows_in_debug() {
+        let cli = Cli::try_parse_from(["gpeople", "--access-token", "ya29.secret-value", "whoami"])
+            .unwrap();
+        assert_eq!(
+            cli.global.access_token.as_ref().map(|t| t.0.as_str()),
+            Some("ya29.secret-value")
+        );
+        assert!(!format!("{cli:?}").contains("ya29.secret-value"));
+    }
 }
