@@ -85,6 +85,7 @@
 
 pub mod auth;
 pub mod batch;
+pub mod quota;
 pub mod runtime;
 pub mod sync;
 

@@ -583,6 +583,7 @@ async fn bulk_delete_reconciles_a_lost_answer() {
 #[tokio::test]
 async fn a_rate_limited_job_meets_no_429() {
     use google_people::batch::RateLimit;
+    use google_people::quota::{Quota as Budget, QuotaMetric};
     use google_people_emulator::{Config, Quota};
     let mut config = Config::default();
     config.quota = Some(Quota {
@@ -606,7 +607,14 @@ async fn a_rate_limited_job_meets_no_429() {
     tokio::time::sleep(Duration::from_millis(800)).await;
     let job = BatchUpdate::new(&client, [PersonField::Names])
         .unwrap()
-        .rate_limit(RateLimit::new(1_000, 12, Duration::from_millis(750)));
+        // The server's very window: a spend is dated when its answer arrives, so no window the
+        // server counts holds more than the budget.
+        .rate_limit(RateLimit::new(
+            Budget::default()
+                .set(QuotaMetric::CriticalReads, 1_000)
+                .set(QuotaMetric::CriticalWrites, 12)
+                .time_scale(Duration::from_millis(700)),
+        ));
     let (_, limited) = job.run_all(updates(&emu, &names, "Paced")).await;
     assert_eq!(
         (limited.succeeded, limited.failed),

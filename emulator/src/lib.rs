@@ -158,6 +158,9 @@ struct State {
     directory: Mutex<HashMap<String, directory::Directory>>,
 }
 
+/// The key quota refusals are counted under in `State::counts`.
+const THROTTLED: &str = "quota.exceeded";
+
 /// A running emulator. Dropping it stops the server.
 pub struct Emulator {
     addr: SocketAddr,
@@ -530,9 +533,20 @@ impl Emulator {
             .sum()
     }
 
-    /// Requests of every method, from everyone.
+    /// Requests of every method, from everyone (the 429s of [`throttled`](Self::throttled) are
+    /// counted once, under their method).
     pub fn total_requests(&self) -> u64 {
-        lock(&self.state.counts).values().sum()
+        lock(&self.state.counts)
+            .iter()
+            .filter(|((m, _), _)| m != THROTTLED)
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    /// Requests answered 429 because a quota ([`Config::quota`]) was exceeded, for `user` or for
+    /// everyone with `None`.
+    pub fn throttled(&self, user: Option<&str>) -> u64 {
+        self.request_count(THROTTLED, user)
     }
 
     /// Stop serving.
@@ -751,7 +765,7 @@ async fn serve(state: Arc<State>, req: Request<Incoming>) -> Result<Resp, Droppe
         _ => {}
     }
 
-    let first_page_of_full_sync = matches!(op, people::Op::Connections(_))
+    let first_page_of_full_sync = matches!(op, people::Op::Connections(_) | people::Op::OtherList)
         && query
             .iter()
             .any(|(k, v)| k == "requestSyncToken" && v == "true")
@@ -767,6 +781,9 @@ async fn serve(state: Arc<State>, req: Request<Incoming>) -> Result<Resp, Droppe
             first_page_of_full_sync,
         )
     {
+        *lock(&state.counts)
+            .entry((THROTTLED.to_string(), user.clone()))
+            .or_default() += 1;
         let extra = if q.retry_after {
             vec![("retry-after", wait.to_string())]
         } else {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use futures_util::stream::{self, Stream, StreamExt as _};
 
 use super::{
-    Common, ContactError, Kind, MAX_CHUNK, check_chunk, common_builders, limit, rejected_contacts,
+    Common, ContactError, Kind, MAX_CHUNK, check_chunk, common_builders, rejected_contacts,
 };
 use crate::runtime::{Error, FieldMask};
 use crate::{BatchCreateContactsRequest, Client, ContactToCreate, Person, PersonField};
@@ -162,12 +162,7 @@ impl BatchCreate {
             let call = self.common.client.people().batch_create_contacts(body);
             let sent = self
                 .common
-                .send(
-                    "people.batchCreateContacts",
-                    order.len(),
-                    limit::BATCH_MUTATION,
-                    call.send(),
-                )
+                .send("people.batchCreateContacts", order.len(), call.send())
                 .await;
             match sent {
                 Ok(resp) => {

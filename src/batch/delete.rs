@@ -7,7 +7,7 @@ use futures_util::stream::{self, Stream, StreamExt as _};
 
 use super::outcome::Kind;
 use super::{
-    Common, ContactError, MAX_CHUNK, MAX_DELETE_CHUNK, check_chunk, common_builders, fetch, limit,
+    Common, ContactError, MAX_CHUNK, MAX_DELETE_CHUNK, check_chunk, common_builders, fetch,
     name_problem, rejected_contacts,
 };
 use crate::runtime::{Error, FieldMask};
@@ -210,12 +210,7 @@ impl BatchDelete {
                     let call = self.common.client.people().batch_delete_contacts(body);
                     let sent = self
                         .common
-                        .send(
-                            "people.batchDeleteContacts",
-                            pending.len(),
-                            limit::BATCH_MUTATION,
-                            call.send(),
-                        )
+                        .send("people.batchDeleteContacts", pending.len(), call.send())
                         .await;
                     let e = match sent {
                         Ok(_) => {

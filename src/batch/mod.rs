@@ -52,7 +52,6 @@
 
 mod create;
 mod delete;
-mod limit;
 mod modify;
 mod outcome;
 mod reconcile;
@@ -68,9 +67,9 @@ use std::time::Instant;
 
 use tracing::Instrument as _;
 
+pub use crate::quota::RateLimit;
 pub use create::{BatchCreate, CreateOutcome};
 pub use delete::{BatchDelete, DeleteOutcome};
-pub use limit::RateLimit;
 pub use outcome::{ContactError, Outcome, Progress, Summary};
 pub use update::BatchUpdate;
 pub use users::{UserJob, run_users, stream_users};
@@ -137,7 +136,6 @@ impl fmt::Debug for Callback {
 #[derive(Clone, Debug)]
 struct Common {
     client: Client,
-    limit: Option<RateLimit>,
     progress: Option<Callback>,
     total: Option<u64>,
     stats: Arc<Stats>,
@@ -147,7 +145,6 @@ impl Common {
     fn new(client: &Client) -> Self {
         Self {
             client: client.clone(),
-            limit: None,
             progress: None,
             total: None,
             stats: Arc::default(),
@@ -162,18 +159,14 @@ impl Common {
         }
     }
 
-    /// Send one request: wait for the rate limit, count it and its retries, and trace it (counts
-    /// only).
+    /// Send one request (paced by the client's rate limit, if any), count it and its retries,
+    /// and trace it (counts only).
     async fn send<T>(
         &self,
         method: &'static str,
         contacts: usize,
-        cost: (u32, u32),
         request: impl Future<Output = Result<T, Error>>,
     ) -> Result<T, Error> {
-        if let Some(limit) = &self.limit {
-            limit.acquire(cost.0, cost.1).await;
-        }
         self.stats.touch();
         let before = self.client.retry_count();
         let span = tracing::debug_span!("people_batch", method, contacts);
@@ -239,11 +232,11 @@ impl Common {
 /// The builder methods every kind of job has.
 macro_rules! common_builders {
     () => {
-        /// Keep this job under a per-user rate limit (default: none; the client's retry policy
-        /// backs off on 429s). Give jobs for the same user clones of one
-        /// [`RateLimit`](crate::batch::RateLimit).
+        /// Keep this job under a per-user rate limit (default: the client's, if any; the retry
+        /// policy backs off on 429s): every request it makes is paced, retries included. Give
+        /// jobs for the same user clones of one [`RateLimit`](crate::batch::RateLimit).
         pub fn rate_limit(mut self, limit: crate::batch::RateLimit) -> Self {
-            self.common.limit = Some(limit);
+            self.common.client = self.common.client.with_rate_limit(limit);
             self
         }
 

@@ -12,7 +12,7 @@ use std::time::Duration;
 use futures_util::stream::StreamExt as _;
 use serde_json::Value;
 
-use super::{BatchUpdate, Common, ContactError, limit};
+use super::{BatchUpdate, Common, ContactError};
 use crate::runtime::{Error, FieldMask, MaskField as _};
 use crate::{Person, PersonField};
 
@@ -196,9 +196,6 @@ impl BatchUpdate {
             .page_size(1000)
             .by_page();
         loop {
-            if let Some(limit) = &self.common.limit {
-                limit.acquire(limit::BATCH_GET.0, limit::BATCH_GET.1).await;
-            }
             let Some(page) = pages.next().await else {
                 break;
             };
@@ -253,12 +250,7 @@ pub(super) async fn fetch(
         .resource_names(names.iter().cloned())
         .person_fields(mask);
     let resp = common
-        .send(
-            "people.getBatchGet",
-            names.len(),
-            limit::BATCH_GET,
-            call.send(),
-        )
+        .send("people.getBatchGet", names.len(), call.send())
         .await?;
     let mut out = BTreeMap::new();
     for r in resp.responses.unwrap_or_default() {

@@ -11,7 +11,7 @@ use futures_util::stream::{self, BoxStream, Stream, StreamExt as _};
 use super::reconcile::{Unsettled, Verdict};
 use super::{
     Common, ContactError, MAX_CHUNK, NameSet, Outcome, check_chunk, common_builders,
-    has_source_etag, limit, name_problem_with, rejected_contacts,
+    has_source_etag, name_problem_with, rejected_contacts,
 };
 use crate::runtime::json::{self, ToJson as _};
 use crate::runtime::{Error, FieldMask, MaskField as _, Request};
@@ -447,7 +447,6 @@ impl BatchUpdate {
             .send(
                 "people.batchUpdateContacts",
                 contacts,
-                limit::BATCH_MUTATION,
                 client.execute(request),
             )
             .await

@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 use super::transport::{Call, Proxies, Transport};
 use super::urls::{check_base_url, join};
 use super::{AccessToken, Error, NoAuth, Request, RetryPolicy, StaticToken, TokenSource};
+use crate::quota::{Permit, QuotaMetric, QuotaUnits, RateLimit};
 
 /// Default timeout for one request, connection included.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -32,6 +33,8 @@ const VERSION: &str = env!("CARGO_PKG_VERSION");
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
+    /// The per-user quota budget every attempt spends, if any.
+    limit: Option<RateLimit>,
 }
 
 struct Inner {
@@ -49,6 +52,7 @@ impl fmt::Debug for Client {
             .field("base_url", &self.inner.base_url)
             .field("tokens", &self.inner.tokens)
             .field("timeout", &self.inner.timeout)
+            .field("rate_limit", &self.limit.as_ref().map(RateLimit::quota))
             .finish()
     }
 }
@@ -64,6 +68,7 @@ pub struct ClientBuilder {
     user_agent: Option<String>,
     proxies: Proxies,
     http_client: Option<reqwest::Client>,
+    limit: Option<RateLimit>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -88,7 +93,23 @@ impl Client {
             user_agent: None,
             proxies: Proxies::FromEnv,
             http_client: None,
+            limit: None,
         }
+    }
+
+    /// The same client (pool, token source, policies) with every request paced by `limit`, the
+    /// budget of the user this client acts for (see [`RateLimit`]).
+    #[must_use]
+    pub fn with_rate_limit(&self, limit: RateLimit) -> Client {
+        Client {
+            inner: self.inner.clone(),
+            limit: Some(limit),
+        }
+    }
+
+    /// The per-user quota budget requests are paced by, if any.
+    pub fn rate_limit(&self) -> Option<&RateLimit> {
+        self.limit.as_ref()
     }
 
     /// The base URL requests go to when it was overridden (an emulator, a proxy).
@@ -188,9 +209,16 @@ impl Client {
         let mut may_have_applied = false;
         loop {
             attempts += 1;
-            let result = match self.send_authorized(request).await {
-                Ok(body) => accept(body),
+            let result = match self.pace(request).await {
                 Err(e) => Err(e),
+                Ok(permit) => {
+                    let sent = self.send_authorized(request).await;
+                    self.settle(permit, request, &sent);
+                    match sent {
+                        Ok(body) => accept(body),
+                        Err(e) => Err(e),
+                    }
+                }
             };
             let Err(mut e) = result else {
                 return Ok(());
@@ -219,6 +247,48 @@ impl Client {
                 }
                 None => return Err(e),
             }
+        }
+    }
+
+    /// Wait until the attempt's quota units fit the budget, if there is one.
+    async fn pace(&self, request: &Request) -> Result<Option<Permit>, Error> {
+        match &self.limit {
+            None => Ok(None),
+            Some(limit) => {
+                let units = QuotaUnits::of_request(request);
+                if units.is_zero() {
+                    return Ok(None);
+                }
+                limit.acquire(units).await.map(Some)
+            }
+        }
+    }
+
+    /// Date or refund an attempt's spend; a 429 marks its metric spent for a window, so that
+    /// this user's next requests wait (another client may be spending the same quota).
+    fn settle(
+        &self,
+        permit: Option<Permit>,
+        request: &Request,
+        sent: &Result<bytes::Bytes, Error>,
+    ) {
+        let (Some(permit), Some(limit)) = (permit, &self.limit) else {
+            return;
+        };
+        match sent {
+            // Nothing reached the People API: no units were spent.
+            Err(e) if e.is_connect() || e.is_auth() && e.status().is_none() => permit.refund(),
+            Err(e) if e.status() == Some(429) => {
+                permit.finish();
+                match e.exceeded_quota() {
+                    Some(m) => limit.exhausted(m),
+                    None => QuotaUnits::of_request(request)
+                        .iter()
+                        .filter(|(m, _)| !m.is_daily())
+                        .for_each(|(m, _): (QuotaMetric, u64)| limit.exhausted(m)),
+                }
+            }
+            _ => permit.finish(),
         }
     }
 
@@ -438,6 +508,13 @@ impl ClientBuilder {
         self
     }
 
+    /// Pace every request by `limit`, the quota budget of the user the client acts for (see
+    /// [`RateLimit`]; default: none, and the retry policy backs off on 429s).
+    pub fn rate_limit(mut self, limit: RateLimit) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+
     /// Build the client. Fails on an invalid or insecure base URL.
     pub fn build(self) -> Result<Client, Error> {
         let base_url = self.base_url.as_deref().map(check_base_url).transpose()?;
@@ -463,6 +540,7 @@ impl ClientBuilder {
                 retry: self.retry,
                 retries: AtomicU64::new(0),
             }),
+            limit: self.limit,
         })
     }
 }

@@ -32,6 +32,9 @@ pub enum ErrorKind {
     Decode,
     /// The request did not complete within its timeout.
     Timeout,
+    /// The client's own quota budget ([`RateLimit`](crate::quota::RateLimit)) refused the request
+    /// (its daily units do not fit today): nothing was sent.
+    Quota,
 }
 
 /// Which step of getting a token failed, for credentials that take several (keyless delegation,
@@ -81,6 +84,7 @@ struct Inner {
     step: Option<AuthStep>,
     excerpt: Option<String>,
     json_path: Option<String>,
+    quota: Option<crate::quota::QuotaMetric>,
     source: Option<Box<dyn StdError + Send + Sync>>,
 }
 
@@ -100,6 +104,7 @@ impl Error {
                 step: None,
                 excerpt: None,
                 json_path: None,
+                quota: None,
                 source: None,
             }),
         }
@@ -155,6 +160,7 @@ impl Error {
         e.inner.api = source.inner.api.clone();
         e.inner.oauth = source.inner.oauth.clone();
         e.inner.step = source.inner.step;
+        e.inner.quota = source.inner.quota;
         e.inner.source = Some(Box::new(SharedError(source)));
         e
     }
@@ -255,6 +261,29 @@ impl Error {
         e.inner.json_path = json_path;
         e.inner.excerpt = Some(excerpt(body));
         e.with_source(err)
+    }
+
+    /// A request the client's own quota budget refused: nothing was sent.
+    pub fn quota(metric: crate::quota::QuotaMetric, message: impl Into<String>) -> Self {
+        let mut e = Self::new(ErrorKind::Quota, message);
+        e.inner.quota = Some(metric);
+        e
+    }
+
+    /// The quota metric a 429 names (its `ErrorInfo`'s `quota_metric` or `quota_limit`), or the
+    /// one the client's own budget refused the request for.
+    pub fn exceeded_quota(&self) -> Option<crate::quota::QuotaMetric> {
+        if let Some(m) = self.inner.quota {
+            return Some(m);
+        }
+        let api = self.inner.api.as_ref()?;
+        api.details.iter().find_map(|d| match d {
+            ErrorDetail::ErrorInfo(i) => crate::quota::QuotaMetric::from_error_info(
+                i.metadata.get("quota_metric").map_or("", String::as_str),
+                i.metadata.get("quota_limit").map_or("", String::as_str),
+            ),
+            _ => None,
+        })
     }
 
     /// The kind of failure.
@@ -365,7 +394,11 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         match self.inner.kind {
             ErrorKind::Transport | ErrorKind::Timeout | ErrorKind::Decode => true,
-            ErrorKind::Api => matches!(self.status(), Some(408 | 429 | 500 | 502 | 503 | 504)),
+            // A daily quota is not back within any retry budget.
+            ErrorKind::Api if self.status() == Some(429) => {
+                self.exceeded_quota().is_none_or(|m| !m.is_daily())
+            }
+            ErrorKind::Api => matches!(self.status(), Some(408 | 500 | 502 | 503 | 504)),
             _ => false,
         }
     }

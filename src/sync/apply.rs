@@ -18,7 +18,7 @@ use crate::{
 };
 
 /// Most names one `contactGroups.members.modify` takes (adds and removes together).
-const MEMBERS_PER_MODIFY: usize = 1000;
+pub(super) const MEMBERS_PER_MODIFY: usize = 1000;
 
 /// Rounds of creates whose answer was lost and whose contact the read-back did not find.
 const CREATE_ROUNDS: usize = 2;
@@ -86,6 +86,7 @@ fn absorb(summary: &mut SyncSummary, batch: &crate::batch::Summary) {
 /// Execute `plan` for `job`'s user.
 pub(super) async fn apply(job: &SyncJob, plan: Plan) -> Result<SyncReport, SyncError> {
     let counts = plan.counts();
+    let quota = plan.quota();
     let Plan {
         creates,
         updates,
@@ -100,6 +101,7 @@ pub(super) async fn apply(job: &SyncJob, plan: Plan) -> Result<SyncReport, SyncE
         requests,
         mut state,
         started,
+        ..
     } = plan;
     let tally = Arc::new(Tally {
         planned: counts,
@@ -127,6 +129,15 @@ pub(super) async fn apply(job: &SyncJob, plan: Plan) -> Result<SyncReport, SyncE
         || group
             .as_ref()
             .is_some_and(|g| !g.add.is_empty() || !g.remove.is_empty());
+    // A run that would pass the daily write quota is deferred whole, before anything is sent,
+    // rather than stopped half way.
+    if let Some(limit) = job.client.rate_limit() {
+        let needed = quota.units.get(crate::quota::QuotaMetric::DailyWrites);
+        let left = limit.daily_left();
+        if needed > left {
+            return Err(SyncError::DailyQuota { needed, left });
+        }
+    }
     if writes_planned {
         check_account(job, &mut summary).await?;
     }
@@ -423,13 +434,10 @@ async fn create(
             })
         })
     };
-    let mut batch = BatchCreate::new(&job.client)
+    let batch = BatchCreate::new(&job.client)
         .read_mask([PersonField::Metadata])
         .expect("a non-empty read mask")
         .on_progress(forward(tally));
-    if let Some(l) = &job.limit {
-        batch = batch.rate_limit(l.clone());
-    }
     // Outcomes are folded in as they come: a created person is dropped at once, whatever the
     // number of creates.
     let mut results = batch.run(persons);
@@ -545,7 +553,7 @@ async fn update(
             }
         })
     };
-    let mut batch = match BatchUpdate::new(&job.client, job.fields.clone()) {
+    let batch = match BatchUpdate::new(&job.client, job.fields.clone()) {
         Ok(b) => b
             .read_mask([PersonField::Metadata])
             .on_progress(forward(tally)),
@@ -564,9 +572,6 @@ async fn update(
             return;
         }
     };
-    if let Some(l) = &job.limit {
-        batch = batch.rate_limit(l.clone());
-    }
     let mut results = batch.run(items);
     while let Some(r) = results.next().await {
         let Some((id, fp)) = by_name.remove(r.requested()) else {
@@ -641,10 +646,7 @@ async fn delete(
     for d in deletes {
         by_name.insert(d.resource_name, (d.id, d.duplicate));
     }
-    let mut batch = BatchDelete::new(&job.client).on_progress(forward(tally));
-    if let Some(l) = &job.limit {
-        batch = batch.rate_limit(l.clone());
-    }
+    let batch = BatchDelete::new(&job.client).on_progress(forward(tally));
     let results: Vec<DeleteOutcome> = batch
         .run(by_name.keys().cloned().collect::<Vec<_>>())
         .collect()
@@ -698,9 +700,6 @@ async fn members(
         let body = ModifyContactGroupMembersRequest::new()
             .set_resource_names_to_add(part.iter().filter(|c| c.1).map(|c| c.0.clone()))
             .set_resource_names_to_remove(part.iter().filter(|c| !c.1).map(|c| c.0.clone()));
-        if let Some(l) = &job.limit {
-            l.acquire(1, 1).await;
-        }
         summary.requests += 1;
         summary.writes += 1;
         let sent = job

@@ -70,7 +70,9 @@ pub use outcome::{
     PlanCounts, RecordError, RecordOutcome, SkipReason, SyncError, SyncProgress, SyncReport,
     SyncSummary,
 };
-pub use plan::{Plan, PlannedCreate, PlannedDelete, PlannedSkip, PlannedUpdate};
+pub use plan::{
+    Plan, PlannedCreate, PlannedDelete, PlannedSkip, PlannedUpdate, QuotaPlan, domain_floor,
+};
 pub use shard::{Shard, shard_of};
 pub use state::{Contacts, Entry, Fingerprint, STATE_VERSION, UserState};
 pub use store::{FileStore, MemoryStore, SyncStore};
@@ -143,7 +145,6 @@ pub struct SyncJob {
     policy: ConflictPolicy,
     recreate_deleted: bool,
     group: Option<String>,
-    limit: Option<RateLimit>,
     progress: Option<Callback>,
     keep_all_outcomes: bool,
 }
@@ -215,7 +216,6 @@ impl SyncJob {
             policy: ConflictPolicy::Overwrite,
             recreate_deleted: true,
             group: None,
-            limit: None,
             progress: None,
             keep_all_outcomes: true,
         })
@@ -313,10 +313,11 @@ impl SyncJob {
         self
     }
 
-    /// Keep the job under a per-user rate limit (see [`RateLimit`]).
+    /// Keep the job under a per-user rate limit (see [`RateLimit`]): every request it makes is
+    /// paced, listings, retries and group writes included. Default: the client's, if any.
     #[must_use]
     pub fn rate_limit(mut self, limit: RateLimit) -> Self {
-        self.limit = Some(limit);
+        self.client = self.client.with_rate_limit(limit);
         self
     }
 

@@ -296,6 +296,16 @@ pub enum SyncError {
         /// Who the credentials act as (`people/me`'s email addresses).
         acting_as: Vec<String>,
     },
+    /// The run's contact writes would pass the user's daily quota
+    /// ([`QuotaMetric::DailyWrites`](crate::quota::QuotaMetric::DailyWrites), as far as the
+    /// client's [`RateLimit`](crate::quota::RateLimit) knows): the user is deferred, nothing was
+    /// written, and a later run (after the day's window) picks it up.
+    DailyQuota {
+        /// Daily units the run needs.
+        needed: u64,
+        /// Daily units left.
+        left: u64,
+    },
 }
 
 impl fmt::Display for SyncError {
@@ -340,6 +350,10 @@ impl fmt::Display for SyncError {
                 } else {
                     acting_as.join(", ")
                 }
+            ),
+            SyncError::DailyQuota { needed, left } => write!(
+                f,
+                "deferred: this run needs {needed} daily contact-write units and {left} are left                  today; nothing was written, and a later run picks it up"
             ),
         }
     }

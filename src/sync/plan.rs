@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use futures_util::{Stream, StreamExt as _};
 use serde_json::Value;
@@ -15,6 +15,7 @@ use super::state::{
 };
 use super::{ConflictPolicy, Record, SyncJob, lock};
 use crate::Person;
+use crate::quota::{Quota, QuotaUnits};
 
 /// Where a plan keeps the bodies it will send: a [`Log`], on disk once it grows, so that a plan of
 /// 100,000 creates holds their offsets and not their JSON.
@@ -158,13 +159,130 @@ pub struct Plan {
     pub full_listing: bool,
     /// Requests planning made (reads only).
     pub requests: u64,
+    /// Their quota units.
+    pub(super) listed: QuotaUnits,
+    /// Whether applying checks the account before the first write (one read).
+    pub(super) checks_account: bool,
     /// The ids of the unchanged records, kept only for a job that keeps every outcome.
     pub(super) unchanged_ids: Vec<String>,
     pub(super) state: UserState,
     pub(super) started: Instant,
 }
 
+/// The requests and quota units of one user's run, by [`QuotaMetric`](crate::quota::QuotaMetric): those planning made and
+/// those applying the plan will make (when no answer is lost and nothing is retried).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct QuotaPlan {
+    /// Requests planning made.
+    pub planning_requests: u64,
+    /// Requests applying the plan will make.
+    pub apply_requests: u64,
+    /// The units of both, by metric.
+    pub units: QuotaUnits,
+}
+
+impl QuotaPlan {
+    /// Requests in all.
+    pub fn requests(&self) -> u64 {
+        self.planning_requests + self.apply_requests
+    }
+
+    /// The least time `quota` allows this user's requests, sent one at a time (see
+    /// [`Quota::floor`]); network and server time come on top.
+    pub fn floor(&self, quota: &Quota) -> Duration {
+        quota.floor(&self.units)
+    }
+
+    /// Whether the run's daily units fit in `quota`'s daily limit.
+    pub fn fits_today(&self, quota: &Quota) -> bool {
+        quota.fits_today(&self.units)
+    }
+}
+
+impl std::ops::Add for QuotaPlan {
+    type Output = QuotaPlan;
+    fn add(self, rhs: QuotaPlan) -> QuotaPlan {
+        QuotaPlan {
+            planning_requests: self.planning_requests + rhs.planning_requests,
+            apply_requests: self.apply_requests + rhs.apply_requests,
+            units: self.units + rhs.units,
+        }
+    }
+}
+
+/// The least time a domain's users take under `quota` with `concurrency` users at once, given
+/// each user's [`QuotaPlan`]: users' floors laid out over the slots, longest first (a user's
+/// requests go one at a time, users in parallel, each with its own quota).
+pub fn domain_floor<'a>(
+    plans: impl IntoIterator<Item = &'a QuotaPlan>,
+    quota: &Quota,
+    concurrency: usize,
+) -> Duration {
+    let mut floors: Vec<Duration> = plans.into_iter().map(|p| p.floor(quota)).collect();
+    floors.sort_unstable_by(|a, b| b.cmp(a));
+    let mut slots = vec![Duration::ZERO; concurrency.max(1)];
+    for f in floors {
+        if let Some(least) = slots.iter_mut().min() {
+            *least += f;
+        }
+    }
+    slots.into_iter().max().unwrap_or_default()
+}
+
 impl Plan {
+    /// The requests and quota units of this user's run: planning's, and applying's as far as
+    /// they can be known before sending (every answer arriving, nothing retried).
+    pub fn quota(&self) -> QuotaPlan {
+        use crate::batch::{MAX_CHUNK, MAX_DELETE_CHUNK};
+        let cost = |method: &str| QuotaUnits::of_method(method, false);
+        let mut requests = 0u64;
+        let mut units = QuotaUnits::ZERO;
+        let mut add = |n: usize, method: &str| {
+            requests += n as u64;
+            units += cost(method) * n as u64;
+        };
+        let group = self.group.as_ref();
+        let members = group.map_or(0, |g| g.add.len() + g.remove.len());
+        let writes = !self.creates.is_empty()
+            || !self.updates.is_empty()
+            || !self.deletes.is_empty()
+            || members > 0;
+        if writes && self.checks_account {
+            add(1, "people.people.get");
+        }
+        if group.is_some_and(|g| {
+            g.resource_name.is_none() && (!self.creates.is_empty() || !g.add.is_empty())
+        }) {
+            add(1, "people.contactGroups.create");
+        }
+        add(
+            self.creates.len().div_ceil(MAX_CHUNK),
+            "people.people.batchCreateContacts",
+        );
+        add(
+            self.updates.len().div_ceil(MAX_CHUNK),
+            "people.people.batchUpdateContacts",
+        );
+        add(
+            self.deletes.len().div_ceil(MAX_DELETE_CHUNK),
+            "people.people.batchDeleteContacts",
+        );
+        add(
+            members.div_ceil(super::apply::MEMBERS_PER_MODIFY),
+            "people.contactGroups.members.modify",
+        );
+        if writes {
+            // The read-back of the run's own changes: one page, usually.
+            add(1, "people.people.connections.list");
+        }
+        QuotaPlan {
+            planning_requests: self.requests,
+            apply_requests: requests,
+            units: self.listed + units,
+        }
+    }
+
     /// How many of each action the plan holds.
     pub fn counts(&self) -> PlanCounts {
         let duplicates = self.deletes.iter().filter(|d| d.duplicate).count();
@@ -268,11 +386,13 @@ where
         state.sync_token = None;
     }
     let mut requests = 0;
-    let group = job.find_group(&mut requests).await?;
+    let mut listed = QuotaUnits::ZERO;
+    let group = job.find_group(&mut requests, &mut listed).await?;
     let listing = job.refresh(&mut state, group.as_deref()).await?;
     // Every earlier create is settled now: listed, or known not to exist.
     state.creates_unsettled = false;
     requests += listing.requests;
+    listed += listing.units;
     let managed_before = state.contacts.len();
 
     let fields = job.fields.fields();
@@ -296,6 +416,8 @@ where
         }),
         full_listing: listing.full,
         requests,
+        listed,
+        checks_account: job.user != "me" && job.user.contains('@'),
         state: UserState::new(),
         started,
     };

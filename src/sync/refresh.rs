@@ -9,6 +9,7 @@ use futures_util::StreamExt as _;
 
 use super::state::{Entry, Fingerprint, UserState, fingerprint};
 use super::{SyncError, SyncJob};
+use crate::quota::QuotaUnits;
 use crate::runtime::Error;
 use crate::{ContactGroupGroupType, Person};
 
@@ -23,6 +24,8 @@ pub(super) struct Listing {
     pub duplicates: Vec<(String, String)>,
     /// Requests made.
     pub requests: u64,
+    /// Their quota units.
+    pub units: QuotaUnits,
 }
 
 /// One managed contact as a listing showed it.
@@ -39,7 +42,11 @@ const PAGE: i32 = 1000;
 
 impl SyncJob {
     /// The resource name of the job's group, if it has one and it exists.
-    pub(super) async fn find_group(&self, requests: &mut u64) -> Result<Option<String>, SyncError> {
+    pub(super) async fn find_group(
+        &self,
+        requests: &mut u64,
+        units: &mut QuotaUnits,
+    ) -> Result<Option<String>, SyncError> {
         let Some(name) = &self.group else {
             return Ok(None);
         };
@@ -51,6 +58,7 @@ impl SyncJob {
             .by_page();
         while let Some(page) = pages.next().await {
             *requests += 1;
+            *units += QuotaUnits::of_method("people.contactGroups.list", false);
             let page = page.map_err(SyncError::Api)?;
             for g in page.contact_groups.unwrap_or_default() {
                 let user_group = g.group_type == Some(ContactGroupGroupType::UserContactGroup);
@@ -79,9 +87,9 @@ impl SyncJob {
                         error = %e,
                         "sync token expired or refused: listing every contact"
                     );
-                    let requests = listing.requests;
                     let mut listing = Listing {
-                        requests,
+                        requests: listing.requests,
+                        units: listing.units,
                         ..Listing::default()
                     };
                     self.list(None, state, group, &mut listing)
@@ -137,14 +145,16 @@ impl SyncJob {
         // (id, resource name) of entries whose listing may have been truncated.
         let mut read_in_full: Vec<(String, String)> = Vec::new();
         let mut pages = call.by_page();
+        let first_request = listing.requests + 1;
         loop {
-            if let Some(limit) = &self.limit {
-                limit.acquire(1, 0).await;
-            }
             let Some(page) = pages.next().await else {
                 break;
             };
             listing.requests += 1;
+            listing.units += QuotaUnits::of_method(
+                "people.people.connections.list",
+                full && listing.requests == first_request,
+            );
             let page = page?;
             if page.next_sync_token.is_some() {
                 next_token = page.next_sync_token.clone();
@@ -317,10 +327,8 @@ impl SyncJob {
             .map(|(id, rn)| (rn.as_str(), id.as_str()))
             .collect();
         for chunk in names.chunks(200) {
-            if let Some(limit) = &self.limit {
-                limit.acquire(1, 0).await;
-            }
             listing.requests += 1;
+            listing.units += QuotaUnits::of_method("people.people.getBatchGet", false);
             let resp = self
                 .client
                 .people()
