@@ -485,12 +485,9 @@ impl RateLimit {
                 }
             };
             match wait {
-                Some(d) => {
-                    tokio::select! {
-                        () = tokio::time::sleep(d) => {}
-                        () = changed => {}
-                    }
-                }
+                // Whichever comes first: the spend in the way leaves its window, or a request in
+                // flight finishes.
+                Some(d) => drop(tokio::time::timeout(d, changed).await),
                 None => changed.await,
             }
         }

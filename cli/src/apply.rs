@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt as _;
 use google_people::batch::{BatchUpdate, ContactError, Outcome, RateLimit};
+use google_people::quota::Quota;
 use google_people::runtime::{FieldMask, RetryPolicy};
 use google_people::{Client, Name, Organization, Person, PersonField, PhoneNumber};
 use google_people_emulator::{Emulator, Fault, FaultRule};
@@ -660,9 +661,21 @@ async fn apply(global: &Global, args: ApplyArgs, demo: bool) -> Result<u8, BoxEr
             ProgressStyle::with_template("{bar:40} {pos}/{len} contacts, {msg}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
-        // Live, stay under the per-user quotas (60 critical reads and 30 writes a minute by
-        // default; a batch costs 6 of each) instead of meeting 429s.
-        let limit = target.emulator.is_none().then(RateLimit::default);
+        // Stay under the per-user quotas (60 critical reads and 30 writes a minute by default;
+        // a batch costs 6 of each) instead of meeting 429s; an emulator's shortened minute is
+        // in GPEOPLE_QUOTA_MINUTE. The embedded demo's emulator has no quotas.
+        let limit = target.emulator.is_none().then(|| {
+            let quota = Quota::default();
+            RateLimit::new(
+                match std::env::var("GPEOPLE_QUOTA_MINUTE")
+                    .ok()
+                    .and_then(|m| crate::sync::parse_duration(&m).ok())
+                {
+                    Some(minute) => quota.time_scale(minute),
+                    None => quota,
+                },
+            )
+        });
         let mut job = BatchUpdate::new(client, mask.clone())?;
         if let Some(limit) = &limit {
             job = job.rate_limit(limit.clone());

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use google_people::runtime::RetryPolicy;
 use google_people::sync::Record;
 use google_people::{Client, Organization};
-use google_people_emulator::{Config, Emulator};
+use google_people_emulator::{Config, Emulator, Quota as ServerQuota};
 
 use crate::sync::{Settings, SyncArgs, execute, settings};
 use crate::{Failure, input};
@@ -16,6 +16,8 @@ use crate::{Failure, input};
 /// The sample directory and its users, shipped in the binary.
 const DIRECTORY: &str = include_str!("../data/directory.csv");
 const USERS: &str = include_str!("../data/users.txt");
+/// How long a quota minute lasts on the demo's emulator (and in its pacing).
+const QUOTA_MINUTE: Duration = Duration::from_secs(1);
 
 pub async fn run(args: SyncArgs) -> Result<u8, Failure> {
     let users: Vec<String> = USERS
@@ -43,6 +45,8 @@ pub async fn run(args: SyncArgs) -> Result<u8, Failure> {
     // re-sync right after a large first sync lists those writes again (pages, never writes).
     let mut config = Config::default();
     config.sync_propagation_delay = Duration::ZERO;
+    // Google's per-user quotas, a minute lasting a second: the sync paces itself to them.
+    config.quota = Some(ServerQuota::google().time_scale(QUOTA_MINUTE));
     let emu = Emulator::start_with(config)
         .await
         .map_err(|e| Failure::run(format!("cannot start the emulator: {e}")))?;
@@ -71,8 +75,9 @@ pub async fn run(args: SyncArgs) -> Result<u8, Failure> {
     let mut args = args;
     args.state_dir = Some(dir.join("state"));
     args.report = Some(dir.join("report.csv"));
-    let mut settings: Settings = settings(&args, directory.fields, false);
+    let mut settings: Settings = settings(&args, directory.fields);
     settings.show_state = false;
+    settings.quota = settings.quota.clone().time_scale(QUOTA_MINUTE);
 
     let step = |title: &str| out!("\n{title}");
     step("1. First sync: every record becomes a contact, 200 per request.");

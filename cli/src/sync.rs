@@ -5,13 +5,14 @@ use std::fmt::Write as _;
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::Args;
 use futures_util::StreamExt as _;
-use google_people::batch::RateLimit;
+use google_people::quota::{Quota, QuotaMetric, QuotaUnits, RateLimit};
 use google_people::sync::{
-    ConflictPolicy, FileStore, MemoryStore, Plan, Record, RecordOutcome, Shard, SyncError, SyncJob,
-    SyncStore, SyncSummary,
+    ConflictPolicy, FileStore, MemoryStore, Plan, QuotaPlan, Record, RecordOutcome, Shard,
+    SyncError, SyncJob, SyncStore, SyncSummary, domain_floor,
 };
 use google_people::{Client, FieldMask, PersonField};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -85,6 +86,82 @@ pub struct SyncArgs {
     /// Users synced at once (each user's requests stay one at a time).
     #[arg(long, default_value_t = 4, value_name = "N")]
     pub concurrency: usize,
+    /// Your project's per-user quota for a metric, where it differs from the default (the
+    /// Cloud Console's People API quotas page): critical_reads=60, critical_writes=30,
+    /// group_reads=90, deletes_and_group_writes=30, photo_writes=50, full_sync_first_pages=30
+    /// (a minute), daily_writes=100000 (a day). Repeat for several.
+    #[arg(long = "quota", value_name = "METRIC=N", value_parser = parse_quota)]
+    pub quotas: Vec<(QuotaMetric, u64)>,
+    /// How long a quota "minute" lasts (and a day, 1,440 of them): only for an emulator whose
+    /// quota windows are shortened (`google-people-emulator --quota-minute`, which sets this
+    /// for the command it runs). Default: a minute.
+    #[arg(long, env = "GPEOPLE_QUOTA_MINUTE", value_name = "DURATION", value_parser = parse_duration)]
+    pub quota_minute: Option<Duration>,
+}
+
+/// The per-user quotas: the defaults, the `--quota` overrides, and the minute's length.
+fn quota(args: &SyncArgs) -> Quota {
+    let q = args
+        .quotas
+        .iter()
+        .fold(Quota::default(), |q, (m, n)| q.set(*m, *n));
+    match args.quota_minute {
+        Some(minute) => q.time_scale(minute),
+        None => q,
+    }
+}
+
+impl Settings {
+    /// `user`'s quota budget.
+    pub fn budget(&self, user: &str) -> RateLimit {
+        self.budgets
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(user.to_string())
+            .or_insert_with(|| RateLimit::new(self.quota.clone()))
+            .clone()
+    }
+}
+
+/// A duration: `1s`, `500ms`, `60s`, `1m`.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (n, unit) = s.split_at(split);
+    let n: u64 = n
+        .parse()
+        .map_err(|_| format!("{s:?}: expected a duration such as 1s or 500ms"))?;
+    let d = match unit {
+        "ms" => Duration::from_millis(n),
+        "s" => Duration::from_secs(n),
+        "m" | "min" => Duration::from_secs(n.saturating_mul(60)),
+        _ => return Err(format!("{s:?}: expected a duration such as 1s or 500ms")),
+    };
+    if d.is_zero() {
+        return Err(format!("{s:?}: a duration above zero"));
+    }
+    Ok(d)
+}
+
+/// `METRIC=N`, a per-user quota limit.
+fn parse_quota(s: &str) -> Result<(QuotaMetric, u64), String> {
+    let (name, n) = s
+        .split_once('=')
+        .ok_or_else(|| format!("{s:?}: expected METRIC=N, such as critical_writes=90"))?;
+    let metric = QuotaMetric::ALL
+        .into_iter()
+        .find(|m| m.as_str() == name.trim())
+        .ok_or_else(|| {
+            let names: Vec<&str> = QuotaMetric::ALL.iter().map(|m| m.as_str()).collect();
+            format!("{name:?} is not a quota metric: {}", names.join(", "))
+        })?;
+    let n: u64 = n
+        .trim()
+        .parse()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("{n:?}: a quota is a whole number above 0"))?;
+    Ok((metric, n))
 }
 
 /// How a run is done, for every user alike.
@@ -103,7 +180,11 @@ pub struct Settings {
     /// Whether the summary names the state directory (not in the demo, whose state is scratch).
     pub show_state: bool,
     pub concurrency: usize,
-    pub limit: bool,
+    /// The per-user quotas every user's requests are paced by.
+    pub quota: Quota,
+    /// Each user's budget, kept across the runs of one process (a new budget would not know
+    /// what the server's current window holds).
+    pub budgets: std::sync::Mutex<std::collections::HashMap<String, RateLimit>>,
     pub report: PathBuf,
 }
 
@@ -113,6 +194,8 @@ enum UserResult {
     /// The summary, HTTP requests made (retries included), and the outcomes to report.
     Done(SyncSummary, u64, Vec<RecordOutcome>),
     Refused(String),
+    /// Past the daily write quota: nothing written, the next run picks it up.
+    Deferred(String),
     Failed(String),
 }
 
@@ -121,6 +204,8 @@ enum UserResult {
 pub struct Totals {
     pub incomplete: usize,
     pub refused: usize,
+    /// Users past their daily write quota (nothing written; the next run picks them up).
+    pub deferred: usize,
     pub failed_users: usize,
     pub summary: SyncSummary,
     /// HTTP requests, retries included.
@@ -131,12 +216,18 @@ pub struct Totals {
 /// listed, nothing was written for it), when nothing else failed.
 pub const EXIT_REFUSED: u8 = 3;
 
+/// The exit status of a run that deferred some user past their daily write quota (nothing was
+/// written for them; the next run picks them up), when nothing else failed or was refused.
+pub const EXIT_DEFERRED: u8 = 4;
+
 impl Totals {
     pub fn exit_code(&self) -> u8 {
         if self.incomplete + self.failed_users > 0 {
             1
         } else if self.refused > 0 {
             EXIT_REFUSED
+        } else if self.deferred > 0 {
+            EXIT_DEFERRED
         } else {
             0
         }
@@ -222,13 +313,13 @@ pub async fn run(global: &Global, args: SyncArgs) -> Result<u8, Failure> {
             ""
         }
     );
-    let settings = settings(&args, directory.fields, global.base_url.is_none());
+    let settings = settings(&args, directory.fields);
     let totals = execute(&settings, targets, Arc::new(directory.records)).await?;
     Ok(totals.exit_code())
 }
 
 /// Settings from the arguments.
-pub fn settings(args: &SyncArgs, fields: FieldMask<PersonField>, live: bool) -> Settings {
+pub fn settings(args: &SyncArgs, fields: FieldMask<PersonField>) -> Settings {
     let state = State::open(args.state_dir.clone());
     let report = args.report.clone().unwrap_or_else(|| match &state {
         State::Dir(dir) => dir.join(format!("{}-report.csv", args.job)),
@@ -252,7 +343,8 @@ pub fn settings(args: &SyncArgs, fields: FieldMask<PersonField>, live: bool) -> 
         state,
         show_state: true,
         concurrency: args.concurrency.max(1),
-        limit: live,
+        quota: quota(args),
+        budgets: Default::default(),
         report,
     }
 }
@@ -356,7 +448,7 @@ pub async fn execute(
     results.sort_by(|a, b| a.0.cmp(&b.0));
     let mut totals = Totals::default();
     if settings.dry_run {
-        print_plans(&results);
+        print_plans(&results, settings);
     } else {
         print_table(&results, &mut totals);
     }
@@ -392,6 +484,11 @@ pub async fn execute(
                 rows += 1;
                 let _ = writeln!(report, "{},,failed,{}", csv_cell(user), csv_cell(why));
             }
+            UserResult::Deferred(why) => {
+                totals.deferred += 1;
+                rows += 1;
+                let _ = writeln!(report, "{},,deferred,{}", csv_cell(user), csv_cell(why));
+            }
             UserResult::Planned(_) => {}
         }
     }
@@ -408,6 +505,13 @@ pub async fn execute(
         out!(
             "{rows} record(s) or user(s) failed, are unknown or were refused, with the reason: {}",
             settings.report.display()
+        );
+    }
+    if totals.deferred > 0 {
+        out!(
+            "deferred: {} user(s) past their daily contact-write quota; nothing was written for \
+             them, and the next run picks them up",
+            totals.deferred
         );
     }
     if totals.refused > 0 {
@@ -453,9 +557,9 @@ async fn sync_one(
     if let Some(g) = &settings.group {
         job = job.group(g.clone());
     }
-    if settings.limit {
-        job = job.rate_limit(RateLimit::default());
-    }
+    // Every user's requests stay under that user's quotas, against Google and the emulator
+    // alike (each user has their own).
+    job = job.rate_limit(settings.budget(user));
     tracing::info!(user, "planning");
     let retries_before = client.retry_count();
     let n = records.len();
@@ -491,6 +595,7 @@ async fn sync_one(
     bar.finish_and_clear();
     bars.remove(&bar);
     match result {
+        Err(e @ SyncError::DailyQuota { .. }) => UserResult::Deferred(e.to_string()),
         Ok(report) => {
             let requests =
                 report.summary.requests + client.retry_count().saturating_sub(retries_before);
@@ -506,11 +611,35 @@ fn short(user: &str) -> String {
     u.chars().take(12).collect()
 }
 
-fn print_plans(results: &[(String, UserResult)]) {
+/// `units` as `critical reads 12, critical writes 6`.
+fn units_text(units: &QuotaUnits) -> String {
+    let parts: Vec<String> = units.iter().map(|(m, n)| format!("{m} {n}")).collect();
+    if parts.is_empty() {
+        "none".into()
+    } else {
+        parts.join(", ")
+    }
+}
+
+/// A duration in whole minutes and seconds: `0s`, `45s`, `3m 0s`, `2h 5m`.
+fn human(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m {}s", s / 60, s % 60),
+        _ => format!("{}h {}m", s / 3600, s / 60 % 60),
+    }
+}
+
+fn print_plans(results: &[(String, UserResult)], settings: &Settings) {
     out!("Plan (dry run, nothing was written):");
+    let quota = &settings.quota;
+    let mut quotas = Vec::new();
     for (user, r) in results {
         match r {
             UserResult::Planned(plan) => {
+                let q = plan.quota();
+                quotas.push(q);
                 let c = plan.counts();
                 out!(
                     "  {user}: create {}, update {}, delete {}, duplicates {}, unchanged {}, skipped {}, over a limit {}, orphans {}{}",
@@ -564,11 +693,52 @@ fn print_plans(results: &[(String, UserResult)]) {
                 for (id, why) in &plan.over_limit {
                     out!("      ! {id}: {why}");
                 }
+                out!(
+                    "      quota: {} requests ({} to plan, {} to apply); units: {}; at least {} under the per-user quotas{}",
+                    q.requests(),
+                    q.planning_requests,
+                    q.apply_requests,
+                    units_text(&q.units),
+                    human(q.floor(quota)),
+                    if q.fits_today(quota) {
+                        ""
+                    } else {
+                        " (past the daily write quota: the run would be deferred)"
+                    }
+                );
             }
             UserResult::Refused(why) => out!("  {user}: REFUSED: {why}"),
+            UserResult::Deferred(why) => out!("  {user}: DEFERRED: {why}"),
             UserResult::Failed(why) => out!("  {user}: FAILED: {why}"),
             UserResult::Done(..) => {}
         }
+    }
+    let total = quotas.iter().fold(QuotaPlan::default(), |a, b| a + *b);
+    let limits: Vec<String> = QuotaMetric::ALL
+        .iter()
+        .map(|m| {
+            format!(
+                "{} {}/{}",
+                m.as_str(),
+                quota.limit(*m),
+                if m.is_daily() { "day" } else { "min" }
+            )
+        })
+        .collect();
+    out!(
+        "Quota plan: {} requests for {} user(s); units: {}; at least {} with --concurrency {} (per user: {}; --quota METRIC=N sets your project's).",
+        total.requests(),
+        quotas.len(),
+        units_text(&total.units),
+        human(domain_floor(&quotas, quota, settings.concurrency)),
+        settings.concurrency,
+        limits.join(", ")
+    );
+    if quota.minute != Duration::from_secs(60) {
+        out!(
+            "  (a quota minute lasts {}ms here, as the emulator's does)",
+            quota.minute.as_millis()
+        );
     }
 }
 
@@ -625,6 +795,7 @@ fn print_table(results: &[(String, UserResult)], totals: &mut Totals) {
                 requests += n;
             }
             UserResult::Refused(why) => out!("{user:<width$} REFUSED: {why}"),
+            UserResult::Deferred(why) => out!("{user:<width$} DEFERRED: {why}"),
             UserResult::Failed(why) => out!("{user:<width$} FAILED: {why}"),
             UserResult::Planned(_) => {}
         }

@@ -1105,3 +1105,67 @@ async fn credentials_for_another_account_write_nothing_for_that_user() {
     assert!(emu.contacts("alice@example.com").is_empty());
     assert!(emu.contacts("bob@example.com").is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dry_run_prints_the_quota_plan_and_a_run_past_the_daily_quota_is_deferred() {
+    let names = users(2);
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let d = domain("quota-plan", &refs).await;
+    let mut csv = String::from("employee_id,given_name,family_name,email\n");
+    for i in 0..450 {
+        csv.push_str(&format!("E{i},Given{i},Family{i},e{i}@corp.example\n"));
+    }
+    let input = d.write("directory.csv", &csv);
+    let args = |extra: &[&str]| {
+        let mut a: Vec<String> = vec![
+            "sync".into(),
+            "--input".into(),
+            input.display().to_string(),
+            "--id-column".into(),
+            "employee_id".into(),
+            "--users".into(),
+            d.users.display().to_string(),
+        ];
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    };
+    // 450 creates a user: 3 batches, 18 critical writes, 600 daily write units.
+    let (out, stdout, stderr) = d
+        .run(&args(&["--dry-run", "--quota", "daily_writes=400"]))
+        .await;
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    let line = stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("quota: "))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(line.contains("critical writes 18"), "{line}");
+    assert!(line.contains("daily contact writes 600"), "{line}");
+    assert!(line.contains("would be deferred"), "{line}");
+    let plan = stdout
+        .lines()
+        .find(|l| l.starts_with("Quota plan: "))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(plan.contains("for 2 user(s)"), "{plan}");
+    assert!(plan.contains("daily_writes 400/day"), "{plan}");
+    let predicted: u64 = plan["Quota plan: ".len()..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+
+    // Past the daily quota: every user deferred, nothing written, exit 4, a report row each.
+    let (out, stdout, stderr) = d.run(&args(&["--quota", "daily_writes=400"])).await;
+    assert_eq!(out.status.code(), Some(4), "{stdout}\n{stderr}");
+    assert_eq!(stdout.matches("DEFERRED: deferred:").count(), 2, "{stdout}");
+    assert!(stdout.contains("deferred: 2 user(s)"), "{stdout}");
+    assert_eq!(d.mutations(), 0, "nothing was written");
+    let report = std::fs::read_to_string(d.dir.join("state/gpeople-report.csv")).unwrap();
+    assert_eq!(report.matches(",deferred,").count(), 2, "{report}");
+
+    // Within the quota: the run makes the requests the dry run said.
+    let (out, stdout, stderr) = d.run(&args(&[])).await;
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert_eq!(column(&stdout, "created"), 900, "{stdout}");
+    assert_eq!(column(&stdout, "requests"), predicted, "{stdout}");
+}

@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use std::path::PathBuf;
 
 use google_people_emulator::{
-    Config, Emulator, FaultRule, TEST_SERVICE_ACCOUNT_PRIVATE_KEY_PEM,
+    Config, Emulator, FaultRule, Quota, TEST_SERVICE_ACCOUNT_PRIVATE_KEY_PEM,
     TEST_SERVICE_ACCOUNT_PUBLIC_KEY_PEM,
 };
 
@@ -23,7 +23,7 @@ const SERVICE_ACCOUNT: &str = "gpeople@emulator.iam.gserviceaccount.com";
 const USAGE: &str =
     "usage: google-people-emulator [--port N] [--seed N] [--seed-other N] [--seed-directory N] [--user EMAIL] [--fault SPEC]...
        [--keyless-service-account EMAIL]... [--workload-identity AUDIENCE=ISSUER]... [--key-file FILE]
-       [-- COMMAND [ARGS...]]
+       [--quota google|off] [--quota-minute DURATION] [-- COMMAND [ARGS...]]
   --port N      listen on 127.0.0.1:N (default 8080; 0 picks a free port)
   --seed N      create N generated contacts for the user
   --seed-other N  create N generated \"other contacts\" (collected by Gmail) for the user
@@ -38,9 +38,15 @@ const USAGE: &str =
                 of its pool may act as the keyless service accounts
   --key-file FILE  write a service account key the emulator trusts, with domain-wide delegation
                 for every user: `gpeople --credentials FILE --base-url URL` acts for any user
+  --quota google|off  per-user quotas: Google's (default: 60 critical reads, 30 critical writes,
+                90 group reads, 30 deletes and group writes, 50 photo writes a minute, 100,000
+                contact writes a day; answered 429 RESOURCE_EXHAUSTED past them) or none
+  --quota-minute DURATION  how long a quota minute lasts (default 1s, so that pacing shows in
+                seconds; 60s for Google's real time); a day is 1,440 of them
   -- COMMAND ARGS...  run COMMAND against the emulator and exit with its status: it gets
                 GPEOPLE_BASE_URL (the emulator), GPEOPLE_CREDENTIALS (the key file) and
-                GPEOPLE_STATE_DIR (a scratch directory, as fresh as the emulator) unless already
+                GPEOPLE_STATE_DIR (a scratch directory, as fresh as the emulator) and
+                GPEOPLE_QUOTA_MINUTE (the quota minute, for gpeople's pacing) unless already
                 set, and GOOGLE_PEOPLE_EMULATOR_TOKEN (the printed access token)";
 
 #[tokio::main]
@@ -54,6 +60,8 @@ async fn main() -> ExitCode {
     let mut keyless = Vec::new();
     let mut providers = Vec::new();
     let mut key_file: Option<PathBuf> = None;
+    let mut quota_on = true;
+    let mut minute = std::time::Duration::from_secs(1);
     let mut command: Vec<String> = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -73,7 +81,9 @@ async fn main() -> ExitCode {
             | "--fault"
             | "--keyless-service-account"
             | "--workload-identity"
-            | "--key-file" => match args.next() {
+            | "--key-file"
+            | "--quota"
+            | "--quota-minute" => match args.next() {
                 Some(v) => v,
                 None => return usage(&format!("{a} needs a value")),
             },
@@ -105,6 +115,15 @@ async fn main() -> ExitCode {
                 Err(e) => return usage(&format!("--fault {value}: {e}")),
             },
             "--keyless-service-account" => keyless.push(value),
+            "--quota" => match value.as_str() {
+                "google" => quota_on = true,
+                "off" => quota_on = false,
+                _ => return usage("--quota takes google or off"),
+            },
+            "--quota-minute" => match parse_duration(&value) {
+                Some(d) => minute = d,
+                None => return usage("--quota-minute takes a duration above zero: 1s, 500ms, 60s"),
+            },
             "--key-file" => key_file = Some(PathBuf::from(value)),
             "--workload-identity" => match value.split_once('=') {
                 Some((audience, issuer)) => {
@@ -116,6 +135,7 @@ async fn main() -> ExitCode {
         }
     }
     let mut config = Config::default();
+    config.quota = quota_on.then(|| Quota::google().time_scale(minute));
     // A command run against the emulator gets a free port unless one was asked for.
     config.port = if !command.is_empty() && !port_given(&std::env::args().collect::<Vec<_>>()) {
         0
@@ -194,6 +214,13 @@ async fn main() -> ExitCode {
     if n_faults > 0 {
         say(format!("fault rules: {n_faults}"));
     }
+    if quota_on {
+        say(format!(
+            "quotas: Google's per user, a quota minute lasting {} (gpeople --quota-minute {})",
+            duration_text(minute),
+            duration_text(minute)
+        ));
+    }
     let scratch =
         std::env::temp_dir().join(format!("google-people-emulator-{}", std::process::id()));
     let key_file = match key_file {
@@ -224,6 +251,7 @@ async fn main() -> ExitCode {
         key_file.as_deref(),
         &scratch.join("state"),
         &token,
+        quota_on.then_some(minute),
     )
     .await;
     emu.shutdown();
@@ -262,6 +290,25 @@ fn write_key_file(emu: &Emulator, file: &std::path::Path) -> std::io::Result<()>
     )
 }
 
+/// `1s`, `500ms`, `60s`: a duration above zero.
+fn parse_duration(s: &str) -> Option<std::time::Duration> {
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (n, unit) = s.split_at(split);
+    let n: u64 = n.parse().ok()?;
+    let d = match unit {
+        "ms" => std::time::Duration::from_millis(n),
+        "s" => std::time::Duration::from_secs(n),
+        "m" | "min" => std::time::Duration::from_secs(n.checked_mul(60)?),
+        _ => return None,
+    };
+    (!d.is_zero()).then_some(d)
+}
+
+/// A duration as `parse_duration` reads it back.
+fn duration_text(d: std::time::Duration) -> String {
+    format!("{}ms", d.as_millis())
+}
+
 /// Run `command` against the emulator; its exit status becomes ours (128 + N for a signal, as a
 /// shell reports it).
 async fn run_command(
@@ -270,6 +317,7 @@ async fn run_command(
     key_file: Option<&std::path::Path>,
     state_dir: &std::path::Path,
     token: &str,
+    quota_minute: Option<std::time::Duration>,
 ) -> ExitCode {
     let mut cmd = std::process::Command::new(&command[0]);
     cmd.args(&command[1..])
@@ -284,6 +332,9 @@ async fn run_command(
         set_default("GPEOPLE_CREDENTIALS", f.as_os_str());
     }
     set_default("GPEOPLE_STATE_DIR", state_dir.as_os_str());
+    if let Some(minute) = quota_minute {
+        set_default("GPEOPLE_QUOTA_MINUTE", duration_text(minute).as_ref());
+    }
     let name = command[0].clone();
     let status = tokio::task::spawn_blocking(move || cmd.status()).await;
     match status {
