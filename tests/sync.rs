@@ -933,3 +933,97 @@ async fn many_users_one_stream_and_a_refused_user_does_not_stop_the_others() {
         }
     }
 }
+
+/// The groups (resource names) a stored contact is in.
+fn groups_of(contact: &Value) -> Vec<String> {
+    contact["memberships"]
+        .as_array()
+        .map(|ms| {
+            ms.iter()
+                .filter_map(|m| {
+                    m["contactGroupMembership"]["contactGroupResourceName"]
+                        .as_str()
+                        .map(str::to_owned)
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn created_contacts_are_in_my_contacts_and_memberships_made_elsewhere_stay() {
+    // Google documents no group for a contact created without memberships (users report such
+    // contacts missing from the Contacts UI and phones): this emulator puts them in none.
+    let mut config = Config::default();
+    config.create_in_my_contacts = false;
+    let emu = Emulator::start_with(config).await.unwrap();
+    let store = MemoryStore::new();
+    let want = records(5);
+    let report = job(&emu, &store).run(want.clone()).await.unwrap();
+    assert_eq!(report.summary.created, 5);
+    for c in emu.contacts(USER) {
+        assert_eq!(groups_of(&c), ["contactGroups/myContacts"], "{c}");
+    }
+
+    // The user files one of them under a group of their own; the job adds its group and
+    // updates the record: the user's group and My Contacts stay.
+    let client = client(&emu, USER);
+    let book_club = client
+        .contact_groups()
+        .create(
+            CreateContactGroupRequest::new()
+                .set_contact_group(ContactGroup::new().set_name("Book club")),
+        )
+        .send()
+        .await
+        .unwrap()
+        .resource_name
+        .unwrap();
+    let rn = emu.contacts(USER)[0]["resourceName"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    client
+        .contact_groups()
+        .members()
+        .modify(
+            book_club.clone(),
+            ModifyContactGroupMembersRequest::new().set_resource_names_to_add([rn.clone()]),
+        )
+        .send()
+        .await
+        .unwrap();
+    emu.let_writes_propagate();
+    let mut changed = want.clone();
+    for r in &mut changed {
+        *r = record(r.id["emp-".len()..].parse().unwrap(), 2);
+    }
+    let report = job(&emu, &store)
+        .group("Company directory")
+        .run(changed)
+        .await
+        .unwrap();
+    assert_eq!(report.summary.updated, 5, "{:?}", report.summary);
+    let contact = emu.contact(USER, &rn).unwrap();
+    let groups = groups_of(&contact);
+    assert_eq!(groups.len(), 3, "{groups:?}");
+    assert!(groups.contains(&book_club), "{groups:?}");
+    assert!(
+        groups.contains(&"contactGroups/myContacts".to_string()),
+        "{groups:?}"
+    );
+
+    // Told otherwise, a job creates its contacts only in its group.
+    let other = SyncJob::new(&client, "elsewhere", fields())
+        .unwrap()
+        .user(USER)
+        .my_contacts(false)
+        .group("Elsewhere");
+    let report = other.run(records(1)).await.unwrap();
+    let RecordOutcome::Created { resource_name, .. } = &report.outcomes[0] else {
+        panic!("{:?}", report.outcomes);
+    };
+    let groups = groups_of(&emu.contact(USER, resource_name).unwrap());
+    assert_eq!(groups.len(), 1, "{groups:?}");
+    assert_ne!(groups[0], "contactGroups/myContacts");
+}

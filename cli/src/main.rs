@@ -118,7 +118,7 @@ impl std::fmt::Debug for AccessTokenArg {
 enum Command {
     /// Make the contacts of each user match a directory file (CSV or JSONL): create, update and,
     /// with --delete, remove. With no credentials and no input: a demo on an embedded emulator.
-    Sync(sync::SyncArgs),
+    Sync(Box<sync::SyncArgs>),
     /// Apply a change file to the contacts that match it by email (update only).
     Apply(apply::ApplyArgs),
     /// Write every contact of a user as CSV or JSONL, streamed.
@@ -194,7 +194,7 @@ fn main() -> ExitCode {
     };
     let result = rt.block_on(async {
         match cli.command {
-            Command::Sync(args) => sync::run(&cli.global, args).await,
+            Command::Sync(args) => sync::run(&cli.global, *args).await,
             Command::Apply(args) => apply::run(&cli.global, args).await,
             Command::Export(args) => export::run(&cli.global, args).await,
             Command::Login(args) => login::login(&cli.global, args).await,

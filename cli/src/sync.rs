@@ -50,6 +50,14 @@ pub struct SyncArgs {
     /// Keep every managed contact in this contact group (created if missing).
     #[arg(long, value_name = "NAME")]
     pub group: Option<String>,
+    /// Create contacts outside "My Contacts" (only in --group, if given). By default they are in
+    /// it, so that Google Contacts and phones show them.
+    #[arg(long)]
+    pub no_my_contacts: bool,
+    /// When another gpeople run is syncing a user (its lease in the state directory), wait up to
+    /// this long for it (1s, 10m) instead of skipping the user.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub wait_for_lease: Option<Duration>,
     /// Print what would change, and send nothing but reads.
     #[arg(long)]
     pub dry_run: bool,
@@ -173,6 +181,8 @@ pub struct Settings {
     pub max_delete_share: f64,
     pub mass_delete_floor: usize,
     pub group: Option<String>,
+    pub my_contacts: bool,
+    pub lease_wait: Duration,
     pub dry_run: bool,
     pub policy: ConflictPolicy,
     pub recreate: bool,
@@ -196,6 +206,8 @@ enum UserResult {
     Refused(String),
     /// Past the daily write quota: nothing written, the next run picks it up.
     Deferred(String),
+    /// Another run holds the user's lease: nothing listed or written.
+    Leased(String),
     Failed(String),
 }
 
@@ -206,6 +218,8 @@ pub struct Totals {
     pub refused: usize,
     /// Users past their daily write quota (nothing written; the next run picks them up).
     pub deferred: usize,
+    /// Users another run was syncing (skipped: that run does the work).
+    pub leased: usize,
     pub failed_users: usize,
     pub summary: SyncSummary,
     /// HTTP requests, retries included.
@@ -333,6 +347,8 @@ pub fn settings(args: &SyncArgs, fields: FieldMask<PersonField>) -> Settings {
         max_delete_share: args.max_delete_share,
         mass_delete_floor: args.mass_delete_floor,
         group: args.group.clone(),
+        my_contacts: !args.no_my_contacts,
+        lease_wait: args.wait_for_lease.unwrap_or_default(),
         dry_run: args.dry_run,
         policy: if args.keep_edits {
             ConflictPolicy::Keep
@@ -484,6 +500,7 @@ pub async fn execute(
                 rows += 1;
                 let _ = writeln!(report, "{},,failed,{}", csv_cell(user), csv_cell(why));
             }
+            UserResult::Leased(_) => totals.leased += 1,
             UserResult::Deferred(why) => {
                 totals.deferred += 1;
                 rows += 1;
@@ -505,6 +522,13 @@ pub async fn execute(
         out!(
             "{rows} record(s) or user(s) failed, are unknown or were refused, with the reason: {}",
             settings.report.display()
+        );
+    }
+    if totals.leased > 0 {
+        out!(
+            "skipped: {} user(s) that another run is syncing (--wait-for-lease DURATION waits \
+             for it)",
+            totals.leased
         );
     }
     if totals.deferred > 0 {
@@ -552,6 +576,8 @@ async fn sync_one(
         .mass_delete_floor(settings.mass_delete_floor)
         .conflict_policy(settings.policy)
         .recreate_deleted(settings.recreate)
+        .my_contacts(settings.my_contacts)
+        .lease_wait(settings.lease_wait)
         // The report lists only what needs attention; the table has the totals.
         .keep_all_outcomes(false);
     if let Some(g) = &settings.group {
@@ -569,6 +595,7 @@ async fn sync_one(
         Err(e @ SyncError::MassDelete { .. }) => {
             return UserResult::Refused(format!("{e} (--allow-mass-delete)"));
         }
+        Err(e @ SyncError::Leased { .. }) => return UserResult::Leased(e.to_string()),
         Err(e) => return UserResult::Failed(e.to_string()),
     };
     if settings.dry_run {
@@ -709,6 +736,7 @@ fn print_plans(results: &[(String, UserResult)], settings: &Settings) {
             }
             UserResult::Refused(why) => out!("  {user}: REFUSED: {why}"),
             UserResult::Deferred(why) => out!("  {user}: DEFERRED: {why}"),
+            UserResult::Leased(why) => out!("  {user}: SKIPPED: {why}"),
             UserResult::Failed(why) => out!("  {user}: FAILED: {why}"),
             UserResult::Done(..) => {}
         }
@@ -796,6 +824,7 @@ fn print_table(results: &[(String, UserResult)], totals: &mut Totals) {
             }
             UserResult::Refused(why) => out!("{user:<width$} REFUSED: {why}"),
             UserResult::Deferred(why) => out!("{user:<width$} DEFERRED: {why}"),
+            UserResult::Leased(why) => out!("{user:<width$} SKIPPED: {why}"),
             UserResult::Failed(why) => out!("{user:<width$} FAILED: {why}"),
             UserResult::Planned(_) => {}
         }

@@ -1169,3 +1169,118 @@ async fn a_dry_run_prints_the_quota_plan_and_a_run_past_the_daily_quota_is_defer
     assert_eq!(column(&stdout, "created"), 900, "{stdout}");
     assert_eq!(column(&stdout, "requests"), predicted, "{stdout}");
 }
+
+/// `gpeople sync` of `csv` for the domain's users, as a child process.
+fn sync_process(d: &Domain, input: &std::path::Path) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_gpeople"))
+        .args(["sync", "--input"])
+        .arg(input)
+        .args(["--id-column", "employee_id", "--users"])
+        .arg(&d.users)
+        .arg("--credentials")
+        .arg(&d.key)
+        .arg("--base-url")
+        .arg(d.emu.base_url())
+        .env("GPEOPLE_STATE_DIR", d.dir.join("state"))
+        .current_dir(&d.dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn big_directory(n: usize) -> String {
+    let mut csv = String::from("employee_id,given_name,family_name,email\n");
+    for i in 0..n {
+        csv.push_str(&format!("E{i},Given{i},Family{i},e{i}@corp.example\n"));
+    }
+    csv
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_runs_started_together_create_every_record_once_between_them() {
+    use google_people_emulator::{Fault, FaultRule};
+    let names = users(3);
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let d = domain("overlap", &refs).await;
+    let input = d.write("directory.csv", &big_directory(450));
+    // Slow listings: both runs are surely planning at the same time.
+    d.emu.add_fault(
+        FaultRule::new(Fault::Latency(std::time::Duration::from_millis(300)))
+            .method("people.connections.list"),
+    );
+    let (a, b) = (sync_process(&d, &input), sync_process(&d, &input));
+    let (a, b) = tokio::task::spawn_blocking(move || {
+        (a.wait_with_output().unwrap(), b.wait_with_output().unwrap())
+    })
+    .await
+    .unwrap();
+    let mut created = 0;
+    let mut skipped = 0;
+    for out in [&a, &b] {
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{stdout}");
+        skipped += stdout
+            .matches("SKIPPED: skipped: another run is syncing")
+            .count();
+        created += stdout
+            .lines()
+            .filter(|l| l.starts_with("user") && l.contains("@example.com"))
+            .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+            .sum::<u64>();
+    }
+    // Each user synced by one run, skipped by the other.
+    assert_eq!(skipped, 3);
+    assert_eq!(created, 3 * 450);
+    for u in &names {
+        assert_eq!(d.managed(u).len(), 450, "{u}");
+        assert_eq!(d.emu.contacts(u).len(), 450, "{u}: no duplicate");
+    }
+    assert_eq!(
+        d.emu.request_count("people.batchCreateContacts", None),
+        3 * 3
+    );
+    assert_eq!(d.emu.request_count("people.batchDeleteContacts", None), 0);
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_killed_by_sigkill_holds_no_lease() {
+    use google_people_emulator::{Fault, FaultRule};
+    let d = domain("killed", &["killed@example.com"]).await;
+    let input = d.write("directory.csv", &big_directory(450));
+    // The first run's account check (after planning, with the lease held) takes long: it is
+    // killed there.
+    d.emu.add_fault(
+        FaultRule::new(Fault::Latency(std::time::Duration::from_secs(30))).method("people.get"),
+    );
+    let mut first = sync_process(&d, &input);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while d.emu.request_count("people.get", None) < 1 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the first run never got to its account check"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    first.kill().unwrap();
+    first.wait().unwrap();
+    d.emu.clear_faults();
+    let lock = d.dir.join("state/gpeople/killed@example.com.lock");
+    assert!(lock.exists(), "the run held a lease");
+    let (out, stdout, stderr) = d
+        .run(&[
+            "sync",
+            "--input",
+            input.to_str().unwrap(),
+            "--id-column",
+            "employee_id",
+            "--user",
+            "killed@example.com",
+        ])
+        .await;
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(!stdout.contains("SKIPPED"), "{stdout}");
+    assert_eq!(d.managed("killed@example.com").len(), 450);
+    assert_eq!(d.emu.contacts("killed@example.com").len(), 450);
+}

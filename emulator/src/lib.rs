@@ -124,6 +124,10 @@ pub struct Config {
     /// this HTTP status (409 `ABORTED`, 429 or 503 bodies). `None` (default) serializes them;
     /// what the real server does is unknown.
     pub contention_status: Option<u16>,
+    /// A contact created without `memberships` is put in `contactGroups/myContacts` (default).
+    /// Google documents no default, and users report created contacts missing from the
+    /// Contacts UI and phones (`false` models that: such a contact is in no group).
+    pub create_in_my_contacts: bool,
 }
 
 impl Default for Config {
@@ -138,6 +142,7 @@ impl Default for Config {
             max_body_bytes: 32 << 20,
             metadata_user: None,
             contention_status: None,
+            create_in_my_contacts: true,
             read_after_write_lag: Duration::ZERO,
             profile_link_domain: None,
             search_needs_warmup: true,
@@ -206,6 +211,7 @@ impl Emulator {
             read_lag: config.read_after_write_lag,
             profile_link_domain: config.profile_link_domain.clone(),
             search_needs_warmup: config.search_needs_warmup,
+            create_in_my_contacts: config.create_in_my_contacts,
         };
         let state = Arc::new(State {
             config,

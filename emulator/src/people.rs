@@ -160,6 +160,20 @@ pub(crate) struct Semantics {
     pub read_lag: Duration,
     pub profile_link_domain: Option<String>,
     pub search_needs_warmup: bool,
+    pub create_in_my_contacts: bool,
+}
+
+/// Create a contact from `person`; one created without memberships is in `myContacts`, or, when
+/// the emulator is told Google does not do that, in no group.
+fn create(store: &mut UserStore, person: &Map<String, Value>, sem: &Semantics) -> u64 {
+    let id = store.create(person);
+    if !sem.create_in_my_contacts
+        && !person.contains_key("memberships")
+        && let Some(c) = store.contacts.get_mut(&id)
+    {
+        c.fields.remove("memberships");
+    }
+    id
 }
 
 /// After a write: link the contact to a profile when it now carries an email in the configured
@@ -437,7 +451,7 @@ pub(crate) fn handle(op: &Op, store: &mut UserStore, cx: &Ctx<'_>) -> Result<Val
             } else {
                 mask
             };
-            let id = store.create(&person);
+            let id = create(store, &person, cx.sem);
             Ok(store.contacts[&id].to_json(&mask))
         }
         Op::BatchCreate => {
@@ -475,7 +489,7 @@ pub(crate) fn handle(op: &Op, store: &mut UserStore, cx: &Ctx<'_>) -> Result<Val
             let created: Vec<Value> = persons
                 .iter()
                 .map(|p| {
-                    let id = store.create(p);
+                    let id = create(store, p, cx.sem);
                     json!({"httpStatusCode": 200, "person": store.contacts[&id].to_json(&mask), "status": {}})
                 })
                 .collect();

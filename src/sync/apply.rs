@@ -101,6 +101,7 @@ pub(super) async fn apply(job: &SyncJob, plan: Plan) -> Result<SyncReport, SyncE
         requests,
         mut state,
         started,
+        lease: _lease,
         ..
     } = plan;
     let tally = Arc::new(Tally {
@@ -413,7 +414,15 @@ async fn create(
     outcomes: &mut Vec<RecordOutcome>,
 ) -> Vec<(PlannedCreate, String)> {
     let creates = Arc::new(creates);
-    let group_name = group.map(str::to_owned);
+    // Every created contact in My Contacts (what Google Contacts and phones show) unless told
+    // otherwise, and in the job's group.
+    let memberships: Vec<Membership> = job
+        .my_contacts
+        .then_some("contactGroups/myContacts")
+        .into_iter()
+        .chain(group)
+        .map(membership)
+        .collect();
     // The batch's positions → the plan's; creates whose body cannot be read back are never sent.
     let sent: Arc<Mutex<Vec<u32>>> = Arc::default();
     let unreadable: Arc<Mutex<Vec<u32>>> = Arc::default();
@@ -426,11 +435,10 @@ async fn create(
                 return None;
             };
             lock(&sent).push(i as u32);
-            Some(match &group_name {
-                Some(g) => {
-                    person.set_memberships([membership("contactGroups/myContacts"), membership(g)])
-                }
-                None => person,
+            Some(if memberships.is_empty() {
+                person
+            } else {
+                person.set_memberships(memberships.clone())
             })
         })
     };

@@ -75,7 +75,7 @@ pub use plan::{
 };
 pub use shard::{Shard, shard_of};
 pub use state::{Contacts, Entry, Fingerprint, STATE_VERSION, UserState};
-pub use store::{FileStore, MemoryStore, SyncStore};
+pub use store::{FileStore, LeaseGuard, Leased, MemoryStore, SyncStore};
 pub use users::{UserSync, sync_users};
 
 use crate::batch::RateLimit;
@@ -145,6 +145,8 @@ pub struct SyncJob {
     policy: ConflictPolicy,
     recreate_deleted: bool,
     group: Option<String>,
+    my_contacts: bool,
+    lease_wait: std::time::Duration,
     progress: Option<Callback>,
     keep_all_outcomes: bool,
 }
@@ -216,6 +218,8 @@ impl SyncJob {
             policy: ConflictPolicy::Overwrite,
             recreate_deleted: true,
             group: None,
+            my_contacts: true,
+            lease_wait: std::time::Duration::ZERO,
             progress: None,
             keep_all_outcomes: true,
         })
@@ -310,6 +314,26 @@ impl SyncJob {
     #[must_use]
     pub fn group(mut self, name: impl Into<String>) -> Self {
         self.group = Some(name.into());
+        self
+    }
+
+    /// Create contacts in `contactGroups/myContacts` (default: yes), the group Google Contacts
+    /// and phones show; with `false`, a created contact is only in the job's
+    /// [`group`](Self::group), or wherever Google puts a contact created without memberships.
+    /// Memberships are never managed fields: the sync never removes one it did not add.
+    #[must_use]
+    pub fn my_contacts(mut self, yes: bool) -> Self {
+        self.my_contacts = yes;
+        self
+    }
+
+    /// How long [`plan`](Self::plan) waits for the lease on the user when another run holds it
+    /// (default: not at all, [`SyncError::Leased`] at once). Two runs of a job never sync the
+    /// same user at the same time: each plan takes the store's lease
+    /// ([`SyncStore::lease`]) and holds it until it is applied or dropped.
+    #[must_use]
+    pub fn lease_wait(mut self, wait: std::time::Duration) -> Self {
+        self.lease_wait = wait;
         self
     }
 

@@ -306,6 +306,12 @@ pub enum SyncError {
         /// Daily units left.
         left: u64,
     },
+    /// Another run holds the lease on this user ([`SyncStore::lease`](super::SyncStore::lease)):
+    /// nothing was listed or written.
+    Leased {
+        /// Who holds it, as it described itself.
+        holder: String,
+    },
 }
 
 impl fmt::Display for SyncError {
@@ -350,6 +356,11 @@ impl fmt::Display for SyncError {
                 } else {
                     acting_as.join(", ")
                 }
+            ),
+            SyncError::Leased { holder } => write!(
+                f,
+                "skipped: another run is syncing this user ({holder}); nothing was listed or \
+                 written"
             ),
             SyncError::DailyQuota { needed, left } => write!(
                 f,

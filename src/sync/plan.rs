@@ -13,6 +13,7 @@ use super::outcome::{PlanCounts, RecordError, SkipReason, SyncError};
 use super::state::{
     Entry, Fingerprint, STATE_VERSION, UserState, fingerprint, fingerprint_of, managed_json,
 };
+use super::store::{LeaseGuard, Leased};
 use super::{ConflictPolicy, Record, SyncJob, lock};
 use crate::Person;
 use crate::quota::{Quota, QuotaUnits};
@@ -163,6 +164,8 @@ pub struct Plan {
     pub(super) listed: QuotaUnits,
     /// Whether applying checks the account before the first write (one read).
     pub(super) checks_account: bool,
+    /// This run's lease on the user, released when the plan is applied or dropped.
+    pub(super) lease: LeaseGuard,
     /// The ids of the unchanged records, kept only for a job that keeps every outcome.
     pub(super) unchanged_ids: Vec<String>,
     pub(super) state: UserState,
@@ -352,12 +355,35 @@ fn past_limits(managed: &serde_json::Map<String, Value>) -> Option<String> {
 }
 
 /// Plan a sync: load the state, bring it up to date with a listing, and compare every record.
+/// The job's lease on its user, waiting for it up to the job's `lease_wait`.
+async fn take_lease(job: &SyncJob) -> Result<LeaseGuard, SyncError> {
+    let deadline = Instant::now() + job.lease_wait;
+    loop {
+        match job
+            .store
+            .lease(&job.name, &job.user)
+            .map_err(SyncError::Store)?
+        {
+            Leased::Granted(guard) => return Ok(guard),
+            Leased::Held(holder) => {
+                let now = Instant::now();
+                if now >= deadline {
+                    return Err(SyncError::Leased { holder });
+                }
+                tokio::time::sleep((deadline - now).min(Duration::from_millis(250))).await;
+            }
+        }
+    }
+}
+
 pub(super) async fn plan<S>(job: &SyncJob, records: S) -> Result<Plan, SyncError>
 where
     S: Stream<Item = Record> + Send,
 {
     let started = Instant::now();
     let span = tracing::debug_span!("people_sync_plan", job = job.name.as_str());
+    // No other run syncs this user until this one's plan is applied or dropped.
+    let lease = take_lease(job).await?;
     let mut state = job
         .store
         .load(&job.name, &job.user)
@@ -417,6 +443,7 @@ where
         full_listing: listing.full,
         requests,
         listed,
+        lease,
         checks_account: job.user != "me" && job.user.contains('@'),
         state: UserState::new(),
         started,

@@ -22,6 +22,59 @@ pub trait SyncStore: Send + Sync + fmt::Debug {
     fn load(&self, job: &str, user: &str) -> Result<Option<UserState>, Error>;
     /// Replace the state of `user` of `job`, atomically.
     fn save(&self, job: &str, user: &str, state: &UserState) -> Result<(), Error>;
+
+    /// Take the lease on `user` of `job` for one run: while the returned guard lives, no other
+    /// run holding a lease from this store syncs that user; [`Leased::Held`] says who holds it.
+    /// A run that dies, however it dies, must not hold it for ever.
+    ///
+    /// The default grants every lease and protects nothing: a store shared by processes or
+    /// hosts should implement it ([`FileStore`] does, with a file lock).
+    fn lease(&self, job: &str, user: &str) -> Result<Leased, Error> {
+        let _ = (job, user);
+        Ok(Leased::Granted(LeaseGuard::new(())))
+    }
+}
+
+/// The answer to [`SyncStore::lease`].
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Leased {
+    /// The lease is this run's until the guard is dropped.
+    Granted(LeaseGuard),
+    /// Another run holds it: who, as it described itself (process, host, since when).
+    Held(String),
+}
+
+/// A held lease; dropping it releases the lease.
+pub struct LeaseGuard(#[allow(dead_code)] Box<dyn std::any::Any + Send + Sync>);
+
+impl LeaseGuard {
+    /// A guard that releases the lease when `held` is dropped.
+    pub fn new(held: impl std::any::Any + Send + Sync) -> Self {
+        Self(Box::new(held))
+    }
+}
+
+impl fmt::Debug for LeaseGuard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("LeaseGuard")
+    }
+}
+
+/// Who this run is, for a lease's holder line: `pid 1234 on host, since 2026-12-04T21:00:00Z`.
+fn holder() -> String {
+    let host = fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .or_else(|| std::env::var("COMPUTERNAME").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "an unnamed host".into());
+    format!(
+        "pid {} on {host}, since {}",
+        std::process::id(),
+        httpdate::fmt_http_date(std::time::SystemTime::now())
+    )
 }
 
 /// A store in memory, shared between clones (for tests, and for one-off runs that need no
@@ -29,6 +82,22 @@ pub trait SyncStore: Send + Sync + fmt::Debug {
 #[derive(Debug, Clone, Default)]
 pub struct MemoryStore {
     states: Arc<Mutex<HashMap<(String, String), UserState>>>,
+    leases: Arc<Mutex<std::collections::HashSet<(String, String)>>>,
+}
+
+/// A [`MemoryStore`] lease: released from the set when dropped.
+struct MemoryLease {
+    leases: Arc<Mutex<std::collections::HashSet<(String, String)>>>,
+    key: (String, String),
+}
+
+impl Drop for MemoryLease {
+    fn drop(&mut self) {
+        self.leases
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&self.key);
+    }
 }
 
 impl MemoryStore {
@@ -48,6 +117,18 @@ impl SyncStore for MemoryStore {
         let mut states = self.states.lock().unwrap_or_else(PoisonError::into_inner);
         states.insert((job.to_string(), user.to_string()), state.clone());
         Ok(())
+    }
+
+    fn lease(&self, job: &str, user: &str) -> Result<Leased, Error> {
+        let key = (job.to_string(), user.to_string());
+        let mut leases = self.leases.lock().unwrap_or_else(PoisonError::into_inner);
+        if !leases.insert(key.clone()) {
+            return Ok(Leased::Held("another run in this process".into()));
+        }
+        Ok(Leased::Granted(LeaseGuard::new(MemoryLease {
+            leases: self.leases.clone(),
+            key,
+        })))
     }
 }
 
@@ -76,6 +157,25 @@ impl FileStore {
         self.dir
             .join(file_name(job))
             .join(format!("{}.json", file_name(user)))
+    }
+
+    /// The file whose lock is the lease on `user` of `job`.
+    pub fn lease_path(&self, job: &str, user: &str) -> PathBuf {
+        self.dir
+            .join(file_name(job))
+            .join(format!("{}.lock", file_name(user)))
+    }
+}
+
+/// A [`FileStore`] lease: the open, exclusively locked lock file. Closing it (the guard dropped,
+/// or the process gone, however it died) releases the lock.
+struct FileLease(fs::File);
+
+impl Drop for FileLease {
+    fn drop(&mut self) {
+        // The holder line goes; the file stays (removing a lock file others may have open
+        // would let two runs lock two different files).
+        let _ = self.0.set_len(0);
     }
 }
 
@@ -139,6 +239,46 @@ fn io_error(what: &str, path: &Path, e: std::io::Error) -> Error {
 }
 
 impl SyncStore for FileStore {
+    /// The lease is an exclusive lock on `DIR/<job>/<user>.lock` (`flock` on Unix, `LockFileEx`
+    /// on Windows), which holds the holder's line. The operating system releases it when the
+    /// holding process ends, however it ends, so a crashed run never holds it; on a volume
+    /// shared by hosts (NFSv4), the lock is the server's, and a dead host's lapses with its
+    /// NFS lease.
+    fn lease(&self, job: &str, user: &str) -> Result<Leased, Error> {
+        let path = self.lease_path(job, user);
+        let dir = path.parent().expect("a lock file is in a directory");
+        fs::create_dir_all(dir).map_err(|e| io_error("create", dir, e))?;
+        let mut file = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| io_error("open", &path, e))?;
+        match file.try_lock() {
+            Ok(()) => {
+                let line = holder();
+                let written = file
+                    .set_len(0)
+                    .and_then(|()| std::io::Seek::rewind(&mut file))
+                    .and_then(|()| file.write_all(line.as_bytes()));
+                written.map_err(|e| io_error("write", &path, e))?;
+                Ok(Leased::Granted(LeaseGuard::new(FileLease(file))))
+            }
+            Err(fs::TryLockError::WouldBlock) => {
+                let mut who = String::new();
+                let _ = std::io::Read::read_to_string(&mut file, &mut who);
+                let who = who.trim();
+                Ok(Leased::Held(if who.is_empty() {
+                    "another run".into()
+                } else {
+                    who.to_string()
+                }))
+            }
+            Err(fs::TryLockError::Error(e)) => Err(io_error("lock", &path, e)),
+        }
+    }
+
     fn load(&self, job: &str, user: &str) -> Result<Option<UserState>, Error> {
         let path = self.path(job, user);
         let file = match fs::File::open(&path) {
