@@ -218,7 +218,10 @@ fn serve() {
         .build()
         .unwrap();
     rt.block_on(async {
-        let emu = Emulator::start().await.unwrap();
+        // Without quotas: the client's own cost is measured, not the pacing.
+        let mut config = google_people_emulator::Config::default();
+        config.quota = None;
+        let emu = Emulator::start_with(config).await.unwrap();
         emu.seed_contacts(USER, N);
         println!("{} {}", emu.base_url(), emu.issue_token(USER));
         tokio::task::spawn_blocking(|| {

@@ -26,9 +26,18 @@ async fn setup() -> (Emulator, Client) {
         .base_url(emu.base_url())
         .access_token(emu.issue_token(USER))
         .retry_policy(policy)
+        .rate_limit(budget())
         .build()
         .unwrap();
     (emu, client)
+}
+
+/// A user's budget under the emulator's default quotas (Google's, a minute lasting a second).
+fn budget() -> google_people::quota::RateLimit {
+    google_people::quota::RateLimit::new(
+        google_people::quota::Quota::default()
+            .time_scale(google_people_emulator::DEFAULT_QUOTA_MINUTE),
+    )
 }
 
 /// Updates giving every contact a new family name, with its current etag.
@@ -61,6 +70,7 @@ fn nickname_job(
         .base_url(emu.base_url())
         .access_token(emu.issue_token(user))
         .retry_policy(RetryPolicy::never())
+        .rate_limit(budget())
         .build()
         .unwrap();
     let items = names

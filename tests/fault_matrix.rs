@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt as _;
 use google_people::batch::{BatchUpdate, ContactError, Outcome, UserJob, run_users};
+use google_people::quota::{Quota, RateLimit};
 use google_people::runtime::RetryPolicy;
 use google_people::*;
 use google_people_emulator::{Config, Emulator, Fault, FaultRule};
@@ -33,10 +34,14 @@ fn policy() -> RetryPolicy {
 }
 
 fn client_for(emu: &Emulator, user: &str, timeout: Option<Duration>) -> Client {
+    // Paced to the emulator's default quotas (Google's, a minute lasting a second).
     let mut b = Client::builder()
         .base_url(emu.base_url())
         .access_token(emu.issue_token(user))
-        .retry_policy(policy());
+        .retry_policy(policy())
+        .rate_limit(RateLimit::new(
+            Quota::default().time_scale(google_people_emulator::DEFAULT_QUOTA_MINUTE),
+        ));
     if let Some(t) = timeout {
         b = b.timeout(t);
     }

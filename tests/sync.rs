@@ -19,6 +19,7 @@ fn client(emu: &Emulator, user: &str) -> Client {
     Client::builder()
         .base_url(emu.base_url())
         .access_token(emu.issue_token(user))
+        .rate_limit(budget(emu, user))
         .retry_policy(
             RetryPolicy::default()
                 .with_delays(
@@ -30,6 +31,24 @@ fn client(emu: &Emulator, user: &str) -> Client {
         )
         .build()
         .unwrap()
+}
+
+/// `user`'s budget under the emulator's default quotas (Google's, a minute lasting a second),
+/// one per emulator and user, shared by every client of theirs as a real budget would be.
+fn budget(emu: &Emulator, user: &str) -> google_people::quota::RateLimit {
+    use google_people::quota::{Quota, RateLimit};
+    static BUDGETS: std::sync::Mutex<BTreeMap<(String, String), RateLimit>> =
+        std::sync::Mutex::new(BTreeMap::new());
+    BUDGETS
+        .lock()
+        .unwrap()
+        .entry((emu.base_url(), user.to_string()))
+        .or_insert_with(|| {
+            RateLimit::new(
+                Quota::default().time_scale(google_people_emulator::DEFAULT_QUOTA_MINUTE),
+            )
+        })
+        .clone()
 }
 
 fn fields() -> [PersonField; 3] {

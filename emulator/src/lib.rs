@@ -98,7 +98,10 @@ pub struct Config {
     /// Status for a missing etag: `FAILED_PRECONDITION` (default) or `INVALID_ARGUMENT` (unknown
     /// in public sources).
     pub missing_etag_status: String,
-    /// Quotas; `None` (default) means unlimited.
+    /// Per-user quotas; `None` means unlimited. Default: Google's ([`Quota::google`]), with a
+    /// minute lasting [`DEFAULT_QUOTA_MINUTE`] so that tests meet them in seconds: a client
+    /// paced by `google_people::quota::Quota::default().time_scale(DEFAULT_QUOTA_MINUTE)` meets
+    /// no 429.
     pub quota: Option<Quota>,
     /// Largest request body accepted.
     pub max_body_bytes: usize,
@@ -138,7 +141,7 @@ impl Default for Config {
             sync_token_ttl: Duration::from_secs(7 * 24 * 3600),
             sync_propagation_delay: Duration::from_secs(180),
             missing_etag_status: "FAILED_PRECONDITION".into(),
-            quota: None,
+            quota: Some(Quota::google().time_scale(DEFAULT_QUOTA_MINUTE)),
             max_body_bytes: 32 << 20,
             metadata_user: None,
             contention_status: None,
@@ -162,6 +165,10 @@ struct State {
     in_flight: Mutex<HashMap<String, u32>>,
     directory: Mutex<HashMap<String, directory::Directory>>,
 }
+
+/// How long a quota minute lasts by default (and a day, 1,440 of them): Google's limits, met in
+/// seconds.
+pub const DEFAULT_QUOTA_MINUTE: Duration = Duration::from_secs(1);
 
 /// The key quota refusals are counted under in `State::counts`.
 const THROTTLED: &str = "quota.exceeded";

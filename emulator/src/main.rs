@@ -61,7 +61,7 @@ async fn main() -> ExitCode {
     let mut providers = Vec::new();
     let mut key_file: Option<PathBuf> = None;
     let mut quota_on = true;
-    let mut minute = std::time::Duration::from_secs(1);
+    let mut minute = google_people_emulator::DEFAULT_QUOTA_MINUTE;
     let mut command: Vec<String> = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
