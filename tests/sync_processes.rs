@@ -47,6 +47,13 @@ fn client(base: &str, token: &str) -> Client {
                 )
                 .with_budget(6, Duration::from_secs(30)),
         )
+        // Paced to the emulator's default quotas (Google's, a minute lasting a second). A
+        // restarted worker's budget does not know what its killed predecessor spent: the
+        // server's 429 tells it, and it waits out the window.
+        .rate_limit(google_people::quota::RateLimit::new(
+            google_people::quota::Quota::default()
+                .time_scale(google_people_emulator::DEFAULT_QUOTA_MINUTE),
+        ))
         .build()
         .unwrap()
 }
