@@ -1046,3 +1046,105 @@ async fn created_contacts_are_in_my_contacts_and_memberships_made_elsewhere_stay
     assert_eq!(groups.len(), 1, "{groups:?}");
     assert_ne!(groups[0], "contactGroups/myContacts");
 }
+
+#[tokio::test]
+async fn adoption_by_email_takes_the_users_own_contacts_and_never_guesses() {
+    let emu = Emulator::start().await.unwrap();
+    // The user's own contacts, before any sync.
+    let own = emu.insert_contact(
+        USER,
+        &json!({
+            "names": [{"givenName": "Old name"}],
+            "emailAddresses": [{"value": "EMP0@corp.example"}],
+            "biographies": [{"value": "met at the conference"}],
+            "clientData": [{"key": "crm", "value": "c-17"}]
+        }),
+    );
+    let twins: Vec<String> = (0..2)
+        .map(|_| {
+            emu.insert_contact(
+                USER,
+                &json!({"emailAddresses": [{"value": "emp1@corp.example"}]}),
+            )
+        })
+        .collect();
+    let shared = emu.insert_contact(
+        USER,
+        &json!({"emailAddresses": [{"value": "emp2@corp.example"}, {"value": "emp3@corp.example"}]}),
+    );
+    let other_job = emu.insert_contact(
+        USER,
+        &json!({
+            "emailAddresses": [{"value": "emp4@corp.example"}],
+            "clientData": [{"key": "google-people.sync/crm", "value": "x"}]
+        }),
+    );
+    let store = MemoryStore::new();
+    let adopting = || job(&emu, &store).adopt_by_email(true);
+    let want = records(10);
+    let report = adopting().run(want.clone()).await.unwrap();
+    let s = &report.summary;
+    assert_eq!((s.adopted, s.created, s.skipped), (1, 6, 3), "{s:?}");
+    // Adopted: the job's key and fields, the user's other data kept.
+    let c = emu.contact(USER, &own).unwrap();
+    assert_eq!(c["names"][0]["givenName"], "Given0");
+    assert_eq!(c["biographies"][0]["value"], "met at the conference");
+    let keys: Vec<&str> = c["clientData"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| d["key"].as_str())
+        .collect();
+    assert_eq!(keys, ["crm", KEY]);
+    // Ambiguous: reported with the candidates, nothing created or changed.
+    for o in &report.outcomes {
+        if let RecordOutcome::Skipped { id, reason } = o {
+            let SkipReason::AmbiguousMatch { candidates } = reason else {
+                panic!("{o:?}");
+            };
+            match id.as_str() {
+                "emp-1" => assert_eq!(candidates, &twins),
+                "emp-2" | "emp-3" => assert_eq!(candidates, std::slice::from_ref(&shared)),
+                _ => panic!("{o:?}"),
+            }
+        }
+    }
+    let (by_id, others) = managed(&emu, USER);
+    assert_eq!(by_id.len(), 7, "emp-0 adopted, 4..9 created");
+    assert!(!by_id.contains_key("emp-1") && !by_id.contains_key("emp-2"));
+    assert_eq!(
+        others.len(),
+        4,
+        "the twins, the shared one and the other job's"
+    );
+    assert!(
+        emu.contact(USER, &other_job).unwrap()["clientData"]
+            .to_string()
+            .contains("crm")
+    );
+
+    // The next run (incremental) still never creates beside the ambiguous ones, and the adopted
+    // contact is simply in sync.
+    emu.let_writes_propagate();
+    let report = adopting().run(want.clone()).await.unwrap();
+    let s = &report.summary;
+    assert_eq!(
+        (s.adopted, s.created, s.skipped, s.unchanged, s.full_listing),
+        (0, 0, 3, 7, false),
+        "{s:?}"
+    );
+    // Once the user merges the twins, the record adopts the one left.
+    client(&emu, USER)
+        .people()
+        .delete_contact(twins[1].clone())
+        .send()
+        .await
+        .unwrap();
+    emu.let_writes_propagate();
+    let report = adopting().run(want).await.unwrap();
+    assert_eq!(report.summary.adopted, 1, "{:?}", report.summary);
+    assert_eq!(
+        managed(&emu, USER).0["emp-1"][0]["resourceName"],
+        json!(twins[0])
+    );
+}

@@ -50,6 +50,11 @@ pub struct SyncArgs {
     /// Keep every managed contact in this contact group (created if missing).
     #[arg(long, value_name = "NAME")]
     pub group: Option<String>,
+    /// Adopt the contacts users already have instead of creating duplicates, on a first run: a
+    /// contact no job manages whose email matches a record's gets the job's key and the
+    /// directory's fields. Ambiguous matches are skipped and reported, never guessed.
+    #[arg(long, value_name = "email", value_parser = ["email"])]
+    pub adopt_by: Option<String>,
     /// Create contacts outside "My Contacts" (only in --group, if given). By default they are in
     /// it, so that Google Contacts and phones show them.
     #[arg(long)]
@@ -182,6 +187,7 @@ pub struct Settings {
     pub mass_delete_floor: usize,
     pub group: Option<String>,
     pub my_contacts: bool,
+    pub adopt_by_email: bool,
     pub lease_wait: Duration,
     pub dry_run: bool,
     pub policy: ConflictPolicy,
@@ -348,6 +354,7 @@ pub fn settings(args: &SyncArgs, fields: FieldMask<PersonField>) -> Settings {
         mass_delete_floor: args.mass_delete_floor,
         group: args.group.clone(),
         my_contacts: !args.no_my_contacts,
+        adopt_by_email: args.adopt_by.as_deref() == Some("email"),
         lease_wait: args.wait_for_lease.unwrap_or_default(),
         dry_run: args.dry_run,
         policy: if args.keep_edits {
@@ -477,6 +484,7 @@ pub async fn execute(
                     let reason = match o {
                         RecordOutcome::Failed { error, .. } => error.to_string(),
                         RecordOutcome::Unknown { error, .. } => error.clone(),
+                        RecordOutcome::Skipped { reason, .. } => reason.to_string(),
                         _ => continue,
                     };
                     rows += 1;
@@ -577,6 +585,7 @@ async fn sync_one(
         .conflict_policy(settings.policy)
         .recreate_deleted(settings.recreate)
         .my_contacts(settings.my_contacts)
+        .adopt_by_email(settings.adopt_by_email)
         .lease_wait(settings.lease_wait)
         // The report lists only what needs attention; the table has the totals.
         .keep_all_outcomes(false);
@@ -603,8 +612,14 @@ async fn sync_one(
     }
     let c = plan.counts();
     let bar = bars.add(ProgressBar::new(
-        (c.create + c.update + c.delete + c.duplicates + c.unchanged + c.skipped + c.over_limit)
-            as u64,
+        (c.create
+            + c.update
+            + c.adopt
+            + c.delete
+            + c.duplicates
+            + c.unchanged
+            + c.skipped
+            + c.over_limit) as u64,
     ));
     bar.set_style(
         ProgressStyle::with_template("{prefix:>12} [{bar:30}] {pos}/{len} records {msg}")
@@ -669,9 +684,10 @@ fn print_plans(results: &[(String, UserResult)], settings: &Settings) {
                 quotas.push(q);
                 let c = plan.counts();
                 out!(
-                    "  {user}: create {}, update {}, delete {}, duplicates {}, unchanged {}, skipped {}, over a limit {}, orphans {}{}",
+                    "  {user}: create {}, update {}, adopt {}, delete {}, duplicates {}, unchanged {}, skipped {}, over a limit {}, orphans {}{}",
                     c.create,
                     c.update,
+                    c.adopt,
                     c.delete,
                     c.duplicates,
                     c.unchanged,
@@ -709,6 +725,19 @@ fn print_plans(results: &[(String, UserResult)], settings: &Settings) {
                 }
                 if plan.updates.len() > 5 {
                     out!("      ~ … {} more", plan.updates.len() - 5);
+                }
+                for a in plan.adoptions.iter().take(5) {
+                    out!(
+                        "      = {} {} (adopted: it shares an email)",
+                        a.id,
+                        a.resource_name
+                    );
+                }
+                if plan.adoptions.len() > 5 {
+                    out!("      = … {} more", plan.adoptions.len() - 5);
+                }
+                for s in plan.skipped.iter().take(5) {
+                    out!("      ? {}: {}", s.id, s.reason);
                 }
                 for d in plan.deletes.iter().take(5) {
                     let why = if d.duplicate { " (duplicate)" } else { "" };
@@ -778,10 +807,11 @@ fn print_table(results: &[(String, UserResult)], totals: &mut Totals) {
         .unwrap_or(4)
         .max(5);
     out!(
-        "{:<width$} {:>8} {:>8} {:>9} {:>8} {:>10} {:>8} {:>7} {:>8} {:>9}",
+        "{:<width$} {:>8} {:>8} {:>8} {:>9} {:>8} {:>10} {:>8} {:>7} {:>8} {:>9}",
         "user",
         "created",
         "updated",
+        "adopted",
         "unchanged",
         "deleted",
         "duplicates",
@@ -796,9 +826,10 @@ fn print_table(results: &[(String, UserResult)], totals: &mut Totals) {
         match r {
             UserResult::Done(s, n, _) => {
                 out!(
-                    "{user:<width$} {:>8} {:>8} {:>9} {:>8} {:>10} {:>8} {:>7} {:>8} {:>9}",
+                    "{user:<width$} {:>8} {:>8} {:>8} {:>9} {:>8} {:>10} {:>8} {:>7} {:>8} {:>9}",
                     s.created,
                     s.updated,
+                    s.adopted,
                     s.unchanged,
                     s.deleted,
                     s.duplicates_removed,
@@ -812,6 +843,7 @@ fn print_table(results: &[(String, UserResult)], totals: &mut Totals) {
                 }
                 t.created += s.created;
                 t.updated += s.updated;
+                t.adopted += s.adopted;
                 t.unchanged += s.unchanged;
                 t.deleted += s.deleted;
                 t.duplicates_removed += s.duplicates_removed;
@@ -831,10 +863,11 @@ fn print_table(results: &[(String, UserResult)], totals: &mut Totals) {
     }
     if results.len() > 1 {
         out!(
-            "{:<width$} {:>8} {:>8} {:>9} {:>8} {:>10} {:>8} {:>7} {:>8} {:>9}",
+            "{:<width$} {:>8} {:>8} {:>8} {:>9} {:>8} {:>10} {:>8} {:>7} {:>8} {:>9}",
             "total",
             t.created,
             t.updated,
+            t.adopted,
             t.unchanged,
             t.deleted,
             t.duplicates_removed,

@@ -1284,3 +1284,48 @@ async fn a_run_killed_by_sigkill_holds_no_lease() {
     assert_eq!(d.managed("killed@example.com").len(), 450);
     assert_eq!(d.emu.contacts("killed@example.com").len(), 450);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn adopt_by_email_takes_the_users_own_contact_instead_of_a_duplicate() {
+    let d = domain("adopt", &["user0@example.com"]).await;
+    let own = d.emu.insert_contact(
+        "user0@example.com",
+        &json!({"names": [{"givenName": "Ada (old)"}], "emailAddresses": [{"value": "ADA@corp.example"}]}),
+    );
+    let input = d.write("directory.csv", DIRECTORY);
+    let args = |extra: &[&str]| {
+        let mut a: Vec<String> = [
+            "sync",
+            "--input",
+            input.to_str().unwrap(),
+            "--id-column",
+            "employee_id",
+            "--user",
+            "user0@example.com",
+            "--adopt-by",
+            "email",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    };
+    let (out, stdout, stderr) = d.run(&args(&["--dry-run"])).await;
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("create 3, update 0, adopt 1"), "{stdout}");
+    assert!(stdout.contains(&format!("= E1 {own} (adopted")), "{stdout}");
+    let (out, stdout, stderr) = d.run(&args(&[])).await;
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert_eq!(column(&stdout, "adopted"), 1, "{stdout}");
+    assert_eq!(column(&stdout, "created"), 3, "{stdout}");
+    assert_eq!(
+        d.emu.contacts("user0@example.com").len(),
+        4,
+        "no duplicate of Ada"
+    );
+    assert!(
+        d.managed("user0@example.com")
+            .contains(&("E1".into(), "Lovelace".into()))
+    );
+}

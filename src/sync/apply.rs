@@ -27,16 +27,17 @@ const CREATE_ROUNDS: usize = 2;
 struct Tally {
     planned: PlanCounts,
     /// Outcomes by kind, in the order of [`KINDS`].
-    kinds: [AtomicU64; 8],
+    kinds: [AtomicU64; 9],
     /// Keep every outcome in the report, or only those that need attention.
     keep_all: bool,
     callback: Option<Callback>,
 }
 
 /// The outcome kinds, in `Tally::kinds` order.
-const KINDS: [&str; 8] = [
+const KINDS: [&str; 9] = [
     "created",
     "updated",
+    "adopted",
     "unchanged",
     "deleted",
     "duplicate-removed",
@@ -70,7 +71,13 @@ impl Tally {
             (cb.0)(SyncProgress {
                 planned: self.planned,
                 done: sum(&KINDS),
-                applied: sum(&["created", "updated", "deleted", "duplicate-removed"]),
+                applied: sum(&[
+                    "created",
+                    "updated",
+                    "adopted",
+                    "deleted",
+                    "duplicate-removed",
+                ]),
                 failed: sum(&["failed", "unknown"]),
             });
         }
@@ -90,6 +97,7 @@ pub(super) async fn apply(job: &SyncJob, plan: Plan) -> Result<SyncReport, SyncE
     let Plan {
         creates,
         updates,
+        adoptions,
         deletes,
         unchanged,
         unchanged_ids,
@@ -117,7 +125,7 @@ pub(super) async fn apply(job: &SyncJob, plan: Plan) -> Result<SyncReport, SyncE
         ..SyncSummary::default()
     };
     let mut outcomes = Vec::with_capacity(if job.keep_all_outcomes {
-        creates.len() + updates.len() + unchanged + skipped.len() + deletes.len()
+        creates.len() + updates.len() + adoptions.len() + unchanged + skipped.len() + deletes.len()
     } else {
         0
     });
@@ -126,6 +134,7 @@ pub(super) async fn apply(job: &SyncJob, plan: Plan) -> Result<SyncReport, SyncE
     // invisible one, and every call "succeeds").
     let writes_planned = !creates.is_empty()
         || !updates.is_empty()
+        || !adoptions.is_empty()
         || !deletes.is_empty()
         || group
             .as_ref()
@@ -231,6 +240,20 @@ pub(super) async fn apply(job: &SyncJob, plan: Plan) -> Result<SyncReport, SyncE
         &mut outcomes,
     )
     .await;
+    let adopted = adopt(
+        job,
+        &mut state,
+        adoptions,
+        &mut summary,
+        &tally,
+        &mut outcomes,
+    )
+    .await;
+    // Adopted contacts join the job's group too.
+    let mut group = group;
+    if let Some(g) = &mut group {
+        g.add.extend(adopted);
+    }
     // Each unchanged record is counted; its outcome is kept only by a job that keeps them all
     // (then the plan kept their ids).
     tally.add("unchanged", (unchanged - unchanged_ids.len()) as u64);
@@ -362,6 +385,7 @@ pub(super) async fn apply(job: &SyncJob, plan: Plan) -> Result<SyncReport, SyncE
 
     summary.created = tally.count("created");
     summary.updated = tally.count("updated");
+    summary.adopted = tally.count("adopted");
     summary.unchanged = tally.count("unchanged");
     summary.deleted = tally.count("deleted");
     summary.duplicates_removed = tally.count("duplicate-removed");
@@ -530,6 +554,112 @@ fn membership(group: &str) -> Membership {
     Membership::new().set_contact_group_membership(
         ContactGroupMembership::new().set_contact_group_resource_name(group),
     )
+}
+
+/// Adopt contacts the user already had: the managed fields and the job's key written, their
+/// other `clientData` kept, guarded by the etag they were listed at (a contact changed since is
+/// a conflict, left alone, and the next run looks again). Returns the adopted contacts.
+async fn adopt(
+    job: &SyncJob,
+    state: &mut UserState,
+    adoptions: Vec<super::plan::PlannedAdoption>,
+    summary: &mut SyncSummary,
+    tally: &Arc<Tally>,
+    outcomes: &mut Vec<RecordOutcome>,
+) -> Vec<String> {
+    let mut adopted = Vec::new();
+    if adoptions.is_empty() {
+        return adopted;
+    }
+    let mut by_name: HashMap<String, (String, Fingerprint)> =
+        HashMap::with_capacity(adoptions.len());
+    let mut items = Vec::with_capacity(adoptions.len());
+    for a in &adoptions {
+        match a.person() {
+            Some(p) => {
+                by_name.insert(a.resource_name.clone(), (a.id.clone(), a.fingerprint));
+                items.push((a.resource_name.clone(), p));
+            }
+            None => push(
+                tally,
+                outcomes,
+                RecordOutcome::Failed {
+                    id: a.id.clone(),
+                    error: unreadable_body(),
+                },
+            ),
+        }
+    }
+    drop(adoptions);
+    let mask = job.fields.clone().with(PersonField::ClientData);
+    let batch = match BatchUpdate::new(&job.client, mask) {
+        Ok(b) => b
+            .read_mask([PersonField::Metadata])
+            .on_progress(forward(tally)),
+        Err(e) => {
+            for (_, (id, _)) in by_name {
+                push(
+                    tally,
+                    outcomes,
+                    RecordOutcome::Failed {
+                        id,
+                        error: crate::batch::ContactError::InvalidInput(e.to_string()),
+                    },
+                );
+            }
+            return adopted;
+        }
+    };
+    let mut results = batch.run(items);
+    while let Some(r) = results.next().await {
+        let Some((id, fp)) = by_name.remove(r.requested()) else {
+            continue;
+        };
+        let (resource_name, etag) = match r {
+            Outcome::Updated {
+                resource_name,
+                person,
+                ..
+            } => (
+                resource_name,
+                person.and_then(|p| p.etag).unwrap_or_default(),
+            ),
+            // Read back holding what was sent: the key and the fields are there. Without its
+            // etag, the next listing shows it as a change, which compares equal.
+            Outcome::Unchanged { resource_name, .. } => (resource_name, String::new()),
+            Outcome::Failed { error, .. } => {
+                push(tally, outcomes, RecordOutcome::Failed { id, error });
+                continue;
+            }
+            Outcome::Unknown { error, .. } => {
+                push(
+                    tally,
+                    outcomes,
+                    RecordOutcome::Unknown {
+                        id,
+                        error: error.to_string(),
+                    },
+                );
+                continue;
+            }
+        };
+        state.contacts.insert(
+            id.clone(),
+            Entry {
+                resource_name: resource_name.clone(),
+                etag,
+                google: Some(fp),
+                source: Some(fp),
+                edited: false,
+                in_group: false,
+            },
+        );
+        adopted.push(resource_name.clone());
+        let outcome = RecordOutcome::Adopted { id, resource_name };
+        push(tally, outcomes, outcome);
+    }
+    absorb(summary, &batch.summary());
+    adopted
 }
 
 /// Write the planned updates.

@@ -71,7 +71,8 @@ pub use outcome::{
     SyncSummary,
 };
 pub use plan::{
-    Plan, PlannedCreate, PlannedDelete, PlannedSkip, PlannedUpdate, QuotaPlan, domain_floor,
+    Plan, PlannedAdoption, PlannedCreate, PlannedDelete, PlannedSkip, PlannedUpdate, QuotaPlan,
+    domain_floor,
 };
 pub use shard::{Shard, shard_of};
 pub use state::{Contacts, Entry, Fingerprint, STATE_VERSION, UserState};
@@ -146,6 +147,7 @@ pub struct SyncJob {
     recreate_deleted: bool,
     group: Option<String>,
     my_contacts: bool,
+    adopt_by_email: bool,
     lease_wait: std::time::Duration,
     progress: Option<Callback>,
     keep_all_outcomes: bool,
@@ -219,6 +221,7 @@ impl SyncJob {
             recreate_deleted: true,
             group: None,
             my_contacts: true,
+            adopt_by_email: false,
             lease_wait: std::time::Duration::ZERO,
             progress: None,
             keep_all_outcomes: true,
@@ -327,6 +330,20 @@ impl SyncJob {
         self
     }
 
+    /// Adopt, instead of creating, a contact the user already has for a record: a contact that
+    /// no job manages and that shares an email address (case aside) with a record that would be
+    /// created gets the job's key and the managed fields ([`RecordOutcome::Adopted`]), its other
+    /// data kept. A run with creates to make reads every contact's emails for it (on an
+    /// incremental run, one more listing). A record matching two such
+    /// contacts, or a contact matching two records, is skipped
+    /// ([`SkipReason::AmbiguousMatch`]), never guessed: nothing is created for it either, so
+    /// resolve the duplicate and run again. Default: off.
+    #[must_use]
+    pub fn adopt_by_email(mut self, yes: bool) -> Self {
+        self.adopt_by_email = yes;
+        self
+    }
+
     /// How long [`plan`](Self::plan) waits for the lease on the user when another run holds it
     /// (default: not at all, [`SyncError::Leased`] at once). Two runs of a job never sync the
     /// same user at the same time: each plan takes the store's lease
@@ -431,6 +448,9 @@ impl SyncJob {
             .with(PersonField::Metadata);
         if self.group.is_some() {
             mask = mask.with(PersonField::Memberships);
+        }
+        if self.adopt_by_email {
+            mask = mask.with(PersonField::EmailAddresses);
         }
         mask
     }

@@ -28,6 +28,15 @@ pub enum RecordOutcome {
         /// The contact.
         resource_name: String,
     },
+    /// A contact the user already had (no job managed it; it shares an email address with the
+    /// record) now carries the job's key and the managed fields, its other data kept
+    /// ([`SyncJob::adopt_by_email`](super::SyncJob::adopt_by_email)).
+    Adopted {
+        /// The record's id.
+        id: String,
+        /// The contact.
+        resource_name: String,
+    },
     /// The contact already holds the record's values: nothing was written.
     Unchanged {
         /// The record's id.
@@ -79,6 +88,7 @@ impl RecordOutcome {
         match self {
             RecordOutcome::Created { id, .. }
             | RecordOutcome::Updated { id, .. }
+            | RecordOutcome::Adopted { id, .. }
             | RecordOutcome::Unchanged { id, .. }
             | RecordOutcome::Deleted { id, .. }
             | RecordOutcome::DuplicateRemoved { id, .. }
@@ -88,12 +98,13 @@ impl RecordOutcome {
         }
     }
 
-    /// A short name of the outcome: `created`, `updated`, `unchanged`, `deleted`,
+    /// A short name of the outcome: `created`, `updated`, `adopted`, `unchanged`, `deleted`,
     /// `duplicate-removed`, `skipped`, `failed`, `unknown`.
     pub fn kind(&self) -> &'static str {
         match self {
             RecordOutcome::Created { .. } => "created",
             RecordOutcome::Updated { .. } => "updated",
+            RecordOutcome::Adopted { .. } => "adopted",
             RecordOutcome::Unchanged { .. } => "unchanged",
             RecordOutcome::Deleted { .. } => "deleted",
             RecordOutcome::DuplicateRemoved { .. } => "duplicate-removed",
@@ -116,6 +127,13 @@ pub enum SkipReason {
     },
     /// Its contact was deleted in Google, and re-creating is off.
     DeletedInGoogle,
+    /// Adoption by email found no single contact for it: several unmanaged contacts share its
+    /// email addresses, or the one that does also matches another record. Nothing was created
+    /// or changed.
+    AmbiguousMatch {
+        /// The contacts that matched.
+        candidates: Vec<String>,
+    },
 }
 
 impl fmt::Display for SkipReason {
@@ -127,6 +145,12 @@ impl fmt::Display for SkipReason {
             SkipReason::DeletedInGoogle => {
                 f.write_str("the contact was deleted in Google (re-create is off)")
             }
+            SkipReason::AmbiguousMatch { candidates } => write!(
+                f,
+                "adoption by email is ambiguous: {} match it, or match another record too; \
+                 nothing was created or changed (merge the duplicates, then run again)",
+                candidates.join(", ")
+            ),
         }
     }
 }
@@ -139,6 +163,8 @@ pub struct PlanCounts {
     pub create: usize,
     /// Contacts to update.
     pub update: usize,
+    /// Contacts the user already had, to adopt.
+    pub adopt: usize,
     /// Managed contacts to delete (their id left the input).
     pub delete: usize,
     /// Extra copies to delete.
@@ -162,6 +188,7 @@ impl PlanCounts {
     pub fn is_noop(&self) -> bool {
         self.create
             + self.update
+            + self.adopt
             + self.delete
             + self.duplicates
             + self.group_add
@@ -178,6 +205,8 @@ pub struct SyncSummary {
     pub created: u64,
     /// Contacts updated.
     pub updated: u64,
+    /// Contacts the user already had, adopted.
+    pub adopted: u64,
     /// Records already in sync.
     pub unchanged: u64,
     /// Managed contacts deleted.

@@ -10,6 +10,7 @@ use serde_json::Value;
 use super::contacts::id_hash;
 use super::log::Log;
 use super::outcome::{PlanCounts, RecordError, SkipReason, SyncError};
+use super::refresh::Candidate;
 use super::state::{
     Entry, Fingerprint, STATE_VERSION, UserState, fingerprint, fingerprint_of, managed_json,
 };
@@ -97,6 +98,39 @@ impl PlannedUpdate {
     }
 }
 
+/// A contact the user already had, to adopt for a record instead of creating one.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct PlannedAdoption {
+    /// The record's id.
+    pub id: String,
+    /// The contact.
+    pub resource_name: String,
+    /// Its etag when listed.
+    pub(super) etag: String,
+    /// Its `clientData`, kept beside the job's key.
+    pub(super) client_data: Vec<crate::ClientData>,
+    pub(super) body: Packed,
+    pub(super) fingerprint: Fingerprint,
+}
+
+impl PlannedAdoption {
+    /// What is written: the managed fields, the contact's `clientData` with the job's key added,
+    /// and the etag it was listed at (`None` if the temporary file holding the fields cannot be
+    /// read back).
+    pub fn person(&self) -> Option<Person> {
+        let mut person = self.body.person()?;
+        let ours = person.client_data.take().unwrap_or_default();
+        let mut client_data = self.client_data.clone();
+        client_data.extend(ours);
+        Some(
+            person
+                .set_client_data(client_data)
+                .set_etag(self.etag.clone()),
+        )
+    }
+}
+
 /// A managed contact to delete.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -142,6 +176,8 @@ pub struct Plan {
     pub creates: Vec<PlannedCreate>,
     /// Contacts to update.
     pub updates: Vec<PlannedUpdate>,
+    /// Contacts the user already had, to adopt ([`SyncJob::adopt_by_email`]).
+    pub adoptions: Vec<PlannedAdoption>,
     /// Managed contacts to delete.
     pub deletes: Vec<PlannedDelete>,
     /// How many records are already in sync (their contacts are in the state; with
@@ -249,6 +285,7 @@ impl Plan {
         let members = group.map_or(0, |g| g.add.len() + g.remove.len());
         let writes = !self.creates.is_empty()
             || !self.updates.is_empty()
+            || !self.adoptions.is_empty()
             || !self.deletes.is_empty()
             || members > 0;
         if writes && self.checks_account {
@@ -264,7 +301,7 @@ impl Plan {
             "people.people.batchCreateContacts",
         );
         add(
-            self.updates.len().div_ceil(MAX_CHUNK),
+            self.updates.len().div_ceil(MAX_CHUNK) + self.adoptions.len().div_ceil(MAX_CHUNK),
             "people.people.batchUpdateContacts",
         );
         add(
@@ -292,6 +329,7 @@ impl Plan {
         PlanCounts {
             create: self.creates.len(),
             update: self.updates.len(),
+            adopt: self.adoptions.len(),
             delete: self.deletes.len() - duplicates,
             duplicates,
             unchanged: self.unchanged,
@@ -414,7 +452,7 @@ where
     let mut requests = 0;
     let mut listed = QuotaUnits::ZERO;
     let group = job.find_group(&mut requests, &mut listed).await?;
-    let listing = job.refresh(&mut state, group.as_deref()).await?;
+    let mut listing = job.refresh(&mut state, group.as_deref()).await?;
     // Every earlier create is settled now: listed, or known not to exist.
     state.creates_unsettled = false;
     requests += listing.requests;
@@ -429,6 +467,7 @@ where
     let mut plan = Plan {
         creates: Vec::new(),
         updates: Vec::new(),
+        adoptions: Vec::new(),
         deletes: Vec::new(),
         unchanged: 0,
         unchanged_ids: Vec::new(),
@@ -508,6 +547,18 @@ where
     if !errors.is_empty() {
         return Err(SyncError::InvalidRecords(errors));
     }
+    if job.adopt_by_email && !plan.creates.is_empty() {
+        // An incremental listing shows changes only: the contacts a create might adopt are read
+        // whole.
+        let unmanaged = if listing.full {
+            std::mem::take(&mut listing.unmanaged)
+        } else {
+            job.list_candidates(&mut plan.requests, &mut plan.listed)
+                .await
+                .map_err(SyncError::Api)?
+        };
+        adopt(&mut plan, unmanaged);
+    }
     // "You can have up to 25,000 contacts" (Google Contacts help): a plan that would cross it
     // is refused whole, before anything is written.
     let after = state.contacts.len() + plan.creates.len();
@@ -578,6 +629,74 @@ where
         "planned"
     );
     Ok(plan)
+}
+
+/// Creates whose record shares an email address with exactly one unmanaged contact, which shares
+/// one with no other create, become adoptions; those with several candidates, or whose candidate
+/// another create also matches, are skipped; the rest stay creates.
+fn adopt(plan: &mut Plan, unmanaged: Vec<Candidate>) {
+    let mut by_email: std::collections::HashMap<&str, Vec<usize>> =
+        std::collections::HashMap::new();
+    for (i, c) in unmanaged.iter().enumerate() {
+        for e in &c.emails {
+            let list = by_email.entry(e.as_str()).or_default();
+            if !list.contains(&i) {
+                list.push(i);
+            }
+        }
+    }
+    // Each create's candidates, and how many creates each candidate matches.
+    let mut matches: Vec<Vec<usize>> = Vec::with_capacity(plan.creates.len());
+    let mut claims = vec![0usize; unmanaged.len()];
+    for create in &plan.creates {
+        let mut found: Vec<usize> = Vec::new();
+        if let Some(person) = create.person() {
+            for e in person.email_addresses.iter().flatten() {
+                let Some(v) = e.value.as_deref() else {
+                    continue;
+                };
+                for &i in by_email
+                    .get(v.trim().to_lowercase().as_str())
+                    .into_iter()
+                    .flatten()
+                {
+                    if !found.contains(&i) {
+                        found.push(i);
+                    }
+                }
+            }
+        }
+        for &i in &found {
+            claims[i] += 1;
+        }
+        matches.push(found);
+    }
+    let creates = std::mem::take(&mut plan.creates);
+    for (create, found) in creates.into_iter().zip(matches) {
+        match found.as_slice() {
+            [] => plan.creates.push(create),
+            [i] if claims[*i] == 1 => {
+                let c = &unmanaged[*i];
+                plan.adoptions.push(PlannedAdoption {
+                    id: create.id,
+                    resource_name: c.resource_name.clone(),
+                    etag: c.etag.clone(),
+                    client_data: c.client_data.clone(),
+                    body: create.body,
+                    fingerprint: create.fingerprint,
+                });
+            }
+            _ => plan.skipped.push(PlannedSkip {
+                id: create.id,
+                reason: SkipReason::AmbiguousMatch {
+                    candidates: found
+                        .iter()
+                        .map(|i| unmanaged[*i].resource_name.clone())
+                        .collect(),
+                },
+            }),
+        }
+    }
 }
 
 /// Which record ids planning has seen: those of managed contacts by their hash (an id in the

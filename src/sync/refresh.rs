@@ -26,6 +26,20 @@ pub(super) struct Listing {
     pub requests: u64,
     /// Their quota units.
     pub units: QuotaUnits,
+    /// Contacts no job manages, with their email addresses, for adoption (a full listing of a
+    /// job that adopts by email only).
+    pub unmanaged: Vec<Candidate>,
+}
+
+/// A contact managed by no job that a record may adopt.
+#[derive(Debug, Clone)]
+pub(super) struct Candidate {
+    pub resource_name: String,
+    pub etag: String,
+    /// Its email addresses, lowercased.
+    pub emails: Vec<String>,
+    /// Its `clientData` (other applications' entries, kept when the job's key is added).
+    pub client_data: Vec<crate::ClientData>,
 }
 
 /// One managed contact as a listing showed it.
@@ -177,6 +191,8 @@ impl SyncJob {
                     // own (checked against the state below).
                     if !full {
                         unkeyed.insert(rn);
+                    } else if self.adopt_by_email && !managed_by_any_job(&person) {
+                        listing.unmanaged.push(candidate(person, rn));
                     }
                     continue;
                 };
@@ -415,4 +431,67 @@ fn is_refused_token(e: &Error) -> bool {
     e.api_error().is_some_and(|a| {
         a.reason() == Some("EXPIRED_SYNC_TOKEN") || a.http_status == 400 || a.http_status == 410
     })
+}
+
+impl SyncJob {
+    /// The contacts no job manages, for adoption, when the listing was incremental (it shows only
+    /// changes): a plain listing of every contact (no sync token asked for, so not a full sync's
+    /// first page), reading only emails and `clientData`.
+    pub(super) async fn list_candidates(
+        &self,
+        requests: &mut u64,
+        units: &mut QuotaUnits,
+    ) -> Result<Vec<Candidate>, Error> {
+        let mut out = Vec::new();
+        let mut pages = self
+            .client
+            .people()
+            .connections()
+            .list("people/me")
+            .person_fields([
+                crate::PersonField::EmailAddresses,
+                crate::PersonField::ClientData,
+                crate::PersonField::Metadata,
+            ])
+            .page_size(PAGE)
+            .by_page();
+        while let Some(page) = pages.next().await {
+            *requests += 1;
+            *units += QuotaUnits::of_method("people.people.connections.list", false);
+            for person in page?.connections.unwrap_or_default() {
+                let Some(rn) = person.resource_name.clone() else {
+                    continue;
+                };
+                if !managed_by_any_job(&person) {
+                    out.push(candidate(person, rn));
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Whether some job's key (`google-people.sync/...`) marks `person`.
+fn managed_by_any_job(person: &Person) -> bool {
+    person.client_data.iter().flatten().any(|c| {
+        c.key
+            .as_deref()
+            .is_some_and(|k| k.starts_with(super::KEY_PREFIX))
+    })
+}
+
+fn candidate(person: Person, resource_name: String) -> Candidate {
+    Candidate {
+        resource_name,
+        etag: person.etag.unwrap_or_default(),
+        emails: person
+            .email_addresses
+            .iter()
+            .flatten()
+            .filter_map(|e| e.value.as_deref())
+            .map(|v| v.trim().to_lowercase())
+            .filter(|v| !v.is_empty())
+            .collect(),
+        client_data: person.client_data.unwrap_or_default(),
+    }
 }
